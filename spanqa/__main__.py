@@ -1,0 +1,3 @@
+from spanqa.cli import main
+
+main()

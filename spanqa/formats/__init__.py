@@ -1,0 +1,97 @@
+"""Corpus formats: one module per format, one registry, detection from the path.
+
+Each format module defines::
+
+    NAME: str
+    def read(path: Path, *, reporter: Reporter, **options) -> Corpus
+    def write(corpus: Corpus, path: Path, **options) -> None
+    def sniff(path: Path) -> bool          # True if a *file* looks like this format
+
+Readers are lossless: read -> write -> read gives equal documents.  Whatever a
+format carries that spanqa does not model goes into ``Document.meta`` /
+``Span.meta`` and is written back, or is reported as a ``W1xx`` problem.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from spanqa.document import Corpus
+from spanqa.errors import Reporter, fail
+
+#: format name -> module implementing it
+FORMATS: dict[str, str] = {
+    "brat": "spanqa.formats.brat",
+    "conll": "spanqa.formats.conll",
+    "jsonl": "spanqa.formats.jsonl",
+    "labelstudio": "spanqa.formats.labelstudio",
+    "pubtator": "spanqa.formats.pubtator",
+}
+
+_SUFFIXES = {
+    ".ann": "brat",
+    ".conll": "conll", ".bio": "conll", ".iob": "conll", ".iob2": "conll", ".bioes": "conll", ".tsv": "conll",
+    ".jsonl": "jsonl",
+    ".json": "labelstudio",
+    ".pubtator": "pubtator",
+}
+
+
+def format_module(name: str) -> ModuleType:
+    if name not in FORMATS:
+        raise fail("E102", f"format {name!r} is not one of {sorted(FORMATS)}")
+    return importlib.import_module(FORMATS[name])
+
+
+def detect_format(path: str | Path) -> str:
+    """Guess a corpus format from its path (and, for ambiguous files, its first lines).
+
+    A folder holding ``.ann`` or ``.txt``+``.ann`` files is brat; a folder of other
+    files takes the format of its files.  ``.txt`` files are PubTator when their
+    first line looks like ``PMID|t|title``, else CoNLL.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise fail("E101", f"{path} does not exist", path=str(path))
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+        if any(p.suffix == ".ann" for p in files):
+            return "brat"
+        guesses = {detect_format(p) for p in files if p.suffix.lower() in _SUFFIXES or p.suffix.lower() == ".txt"}
+        if len(guesses) == 1:
+            return guesses.pop()
+        raise fail("E102", f"cannot tell the format of folder {path} (files look like {sorted(guesses) or 'nothing known'})", path=str(path))
+    suffix = path.suffix.lower()
+    if suffix in _SUFFIXES and suffix != ".ann":
+        return _SUFFIXES[suffix]
+    if suffix == ".ann":
+        return "brat"
+    for name in ("pubtator", "conll", "jsonl"):
+        mod = format_module(name)
+        if getattr(mod, "sniff", None) and mod.sniff(path):
+            return name
+    raise fail("E102", f"cannot tell the format of {path} from its name or first lines", path=str(path))
+
+
+def read_corpus(path: str | Path, format: str | None = None, *, strict: bool = True,
+                reporter: Reporter | None = None, **options: Any) -> Corpus:
+    """Read a corpus from ``path`` (a file or folder), detecting the format unless given.
+
+    ``strict=True`` raises the first error as a :class:`~spanqa.errors.SpanqaError`;
+    ``strict=False`` records errors in ``corpus.problems`` and skips the bad items.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise fail("E101", f"{path} does not exist", path=str(path))
+    name = format or detect_format(path)
+    reporter = reporter or Reporter(strict=strict)
+    corpus = format_module(name).read(path, reporter=reporter, **options)
+    return corpus.evolve(format=name, source=str(path), problems=tuple(reporter.problems))
+
+
+def write_corpus(corpus: Corpus, path: str | Path, format: str, **options: Any) -> None:
+    """Write ``corpus`` to ``path`` in ``format``."""
+    format_module(format).write(corpus, Path(path), **options)
