@@ -58,7 +58,7 @@ def detect_format(path: str | Path) -> str:
         raise fail("E101", f"{path} does not exist", path=str(path))
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
-        if any(p.suffix == ".ann" for p in files):
+        if any(p.suffix == ".ann" for p in files) or any(True for _ in path.rglob("*.ann")):
             return "brat"
         guesses = {detect_format(p) for p in files if p.suffix.lower() in _SUFFIXES or p.suffix.lower() == ".txt"}
         if len(guesses) == 1:

@@ -1,0 +1,54 @@
+"""Reading corpus files as exact text: UTF-8, no newline translation, coded errors.
+
+Shared by the file-based readers.  Text is decoded from the file's bytes
+without universal-newline translation, so ``"\\r\\n"`` stays two characters
+and character offsets count both.
+
+>>> from spanqa.errors import Reporter
+>>> decode_utf8(b"\\xef\\xbb\\xbfab\\r\\n", Reporter(), path="a.txt")
+('ab\\r\\n', True)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from spanqa.errors import Reporter
+
+BOM = "\ufeff"
+
+#: characters :meth:`str.splitlines` breaks on; none may appear inside a one-line field
+LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+_TO_SPACE = {ord(c): " " for c in LINE_BREAKS}
+
+
+def one_line(text: str) -> str:
+    """``text`` with every line-break character replaced by one space (length kept)."""
+    return text.translate(_TO_SPACE)
+
+
+def decode_utf8(data: bytes, reporter: Reporter, *, path: str) -> tuple[str, bool] | None:
+    """Decode ``data`` as strict UTF-8 and remove a leading byte-order mark.
+
+    Returns ``(text, had_bom)``; reports ``E103`` (file, line, byte offset) and
+    returns ``None`` when the bytes are not UTF-8.  The caller reports ``W102``
+    for a BOM, because what the offsets mean then depends on the format.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        bad = data[err.start:err.end]
+        line_start = data.rfind(b"\n", 0, err.start) + 1
+        context = data[max(line_start, err.start - 30):err.start].decode("utf-8", "replace")
+        reporter.report("E103", f"byte offset {err.start}: {bad!r} ({err.reason})",
+                        path=path, line=line, excerpt=context)
+        return None
+    if text.startswith(BOM):
+        return text[1:], True
+    return text, False
+
+
+def read_utf8(path: Path, reporter: Reporter) -> tuple[str, bool] | None:
+    """Read and :func:`decode_utf8` the file at ``path``."""
+    return decode_utf8(path.read_bytes(), reporter, path=str(path))
