@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import Any
 
 from spanqa.document import Corpus
-from spanqa.errors import Reporter, fail
+from spanqa.errors import Problem, Reporter, SpanqaError, fail
 
 #: format name -> module implementing it
 FORMATS: dict[str, str] = {
@@ -60,7 +60,12 @@ def detect_format(path: str | Path) -> str:
         files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
         if any(p.suffix == ".ann" for p in files) or any(True for _ in path.rglob("*.ann")):
             return "brat"
-        guesses = {detect_format(p) for p in files if p.suffix.lower() in _SUFFIXES or p.suffix.lower() == ".txt"}
+        guesses = set()
+        for p in files:
+            try:
+                guesses.add(detect_format(p))
+            except SpanqaError:
+                continue  # files of no known shape (README, LICENSE) do not decide
         if len(guesses) == 1:
             return guesses.pop()
         raise fail("E102", f"cannot tell the format of folder {path} (files look like {sorted(guesses) or 'nothing known'})", path=str(path))
@@ -92,6 +97,11 @@ def read_corpus(path: str | Path, format: str | None = None, *, strict: bool = T
     return corpus.evolve(format=name, source=str(path), problems=tuple(reporter.problems))
 
 
-def write_corpus(corpus: Corpus, path: str | Path, format: str, **options: Any) -> None:
-    """Write ``corpus`` to ``path`` in ``format``."""
-    format_module(format).write(corpus, Path(path), **options)
+def write_corpus(corpus: Corpus, path: str | Path, format: str, **options: Any) -> list[Problem]:
+    """Write ``corpus`` to ``path`` in ``format``; return what the format could not hold (``W107``...).
+
+    Writers of formats that cannot hold everything (flat CoNLL, PubTator) return the
+    spans they changed or dropped as problems; callers must show them.
+    """
+    problems = format_module(format).write(corpus, Path(path), **options)
+    return list(problems or [])
