@@ -13,6 +13,14 @@ from spanqa.errors import SpanqaError
 
 # Command modules (import order = order in --help).
 # (helpers add one import line per command here)
+from spanqa.cli import compare  # noqa: E402,F401
+from spanqa.cli import agree  # noqa: E402,F401
+from spanqa.cli import audit  # noqa: E402,F401
+from spanqa.cli import demo  # noqa: E402,F401
+from spanqa.cli import report  # noqa: E402,F401
+from spanqa.cli import export  # noqa: E402,F401
+from spanqa.cli import apply  # noqa: E402,F401
+from spanqa.cli import sample  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:
