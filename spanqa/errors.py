@@ -80,6 +80,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "W401": ("word longer than a model window", "Its subtokens beyond train.max_length are cut (its label is kept); raise train.max_length or check the text."),
     "W402": ("group_regex does not match the document id", "The document is its own k-fold group; fix data.group_regex or set the document's group."),
     "W403": ("overlapping gold span left out of tagger training", "Flat tagging keeps the longest of overlapping spans; the dropped span is still scored. Check the overlap is intended."),
+    "W404": ("labelled span scored on the words of its hull", "The span is discontinuous, has an edge inside a word or covers no word, so no single tag path matches it; its quality (in spans.jsonl, alignable=false) is that of its hull. Check the span."),
+    "W405": ("annotated document has no out-of-fold marginals", "Its spans are listed in spans.jsonl with quality null and get no findings; rerun the audit into a fresh --out folder."),
     # --- review workflow ---
     "E501": ("not a spanqa run folder", "Pass the folder written by `spanqa audit --out DIR`; it holds findings.jsonl and summary.json."),
     "E502": ("malformed run file", "The run folder was edited or cut short; re-run `spanqa audit` or fix the line."),
@@ -95,6 +97,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "W505": ("fix already applied", "Nothing to do; the corpus already holds the suggested spans."),
     "W506": ("edit not tied to a finding ignored", "Only findings are applied; change other spans in the corpus itself or re-run the audit."),
     "W507": ("contradicting decisions for one finding", "The finding is left undecided; keep one decision per finding."),
+    "W508": ("removed span is still referenced", "A brat relation, event, attribute or note points at a span the fix removed; it is kept verbatim - edit or delete it in the new version."),
 }
 
 

@@ -1,0 +1,47 @@
+"""``spanqa export RUN_DIR --to labelstudio|brat|csv --out PATH``: findings for annotation tools.
+
+A thin wrapper over :func:`spanqa.review.exports.export_run`; the formats are described there.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from spanqa.cli._app import app
+from spanqa.review.exports import export_run
+from spanqa.review.run import load_run
+
+
+class ReviewFormat(str, Enum):
+    labelstudio = "labelstudio"
+    brat = "brat"
+    csv = "csv"
+
+
+def counts_line(counts: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in counts.items())
+
+
+@app.command()
+def export(
+    run_dir: Path = typer.Argument(..., help="Run folder written by `spanqa audit --out`."),
+    to: ReviewFormat = typer.Option(..., "--to", help="labelstudio (tasks JSON), brat (folder) or csv (sheet)."),
+    out: Path = typer.Option(..., "--out", "-o", help="File to write (a folder for brat)."),
+    suggested: Optional[Path] = typer.Option(None, "--suggested", help="brat only: also write the suggestions applied into this folder."),
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="The audited corpus, if it moved since the audit."),
+    format: Optional[str] = typer.Option(None, "--format", "-f", help="Format of --corpus; detected when omitted."),
+) -> None:
+    """Export findings for review with scores: Label Studio tasks, brat with AnnotatorNotes, or a CSV sheet."""
+    if suggested is not None and to is not ReviewFormat.brat:
+        raise typer.BadParameter("--suggested only applies to --to brat", param_hint="--suggested")
+    run = load_run(run_dir, corpus=corpus, corpus_format=format)
+    counts = export_run(run, to.value, out, suggested_out=suggested)
+    Console().print(f"{to.value}: {out} ({counts_line(counts)})", markup=False, highlight=False)
+    if to is ReviewFormat.csv:
+        Console().print("fill the decision column (accept/reject; label/start/end to override), then: "
+                        f"spanqa apply {run_dir} --accept {out} --out NEW_VERSION", markup=False, highlight=False)

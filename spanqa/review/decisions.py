@@ -1,0 +1,246 @@
+"""Reviewer decisions on findings: read from CSV, JSONL or a Label Studio export.
+
+One decision per finding::
+
+    {finding_id, decision: "accept" | "reject", label?, start?, end?, reviewer?, reason?}
+
+``label``/``start``/``end`` are an **override**: the accepted fix becomes *one* span
+with these fields (missing ones are taken from the suggested span, or from the
+labelled span when nothing is suggested) in place of the suggestion.  Offsets are
+half-open document character offsets.  A blank decision means "not decided yet" and
+is skipped.
+
+The CSV written by ``spanqa export --to csv`` is a decisions file once its
+``decision`` column is filled.  A Label Studio export of the tasks written by
+``spanqa export --to labelstudio`` is read back by comparing each task's final
+annotation with every finding of its document: the suggested spans present and
+the questioned ones gone = accept, the labelled spans unchanged = reject, one other
+span in their place = accept with that span as override.
+
+>>> d = Decision.from_record({"finding_id": "F1", "decision": "Accept", "label": "Brand"}, where="x.csv:2")
+>>> (d.decision, d.label, d.start)
+('accept', 'Brand', None)
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Literal, Mapping
+
+from spanqa.errors import Location, Problem, fail
+from spanqa.review.run import Finding, Run, span_key
+
+Verdict = Literal["accept", "reject"]
+
+_ACCEPT = {"accept", "accepted", "a", "yes", "y"}
+_REJECT = {"reject", "rejected", "r", "no", "n"}
+_ID_KEYS = ("finding_id", "id", "finding")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One reviewer decision (see the module docstring); ``source`` is ``file:line`` for messages."""
+
+    finding_id: str
+    decision: Verdict
+    label: str | None = None
+    start: int | None = None
+    end: int | None = None
+    reviewer: str | None = None
+    reason: str | None = None
+    source: str | None = None
+    time: str | None = None
+
+    @property
+    def has_override(self) -> bool:
+        return self.label is not None or self.start is not None or self.end is not None
+
+    @classmethod
+    def from_record(cls, rec: Mapping[str, Any], *, where: str) -> "Decision | None":
+        """A decision from a CSV row or JSON object; ``None`` when the decision is blank (undecided)."""
+        rec = {str(k).strip().lower(): v for k, v in rec.items() if k is not None}
+        fid = next((str(rec[k]).strip() for k in _ID_KEYS if rec.get(k) not in (None, "")), None)
+        raw = str(rec.get("decision") or "").strip().lower()
+        if not raw:
+            return None
+        if fid is None:
+            raise fail("E504", "row has a decision but no finding_id", path=where)
+        if raw in _ACCEPT:
+            verdict: Verdict = "accept"
+        elif raw in _REJECT:
+            verdict = "reject"
+        else:
+            raise fail("E504", f"decision {raw!r} for finding {fid} is neither accept nor reject", path=where)
+
+        def num(key: str) -> int | None:
+            v = rec.get(key)
+            if v in (None, ""):
+                return None
+            try:
+                return int(str(v).strip())
+            except ValueError:
+                raise fail("E504", f"{key} {v!r} of finding {fid} is not an integer offset", path=where) from None
+
+        label = rec.get("label")
+        label = str(label).strip() if label not in (None, "") else None
+        start, end = num("start"), num("end")
+        if start is not None and end is not None and not start < end:
+            raise fail("E504", f"override start {start} >= end {end} for finding {fid}", path=where)
+        opt = lambda k: (str(rec[k]).strip() or None) if rec.get(k) not in (None, "") else None  # noqa: E731
+        return cls(fid, verdict, label, start, end, opt("reviewer"), opt("reason"), where, opt("time"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None and k != "source"}
+
+
+def read_decisions(path: str | Path, *, run: Run | None = None) -> tuple[list[Decision], list[Problem]]:
+    """Decisions from ``path``: ``.csv``/``.tsv``, ``.jsonl``, or ``.json`` (a Label Studio export).
+
+    Reading a Label Studio export needs ``run`` (the findings and the corpus).
+    Raises ``E504`` for a malformed file; returns the problems met (``W506`` edits
+    that no finding explains) alongside the decisions.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise fail("E504", f"{path} is not a file", path=str(path))
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = csv.DictReader(fh, delimiter="\t" if suffix == ".tsv" else ",")
+            if not rows.fieldnames or "decision" not in [f.strip().lower() for f in rows.fieldnames]:
+                raise fail("E504", "the CSV has no 'decision' column", path=str(path), line=1)
+            out = [Decision.from_record(r, where=f"{path}:{n}") for n, r in enumerate(rows, 2)]
+        return [d for d in out if d is not None], []
+    text = path.read_text(encoding="utf-8-sig")
+    if suffix == ".json" or text.lstrip().startswith("["):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise fail("E504", f"not JSON ({err.msg})", path=str(path), line=err.lineno) from None
+        if isinstance(data, list) and all(isinstance(t, dict) and "data" in t for t in data):
+            if run is None:
+                raise fail("E504", "a Label Studio export is read against its run; pass the run", path=str(path))
+            return decisions_from_labelstudio(data, run, where=str(path))
+        if isinstance(data, list):
+            out = [Decision.from_record(r, where=f"{path}[{i}]") for i, r in enumerate(data)
+                   if isinstance(r, dict)]
+            return [d for d in out if d is not None], []
+        raise fail("E504", "JSON decisions must be a list of decisions or of Label Studio tasks", path=str(path))
+    out = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise fail("E504", f"not JSON ({err.msg})", path=str(path), line=n) from None
+        if not isinstance(rec, dict):
+            raise fail("E504", "each line must be a JSON object", path=str(path), line=n)
+        d = Decision.from_record(rec, where=f"{path}:{n}")
+        if d is not None:
+            out.append(d)
+    return out, []
+
+
+# --------------------------------------------------------------------------- Label Studio read-back
+def _final_annotation(task: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    anns = [a for a in task.get("annotations") or () if isinstance(a, dict) and not a.get("was_cancelled")]
+    if not anns:
+        return None
+    return max(enumerate(anns), key=lambda ia: (str(ia[1].get("updated_at") or ""), ia[0]))[1]
+
+
+def _reviewer(ann: Mapping[str, Any]) -> str | None:
+    who = ann.get("completed_by")
+    if isinstance(who, dict):
+        who = who.get("email") or who.get("username") or who.get("id")
+    return str(who) if who not in (None, "") else None
+
+
+def _regions(ann: Mapping[str, Any]) -> set[tuple]:
+    out = set()
+    for r in ann.get("result") or ():
+        v = r.get("value") if isinstance(r, dict) else None
+        if not isinstance(v, dict) or "start" not in v or not v.get("labels"):
+            continue
+        for lab in v["labels"]:
+            out.add((((int(v["start"]), int(v["end"])),), str(lab)))
+    return out
+
+
+def decisions_from_labelstudio(tasks: Iterable[Mapping[str, Any]], run: Run, *,
+                               where: str = "labelstudio export") -> tuple[list[Decision], list[Problem]]:
+    """Decisions read back from reviewed Label Studio tasks (rules in the module docstring)."""
+    corpus = run.corpus()
+    by_doc = run.by_doc()
+    docs = corpus.by_id()
+    out: list[Decision] = []
+    problems: list[Problem] = []
+    for i, task in enumerate(tasks):
+        data = task.get("data") or {}
+        doc_id = str(data.get("doc_id", data.get("id", "")))
+        ann = _final_annotation(task)
+        if ann is None or doc_id not in docs:
+            continue
+        final = _regions(ann)
+        original = {span_key(s) for s in docs[doc_id].spans or ()}
+        reviewer, when = _reviewer(ann), ann.get("updated_at")
+        explained: set[tuple] = set()
+        for f in by_doc.get(doc_id, ()):
+            removed = {span_key(s) for s in f.removed}
+            added = {span_key(s) for s in f.added}
+            src = f"{where}[{i}]"
+            if added and added <= final and not removed & final:
+                out.append(Decision(f.id, "accept", reviewer=reviewer, source=src, time=when))
+                explained |= added | removed
+                continue
+            if (removed or added) and removed <= final and not added & final:
+                out.append(Decision(f.id, "reject", reviewer=reviewer, source=src, time=when))
+                continue
+            if not added and removed and not removed & final and not _near(f, final - original):
+                out.append(Decision(f.id, "accept", reviewer=reviewer, source=src, time=when))  # a delete
+                explained |= removed
+                continue
+            new = _near(f, final - original)
+            if len(new) == 1:
+                (pieces, lab), = new
+                out.append(Decision(f.id, "accept", label=lab, start=pieces[0][0], end=pieces[-1][1],
+                                    reviewer=reviewer, source=src, time=when, reason="edited in Label Studio"))
+                explained |= new | {span_key(s) for s in f.labels}
+        for key in sorted((final ^ original) - explained):
+            (a, b), lab = key[0][0], key[1]
+            problems.append(Problem("W506", Location(path=where, doc_id=doc_id, start=a, end=b,
+                                                     excerpt=docs[doc_id].text[a:b]),
+                                    f"{lab} span {'added' if key in final else 'removed'} in the review "
+                                    "matches no finding's fix"))
+    return out, problems
+
+
+def _near(f: Finding, keys: set[tuple]) -> set[tuple]:
+    """The keys among ``keys`` whose characters overlap the finding's labelled or suggested spans."""
+    a, b = f.start, f.end
+    return {k for k in keys if any(x < b and a < y for x, y in k[0])}
+
+
+def resolve(decisions: Iterable[Decision]) -> tuple[dict[str, Decision], list[Problem]]:
+    """One decision per finding id; contradicting ones (``W507``) leave the finding undecided.
+
+    Repeated identical decisions are kept once (the first).
+    """
+    seen: dict[str, Decision] = {}
+    bad: set[str] = set()
+    problems: list[Problem] = []
+    for d in decisions:
+        prev = seen.get(d.finding_id)
+        if prev is None:
+            seen[d.finding_id] = d
+        elif (prev.decision, prev.label, prev.start, prev.end) != (d.decision, d.label, d.start, d.end):
+            if d.finding_id not in bad:
+                problems.append(Problem("W507", Location(path=d.source),
+                                        f"finding {d.finding_id}: {prev.decision} at {prev.source} vs "
+                                        f"{d.decision} at {d.source}"))
+            bad.add(d.finding_id)
+    return {k: v for k, v in seen.items() if k not in bad}, problems

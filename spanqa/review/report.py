@@ -1,0 +1,764 @@
+"""``spanqa report``: one self-contained HTML page for reviewing a run (no network, no CDN).
+
+The page has three parts:
+
+1. **Overview** (rendered here as inline SVG/HTML): corpus size, the estimated error
+   rate with its interval, findings by kind and by label (bars), the score histogram,
+   and the label confusion matrix (labelled label vs suggested label; ``-`` = no span;
+   the diagonal holds boundary disagreements, off-diagonal cells type confusions).
+2. **Guideline hints**: the most frequent confusion patterns - a surface form labelled
+   X that the model reads as Y, boundary patterns such as strength/unit words inside
+   Drug spans - worded as candidate guideline questions (:func:`guideline_hints`).
+3. **Findings**, most suspicious first (score ascending), 20 a page, rendered by a
+   small script from data embedded as JSON: the note excerpt with the labelled and the
+   suggested spans highlighted side by side, the model's evidence and the review
+   sentence; filters by kind, label, maximum score and text.  Filters live in the URL
+   hash (``report.html#kind=type&label=Drug&max=0.3&page=2``), so a view can be shared.
+   ``report.html#selftest`` runs a check in the page (render, filter, page) and writes
+   the result as JSON into ``<pre id="selftest">``; the tests read it from headless Chromium.
+
+All note text reaches the page either through :func:`html.escape` or through
+``textContent`` in the script, never as markup.  The embedded JSON escapes ``<``, ``>``,
+``&`` (and U+2028/2029) as ``\\uXXXX``, so no note text can close or open a
+``<script>`` element - stricter than the usual ``</`` -> ``<\\/``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from spanqa.document import Corpus
+from spanqa.review.exports import excerpt
+from spanqa.review.run import Finding, Run
+
+PAGE_SIZE = 20
+#: characters of context on each side of a finding in the report
+CONTEXT_CHARS = 80
+#: at most this many evidence list items are embedded per finding
+EVIDENCE_LIST_MAX = 40
+
+PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
+           "#bab0ac", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+
+
+def safe_json(data: Any) -> str:
+    """JSON for a ``<script type="application/json">`` block: ``<``, ``>``, ``&``, U+2028/9 escaped.
+
+    >>> safe_json({"t": "</script><!--"})
+    '{"t": "\\\\u003c/script\\\\u003e\\\\u003c!--"}'
+    """
+    s = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    return (s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+# --------------------------------------------------------------------------- numbers for the overview
+def error_rate(summary: Mapping[str, Any]) -> tuple[float | None, float | None, float | None, str]:
+    """``(estimate, low, high, interval name)`` from a summary, read defensively.
+
+    Accepts ``error_rate: {estimate, ci95: [lo, hi]}`` (what ``spanqa audit`` writes) and
+    variants (``value``/``rate``, ``ci``/``interval``, ``low``/``high``, a bare number).
+    """
+    v = summary.get("error_rate")
+    est = lo = hi = None
+    name = "95% CI"
+    if isinstance(v, (int, float)):
+        est = float(v)
+        ci = summary.get("error_rate_ci")
+    elif isinstance(v, Mapping):
+        est = next((float(v[k]) for k in ("estimate", "value", "rate", "mean", "point")
+                    if isinstance(v.get(k), (int, float))), None)
+        ci = next((v[k] for k in ("ci95", "ci", "interval", "ci90", "ci99") if isinstance(v.get(k), (list, tuple))), None)
+        for k in ("ci90", "ci99"):
+            if ci is v.get(k):
+                name = f"{k[2:]}% CI"
+        if ci is None:
+            low = next((v[k] for k in ("low", "lower", "ci_low") if k in v), None)
+            high = next((v[k] for k in ("high", "upper", "ci_high") if k in v), None)
+            ci = [low, high]
+        if isinstance(v.get("level"), (int, float)):
+            name = f"{round(100 * v['level']) if v['level'] <= 1 else v['level']:g}% CI"
+    else:
+        ci = None
+    if isinstance(ci, (list, tuple)) and len(ci) == 2:
+        lo = float(ci[0]) if isinstance(ci[0], (int, float)) else None
+        hi = float(ci[1]) if isinstance(ci[1], (int, float)) else None
+    return est, lo, hi, name
+
+
+def confusion(findings: Iterable[Finding]) -> Counter:
+    """``{(labelled label, suggested label): n}`` over findings with a fix; ``"-"`` = no span on that side.
+
+    Each labelled span is paired with every suggested span that overlaps it (or with
+    ``"-"``); each suggested span that overlaps no labelled span is paired with ``"-"``.
+    """
+    out: Counter = Counter()
+    for f in findings:
+        if not f.has_fix:
+            continue
+        used = set()
+        for s in f.labels:
+            hits = [t for t in f.suggestion if s.overlaps(t)]
+            for t in hits:
+                out[(s.label, t.label)] += 1
+                used.add(id(t))
+            if not hits:
+                out[(s.label, "-")] += 1
+        for t in f.suggestion:
+            if id(t) not in used:
+                out[("-", t.label)] += 1
+    return out
+
+
+_CATEGORIES: tuple[tuple[str, re.Pattern], ...] = (
+    ("strength/unit", re.compile(r"^(\d+([.,/]\d+)*\s*(mg|mcg|ug|µg|g|kg|ml|l|units?|iu|u|meq|mmol|%|mg/kg|mg/dl|"
+                                 r"tabs?|tablets?|caps?|capsules?|puffs?|drops?|sprays?)|mg|mcg|ug|µg|g|kg|ml|"
+                                 r"units?|iu|meq|mmol|mg/kg|tabs?|tablets?|caps?|capsules?|puffs?)$", re.I)),
+    ("number", re.compile(r"^\d+([.,/:-]\d+)*$")),
+    ("route", re.compile(r"^(po|iv|im|sc|sq|subq|subcut|oral(ly)?|topical(ly)?|inh(aled)?|pr|sl|ivp|ivpb|"
+                         r"intravenous(ly)?|intramuscular(ly)?|transdermal|nebuli[sz]ed|neb|drip|infusion|patch)$",
+                         re.I)),
+    ("frequency", re.compile(r"^(daily|bid|tid|qid|qd|qod|qhs|qam|qpm|prn|q\d+h?|q\d+-\d+h|weekly|nightly|once|"
+                             r"twice|hourly|every|x\d+|stat)$", re.I)),
+    ("determiner", re.compile(r"^(the|a|an|his|her|their|its|this|that|these|those|any|some|pt's|patient's)$", re.I)),
+    ("negation", re.compile(r"^(no|not|denies|denied|without|negative|neg|absent)$", re.I)),
+    ("laterality", re.compile(r"^(left|right|bilateral|l|r|lt|rt)$", re.I)),
+    ("modifier", re.compile(r"^(mild|moderate|severe|acute|chronic|history|hx|recurrent|possible|probable|"
+                            r"suspected|new|old|worsening|progressive)$", re.I)),
+    ("punctuation", re.compile(r"^\W+$")),
+)
+
+
+def categorize(piece: str) -> str:
+    """The word category of a boundary difference (``"81mg PO"`` -> ``"strength/unit + route"``)
+    or the quoted lower-cased text when no category fits."""
+    toks = re.findall(r"\d+(?:[.,/]\d+)*\s*[a-zA-Zµ%/]+|\w+(?:'\w+)?|[^\w\s]+", piece)
+    cats: list[str] = []
+    for t in toks:
+        c = next((name for name, rx in _CATEGORIES if rx.match(t.strip())), None)
+        if c is None:
+            return '"' + " ".join(piece.lower().split())[:40] + '"'
+        if c not in cats and not (c == "punctuation" and len(toks) > 1):
+            cats.append(c)
+    return " + ".join(cats) if cats else '"' + piece.strip().lower()[:40] + '"'
+
+
+@dataclass(frozen=True)
+class Hint:
+    """One candidate guideline update: what happens, how often, examples, and the question to settle."""
+
+    pattern: str
+    count: int
+    examples: tuple[str, ...]
+    question: str
+    finding_ids: tuple[str, ...]
+
+
+def guideline_hints(findings: Sequence[Finding], texts: Mapping[str, str], *, top: int = 12,
+                    min_count: int = 1) -> list[Hint]:
+    """The most frequent confusion and boundary patterns among the findings with a fix.
+
+    - *type*: the same surface form (lower-cased) labelled X where the model reads Y;
+      also aggregated per label pair.
+    - *boundary*: for a labelled and a suggested span of the same label that overlap,
+      the words the suggestion adds or drops at each edge, by category
+      (:func:`categorize`: strength/unit, route, frequency, determiner, ...).
+    - *missing/spurious*: surface forms the model repeatedly adds or deletes.
+    """
+    type_pairs: dict[tuple, list[Finding]] = defaultdict(list)
+    label_pairs: dict[tuple, list[tuple[str, Finding]]] = defaultdict(list)
+    bounds: dict[tuple, list[tuple[str, Finding]]] = defaultdict(list)
+    lexical: dict[tuple, list[Finding]] = defaultdict(list)
+    for f in findings:
+        if not f.has_fix:
+            continue
+        text = texts.get(f.doc_id, "")
+        for s in f.labels:
+            for t in f.suggestion:
+                if not s.overlaps(t):
+                    continue
+                if s.pieces == t.pieces and s.label != t.label:
+                    surface = " ".join(s.text_in(text).lower().split())
+                    type_pairs[(surface, s.label, t.label)].append(f)
+                    label_pairs[(s.label, t.label)].append((surface, f))
+                elif s.label == t.label and s.pieces != t.pieces:
+                    for side, a, b, verb in (("start", t.start, s.start, "include"), ("start", s.start, t.start, "exclude"),
+                                             ("end", s.end, t.end, "include"), ("end", t.end, s.end, "exclude")):
+                        if a < b:
+                            piece = text[a:b]
+                            if piece.strip():
+                                bounds[(s.label, verb, categorize(piece))].append((piece.strip(), f))
+        if not f.labels:
+            for t in f.suggestion:
+                lexical[("missing", t.label, " ".join(t.text_in(text).lower().split()))].append(f)
+        if not f.suggestion:
+            for s in f.labels:
+                lexical[("spurious", s.label, " ".join(s.text_in(text).lower().split()))].append(f)
+    hints: list[Hint] = []
+
+    def ids(fs: Iterable[Finding]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f.id for f in fs))
+
+    for (lab, verb, cat), items in bounds.items():
+        where = "inside" if verb == "include" else "outside"
+        ex = tuple(dict.fromkeys(p for p, _ in items))[:4]
+        hints.append(Hint(f"{lab} spans: the model would {verb} {cat} words ({'e.g. ' + ', '.join(repr(e) for e in ex)})",
+                          len(items), ex, f"Should {cat} words be {where} {lab} spans? State it in the guideline "
+                          "with an example.", ids(f for _, f in items)))
+    for (lab, other), items in label_pairs.items():
+        forms = Counter(s for s, _ in items)
+        ex = tuple(s for s, _ in forms.most_common(4))
+        hints.append(Hint(f"{lab} -> {other}: {len(items)} spans labelled {lab} read as {other} "
+                          f"({', '.join(repr(e) for e in ex)})", len(items), ex,
+                          f"Where is the line between {lab} and {other}? Add the examples to the guideline.",
+                          ids(f for _, f in items)))
+    for (surface, lab, other), fs in type_pairs.items():
+        if len(fs) >= 2:
+            hints.append(Hint(f"'{surface}': labelled {lab}, read as {other} ({len(fs)} times)", len(fs), (surface,),
+                              f"Is '{surface}' a {lab} or a {other}? Decide once and list it.", ids(fs)))
+    for (what, lab, surface), fs in lexical.items():
+        if len(fs) >= 2 and any(c.isalnum() for c in surface):  # a stray comma is noise, not a guideline question
+            verb = "left unlabelled" if what == "missing" else "labelled but read as no entity"
+            hints.append(Hint(f"'{surface}' {verb} ({lab}, {len(fs)} times)", len(fs), (surface,),
+                              f"Is '{surface}' a {lab}? Say so in the guideline.", ids(fs)))
+    hints.sort(key=lambda h: (-h.count, h.pattern))
+    return [h for h in hints if h.count >= min_count][:top]
+
+
+# --------------------------------------------------------------------------- SVG charts
+def _color(labels: Sequence[str]) -> dict[str, str]:
+    return {lab: PALETTE[i % len(PALETTE)] for i, lab in enumerate(labels)}
+
+
+def bar_chart(counts: Sequence[tuple[str, int]], *, title: str, color: str | Mapping[str, str] = "#4e79a7",
+              width: int = 420) -> str:
+    """Horizontal bars as inline SVG (names and numbers escaped)."""
+    if not counts:
+        return f'<figure class="chart"><figcaption>{html.escape(title)}</figcaption><p class="muted">none</p></figure>'
+    row, pad, name_w = 22, 4, 150
+    top = max(n for _, n in counts) or 1
+    h = row * len(counts) + pad
+    bars = []
+    for i, (name, n) in enumerate(counts):
+        y = i * row + pad
+        w = 0 if n == 0 else max(2, (width - name_w - 50) * n / top)
+        c = color.get(name, "#4e79a7") if isinstance(color, Mapping) else color
+        bars.append(f'<text x="{name_w - 6}" y="{y + 14}" text-anchor="end">{html.escape(_short(name, 22))}</text>'
+                    f'<rect x="{name_w}" y="{y + 2}" width="{w:.1f}" height="{row - 6}" fill="{c}">'
+                    f'<title>{html.escape(name)}: {n}</title></rect>'
+                    f'<text x="{name_w + w + 4:.1f}" y="{y + 14}">{n}</text>')
+    return (f'<figure class="chart"><figcaption>{html.escape(title)}</figcaption>'
+            f'<svg role="img" width="{width}" height="{h}" viewBox="0 0 {width} {h}">{"".join(bars)}</svg></figure>')
+
+
+def histogram(scores: Sequence[float], *, bins: int = 20, width: int = 420, height: int = 160) -> str:
+    """Score histogram over ``[0, 1]`` as inline SVG (scores outside are clamped to the edge bins)."""
+    counts = [0] * bins
+    for s in scores:
+        if isinstance(s, (int, float)) and not math.isnan(s):
+            counts[min(bins - 1, max(0, int(float(s) * bins)))] += 1
+    top = max(counts) or 1
+    left, bottom = 44, 20
+    bw = (width - left - 10) / bins
+    parts = []
+    for i, n in enumerate(counts):
+        h = (height - bottom - 10) * n / top
+        x = left + i * bw
+        parts.append(f'<rect x="{x:.1f}" y="{height - bottom - h:.1f}" width="{bw - 1:.1f}" height="{h:.1f}" '
+                     f'fill="#e15759"><title>{i / bins:.2f}-{(i + 1) / bins:.2f}: {n}</title></rect>')
+    for t in (0, 0.25, 0.5, 0.75, 1.0):
+        x = left + t * (width - left - 10)
+        parts.append(f'<text x="{x:.1f}" y="{height - 4}" text-anchor="middle">{t:g}</text>')
+    parts.append(f'<text x="{left - 4}" y="14" text-anchor="end">{top}</text>')
+    parts.append(f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}" stroke="#888"/>')
+    return (f'<figure class="chart"><figcaption>Finding scores (lower = more suspicious)</figcaption>'
+            f'<svg role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}">{"".join(parts)}</svg>'
+            "</figure>")
+
+
+def confusion_table(conf: Counter) -> str:
+    if not conf:
+        return '<p class="muted">No finding with a fix.</p>'
+    rows = sorted({a for a, _ in conf}, key=lambda x: (x == "-", x))
+    cols = sorted({b for _, b in conf}, key=lambda x: (x == "-", x))
+    top = max(conf.values())
+    out = ['<table class="confusion"><thead><tr><th>labelled \\ suggested</th>']
+    out += [f"<th>{html.escape(c)}</th>" for c in cols]
+    out.append("</tr></thead><tbody>")
+    for r in rows:
+        out.append(f"<tr><th>{html.escape(r)}</th>")
+        for c in cols:
+            n = conf.get((r, c), 0)
+            alpha = 0 if n == 0 else 0.15 + 0.85 * n / top
+            cls = ' class="diag"' if r == c and r != "-" else ""
+            out.append(f'<td{cls} style="background:rgba(225,87,89,{alpha:.2f})" title="{html.escape(r)} -> '
+                       f'{html.escape(c)}: {n}">{n or ""}</td>')
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _short(s: str, n: int) -> str:
+    return s if len(s) <= n else s[: n - 1] + "\u2026"
+
+
+# --------------------------------------------------------------------------- data for the script
+def _compact(v: Any, depth: int = 0) -> Any:
+    if isinstance(v, float):
+        return round(v, 4)
+    if isinstance(v, Mapping):
+        return {str(k): _compact(x, depth + 1) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        items = [_compact(x, depth + 1) for x in v[:EVIDENCE_LIST_MAX]]
+        if len(v) > EVIDENCE_LIST_MAX:
+            items.append(f"... {len(v) - EVIDENCE_LIST_MAX} more")
+        return items
+    return v
+
+
+def _compact_evidence(ev: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in ev.items():
+        if k == "predicted_path" and isinstance(v, list):  # [{text, tag, p}] -> [[text, tag, p]]
+            v = [[w.get("text"), w.get("tag"), w.get("p")] if isinstance(w, Mapping) else w for w in v]
+        out[str(k)] = _compact(v)
+    return out
+
+
+def _triples(spans: Iterable) -> list[list]:
+    return [[s.start, s.end, s.label] for s in spans]
+
+
+def page_data(findings: Sequence[Finding], corpus: Corpus | None, *, context: int = CONTEXT_CHARS) -> dict[str, Any]:
+    """What the page script renders: ``findings`` (most suspicious first) and, once per document
+    with findings, its text (``docs``) and spans (``spans``, ``[start, end, label]``).
+
+    Each finding has ``window`` = ``[a, b)``, the excerpt of its document to show; without a
+    corpus it has ``texts`` (the spans' recorded texts) instead.
+    """
+    docs = corpus.by_id() if corpus is not None else {}
+    out: list[dict] = []
+    texts: dict[str, str] = {}
+    spans: dict[str, list] = {}
+    for rank, f in enumerate(sorted(findings, key=lambda f: (f.score, f.doc_id, f.start, f.id)), 1):
+        doc = docs.get(f.doc_id)
+        rec: dict[str, Any] = {
+            "rank": rank, "id": f.id, "doc_id": f.doc_id, "kind": f.kind, "action": f.action,
+            "score": round(f.score, 4), "confidence": round(f.confidence, 4),
+            "labels_all": sorted({s.label for s in f.labels + f.suggestion}),
+            "message": f.message, "evidence": _compact_evidence(f.evidence),
+            "labels": _triples(f.labels), "suggestion": _triples(f.suggestion)}
+        if doc is not None:
+            has_spans = bool(f.labels or f.suggestion)
+            a, b = excerpt(doc.text, f.start if has_spans else 0, f.end if has_spans else min(len(doc.text), 200),
+                           width=context)
+            rec["window"] = [a, b]
+            if doc.id not in texts:
+                texts[doc.id] = doc.text
+                spans[doc.id] = _triples(doc.spans or ())
+        else:  # no corpus: show the spans' own recorded texts
+            rec["texts"] = {"labels": [s.meta.get("text", "") for s in f.labels],
+                            "suggestion": [s.meta.get("text", "") for s in f.suggestion]}
+        out.append(rec)
+    return {"findings": out, "docs": texts, "spans": spans}
+
+
+# --------------------------------------------------------------------------- the page
+def build_report(run: Run, *, corpus: Corpus | None = None, title: str | None = None,
+                 context: int = CONTEXT_CHARS) -> str:
+    """The HTML page for ``run`` (a string); ``corpus`` defaults to the run's corpus when it can be read."""
+    from spanqa import __version__
+
+    if corpus is None and run.has_corpus():
+        corpus = run.corpus()
+    findings = list(run.findings)
+    summary = run.summary
+    labels_seen = sorted({s.label for s in run.spans} | {s.label for f in findings for s in f.labels + f.suggestion}
+                         | (set(corpus.labels) if corpus is not None else set()))
+    colors = _color(labels_seen)
+    csum = summary.get("corpus") if isinstance(summary.get("corpus"), Mapping) else {}
+    n_docs = len(corpus) if corpus is not None else csum.get("n_docs", summary.get("documents"))
+    n_ann = (sum(1 for d in corpus if d.annotated) if corpus is not None else csum.get("n_annotated_docs"))
+    n_spans = (sum(len(d.spans or ()) for d in corpus) if corpus is not None
+               else csum.get("n_spans", len(run.spans) or summary.get("spans")))
+    est, lo, hi, ci_name = error_rate(summary)
+    rate = "n/a" if est is None else f"{est:.1%}"
+    ci = f"{ci_name} {lo:.1%} \u2013 {hi:.1%}" if lo is not None and hi is not None else ""
+    by_kind = Counter(f.kind for f in findings)
+    by_label = Counter(f.label for f in findings if f.label)
+    texts = {d.id: d.text for d in corpus} if corpus is not None else {}
+    hints = guideline_hints(findings, texts) if corpus is not None else []
+    conf = confusion(findings)
+    cards = [("documents", n_docs), ("annotated", n_ann), ("labelled spans", n_spans),
+             ("findings", len(findings)), ("estimated error rate", rate)]
+    stat_html = "".join(f'<div class="stat"><div class="v">{html.escape(str(v if v is not None else "n/a"))}</div>'
+                        f'<div class="k">{html.escape(k)}</div>'
+                        + (f'<div class="ci">{html.escape(ci)}</div>' if k == "estimated error rate" and ci else "")
+                        + "</div>" for k, v in cards)
+    hint_html = "".join(
+        f'<li><span class="n">{h.count}</span> <b>{html.escape(h.pattern)}</b><br>'
+        f'<span class="q">{html.escape(h.question)}</span> <span class="muted">findings: '
+        f'{html.escape(", ".join(h.finding_ids[:6]))}{" ..." if len(h.finding_ids) > 6 else ""}</span></li>'
+        for h in hints) or '<li class="muted">No recurring pattern (or the corpus text is not available).</li>'
+    data = {**page_data(findings, corpus, context=context), "colors": colors,
+            "kinds": sorted(by_kind), "labels": sorted({lab for f in findings for lab in
+                                                          {s.label for s in f.labels + f.suggestion}}),
+            "page_size": PAGE_SIZE}
+    run_name = html.escape(str(run.path))
+    page_title = html.escape(title or f"spanqa review - {run.path.name}")
+    legend = "".join(f'<span class="lg"><i style="background:{c}"></i>{html.escape(lab)}</span>'
+                     for lab, c in colors.items())
+    return _TEMPLATE.format(
+        title=page_title, run=run_name, version=html.escape(__version__), stats=stat_html,
+        kind_chart=bar_chart(by_kind.most_common(), title="Findings by kind", color="#4e79a7"),
+        label_chart=bar_chart(by_label.most_common(), title="Findings by label", color=colors),
+        histogram=histogram([f.score for f in findings]), confusion=confusion_table(conf), hints=hint_html,
+        legend=legend, data=safe_json(data), css=_CSS, js=_JS,
+        corpus_note="" if corpus is not None else
+        '<p class="warn">The corpus could not be read; excerpts show the spans\' recorded text only.</p>')
+
+
+def write_report(run: Run, out: str | Path, **options: Any) -> Path:
+    """Write the page to ``out`` and return its path."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(build_report(run, **options), encoding="utf-8")
+    return out
+
+
+_CSS = """
+:root { --fg: #1d2433; --muted: #6b7280; --bg: #f7f7f9; --card: #fff; --line: #e3e5ea; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+       color: var(--fg); background: var(--bg); }
+header { background: #1d2433; color: #fff; padding: 14px 24px; }
+header h1 { margin: 0; font-size: 20px; }
+header p { margin: 2px 0 0; color: #c9cdd6; font-size: 12px; }
+main { max-width: 1200px; margin: 0 auto; padding: 16px 24px; }
+section { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 14px 18px;
+          margin: 14px 0; }
+h2 { font-size: 16px; margin: 0 0 10px; }
+.stats { display: flex; flex-wrap: wrap; gap: 12px; }
+.stat { background: var(--bg); border-radius: 6px; padding: 8px 14px; min-width: 130px; }
+.stat .v { font-size: 22px; font-weight: 600; }
+.stat .k, .muted { color: var(--muted); font-size: 12px; }
+.stat .ci { font-size: 12px; color: #a33; }
+.charts { display: flex; flex-wrap: wrap; gap: 18px; }
+.chart { margin: 0; }
+.chart figcaption { font-weight: 600; margin-bottom: 4px; }
+.chart svg text { font-size: 11px; fill: #333; }
+table.confusion { border-collapse: collapse; font-size: 12px; }
+.confusion th, .confusion td { border: 1px solid var(--line); padding: 3px 8px; text-align: center; }
+.confusion td.diag { outline: 1px dashed #999; }
+ul.hints { padding-left: 18px; }
+ul.hints li { margin: 6px 0; }
+ul.hints .n { display: inline-block; min-width: 26px; background: #e15759; color: #fff; border-radius: 10px;
+              text-align: center; font-size: 11px; }
+.q { color: #374151; }
+.filters { display: flex; flex-wrap: wrap; gap: 12px; align-items: end; margin-bottom: 10px; }
+.filters label { font-size: 12px; color: var(--muted); display: flex; flex-direction: column; gap: 2px; }
+.filters select, .filters input { font: inherit; padding: 3px 6px; }
+.pager { display: flex; gap: 8px; align-items: center; margin: 8px 0; }
+.pager button { font: inherit; padding: 3px 10px; }
+.finding { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; margin: 10px 0; background: #fff; }
+.finding h3 { margin: 0 0 6px; font-size: 14px; display: flex; flex-wrap: wrap; gap: 8px; align-items: center; }
+.badge { border-radius: 10px; padding: 1px 8px; font-size: 11px; background: #eef; color: #334; }
+.badge.kind { background: #1d2433; color: #fff; }
+.badge.score { background: #fde2e2; color: #900; }
+.cols { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
+.col h4 { margin: 0 0 4px; font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
+.excerpt { white-space: pre-wrap; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12.5px;
+           background: var(--bg); border-radius: 6px; padding: 8px; word-break: break-word; }
+mark { border-radius: 3px; padding: 0 1px; color: inherit; background: transparent; border-bottom: 3px solid; }
+mark.hit { background: rgba(255, 215, 0, .35); }
+mark.ctx { border-bottom-style: dotted; opacity: .8; }
+mark sup { font-size: 9px; margin-left: 2px; color: #333; font-family: system-ui; }
+blockquote { margin: 8px 0; padding: 6px 10px; border-left: 3px solid #4e79a7; background: #f3f6fb; }
+details summary { cursor: pointer; color: var(--muted); font-size: 12px; }
+.ev { font-size: 12px; border-collapse: collapse; }
+.ev td { border-top: 1px solid var(--line); padding: 2px 6px; vertical-align: top; }
+.path { display: flex; flex-wrap: wrap; gap: 3px; }
+.path span { background: var(--bg); border-radius: 4px; padding: 0 4px; font-size: 11px; }
+.lg { margin-right: 10px; font-size: 12px; }
+.lg i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 2px; }
+.warn, #js-errors { color: #a33; }
+#selftest { display: none; }
+"""
+
+# The page script.  It only ever puts note text into the page with textContent / text nodes.
+_JS = r"""
+(function () {
+  'use strict';
+  var errors = [];
+  window.addEventListener('error', function (e) {
+    errors.push(String(e.message || e));
+    var box = document.getElementById('js-errors');
+    if (box) box.textContent = errors.join('\n');
+  });
+
+  var DATA = JSON.parse(document.getElementById('spanqa-data').textContent);
+  var F = DATA.findings, PS = DATA.page_size, COL = DATA.colors;
+  var EMPTY = {kind: '', label: '', max: '', q: '', page: 1};
+  var state = Object.assign({}, EMPTY);
+
+  function $(id) { return document.getElementById(id); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function option(sel, value, text) { var o = el('option', null, text); o.value = value; sel.appendChild(o); }
+
+  // ---- state in the URL hash: #kind=type&label=Drug&max=0.3&q=text&page=2
+  function readHash() {
+    var h = location.hash.replace(/^#/, '');
+    if (!h || h === 'selftest') return;
+    h.split('&').forEach(function (kv) {
+      var p = kv.split('='), k = decodeURIComponent(p[0]), v = decodeURIComponent(p.slice(1).join('=') || '');
+      if (k in state) state[k] = (k === 'page') ? Math.max(1, parseInt(v, 10) || 1) : v;
+    });
+  }
+  function writeHash() {
+    if (location.hash === '#selftest') return;
+    var parts = [];
+    ['kind', 'label', 'max', 'q'].forEach(function (k) { if (state[k]) parts.push(k + '=' + encodeURIComponent(state[k])); });
+    if (state.page > 1) parts.push('page=' + state.page);
+    try { history.replaceState(null, '', parts.length ? '#' + parts.join('&') : location.pathname + location.search); }
+    catch (e) { /* file:// in some browsers */ }
+  }
+
+  // ---- filtering
+  function windowText(f) { return f.window ? DATA.docs[f.doc_id].slice(f.window[0], f.window[1]) : ''; }
+  function matches(f) {
+    if (state.kind && f.kind !== state.kind) return false;
+    if (state.label && f.labels_all.indexOf(state.label) < 0) return false;
+    if (state.max !== '' && !(f.score <= parseFloat(state.max))) return false;
+    if (state.q) {
+      var hay = (f.message + ' ' + f.doc_id + ' ' + f.id + ' ' + windowText(f)).toLowerCase();
+      if (hay.indexOf(state.q.toLowerCase()) < 0) return false;
+    }
+    return true;
+  }
+
+  // ---- one excerpt with highlighted spans: the finding's spans strong, the note's other spans dotted
+  function tri(x) { return {start: x[0], end: x[1], label: x[2]}; }
+  function otherSpans(f) {
+    if (!f.window) return [];
+    var a = f.window[0], b = f.window[1], mine = {};
+    f.labels.forEach(function (x) { mine[x.join('|')] = 1; });
+    return (DATA.spans[f.doc_id] || []).filter(function (x) {
+      return x[0] < b && a < x[1] && !mine[x.join('|')];
+    }).map(tri);
+  }
+  function mark(cls, text, label) {
+    var m = el('mark', cls, text);
+    m.style.borderColor = COL[label] || '#888';
+    return m;
+  }
+  function highlight(f, which) {
+    var strong = f[which].map(tri), box = el('div', 'excerpt');
+    if (!f.window) {  // no corpus: the recorded texts only
+      strong.forEach(function (s, i) {
+        var m = mark('hit', (f.texts && f.texts[which][i]) || '(no text)', s.label);
+        m.appendChild(el('sup', null, s.label));
+        box.appendChild(m);
+        box.appendChild(document.createTextNode(' '));
+      });
+      return box;
+    }
+    var a = f.window[0], b = f.window[1], doc = DATA.docs[f.doc_id], t = doc.slice(a, b), spans = [];
+    strong.forEach(function (s) { spans.push({s: s, hit: true}); });
+    otherSpans(f).forEach(function (s) { spans.push({s: s, hit: false}); });
+    var cuts = [a, b];
+    spans.forEach(function (x) {
+      [x.s.start, x.s.end].forEach(function (p) { if (p > a && p < b) cuts.push(p); });
+    });
+    cuts = cuts.filter(function (v, i, arr) { return arr.indexOf(v) === i; }).sort(function (x, y) { return x - y; });
+    if (a > 0) box.appendChild(document.createTextNode('\u2026'));
+    for (var i = 0; i + 1 < cuts.length; i++) {
+      var p = cuts[i], q = cuts[i + 1], seg = t.slice(p - a, q - a);
+      var cover = spans.filter(function (x) { return x.s.start <= p && x.s.end >= q; });
+      if (!cover.length) { box.appendChild(document.createTextNode(seg)); continue; }
+      cover.sort(function (x, y) { return (y.hit - x.hit) || ((x.s.end - x.s.start) - (y.s.end - y.s.start)); });
+      var top = cover[0], m = mark(top.hit ? 'hit' : 'ctx', seg, top.s.label);
+      m.title = cover.map(function (x) {
+        return x.s.label + ' ' + x.s.start + '-' + x.s.end + (x.hit ? '' : ' (other span)');
+      }).join('; ');
+      if (top.hit && top.s.end === q) m.appendChild(el('sup', null, top.s.label));
+      box.appendChild(m);
+    }
+    if (b < doc.length) box.appendChild(document.createTextNode('\u2026'));
+    return box;
+  }
+
+  function evidence(f) {
+    var d = el('details'), tb = el('table', 'ev');
+    d.appendChild(el('summary', null, 'model evidence'));
+    Object.keys(f.evidence).forEach(function (k) {
+      var tr = el('tr'), td = el('td'), v = f.evidence[k];
+      tr.appendChild(el('td', null, k));
+      if (k === 'predicted_path' && Array.isArray(v)) {  // [[word, tag, p], ...]
+        var path = el('div', 'path');
+        v.forEach(function (w) { path.appendChild(el('span', null, Array.isArray(w) ? w.join(' ') : String(w))); });
+        td.appendChild(path);
+      } else {
+        td.textContent = (typeof v === 'object') ? JSON.stringify(v) : String(v);
+      }
+      tr.appendChild(td);
+      tb.appendChild(tr);
+    });
+    d.appendChild(tb);
+    return d;
+  }
+
+  function card(f) {
+    var c = el('article', 'finding');
+    c.setAttribute('data-kind', f.kind);
+    c.setAttribute('data-id', f.id);
+    c.setAttribute('data-score', f.score);
+    var h = el('h3');
+    h.appendChild(el('span', null, '#' + f.rank));
+    h.appendChild(el('span', 'badge kind', f.kind));
+    h.appendChild(el('span', 'badge', f.action));
+    h.appendChild(el('span', 'badge score', 'score ' + f.score));
+    h.appendChild(el('span', 'badge', 'confidence ' + f.confidence));
+    h.appendChild(el('span', 'muted', 'doc ' + f.doc_id + ' \u00b7 ' + f.id));
+    c.appendChild(h);
+    var cols = el('div', 'cols'), l = el('div', 'col'), r = el('div', 'col');
+    l.appendChild(el('h4', null, 'labelled'));
+    l.appendChild(highlight(f, 'labels'));
+    r.appendChild(el('h4', null, 'suggested'));
+    r.appendChild(highlight(f, 'suggestion'));
+    cols.appendChild(l);
+    cols.appendChild(r);
+    c.appendChild(cols);
+    c.appendChild(el('blockquote', null, f.message));
+    c.appendChild(evidence(f));
+    return c;
+  }
+
+  function render() {
+    var list = F.filter(matches), pages = Math.max(1, Math.ceil(list.length / PS));
+    if (state.page > pages) state.page = pages;
+    var from = (state.page - 1) * PS, show = list.slice(from, from + PS), box = $('findings');
+    box.textContent = '';
+    show.forEach(function (f) { box.appendChild(card(f)); });
+    var count = $('count');
+    count.textContent = list.length
+      ? 'findings ' + (from + 1) + '\u2013' + (from + show.length) + ' of ' + list.length
+        + (list.length < F.length ? ' (filtered from ' + F.length + ')' : '')
+      : 'no finding matches';
+    count.setAttribute('data-total', list.length);
+    $('page').textContent = 'page ' + state.page + ' / ' + pages;
+    $('prev').disabled = state.page <= 1;
+    $('next').disabled = state.page >= pages;
+    writeHash();
+  }
+
+  function setup() {
+    var ks = $('f-kind'), ls = $('f-label'), mx = $('f-max'), q = $('f-q');
+    option(ks, '', 'all kinds');
+    DATA.kinds.forEach(function (k) { option(ks, k, k); });
+    option(ls, '', 'all labels');
+    DATA.labels.forEach(function (k) { option(ls, k, k); });
+    readHash();
+    ks.value = state.kind; ls.value = state.label; mx.value = state.max; q.value = state.q;
+    function on(input, key, ev) {
+      input.addEventListener(ev, function () { state[key] = input.value; state.page = 1; render(); });
+    }
+    on(ks, 'kind', 'change'); on(ls, 'label', 'change'); on(mx, 'max', 'input'); on(q, 'q', 'input');
+    $('prev').onclick = function () { state.page--; render(); };
+    $('next').onclick = function () { state.page++; render(); };
+    $('reset').onclick = function () {
+      state = Object.assign({}, EMPTY);
+      ks.value = ''; ls.value = ''; mx.value = ''; q.value = '';
+      render();
+    };
+    render();
+  }
+
+  // ---- #selftest: render, filter by the rarest kind, reset, page; the result goes into <pre id="selftest">
+  function selftest() {
+    var out = {ok: false, total: F.length, errors: errors};
+    try {
+      var cards = function () { return Array.prototype.slice.call(document.querySelectorAll('#findings article.finding')); };
+      var total = function () { return parseInt($('count').getAttribute('data-total'), 10); };
+      out.rendered = cards().length;
+      out.expected_first_page = Math.min(PS, F.length);
+      var counts = {};
+      F.forEach(function (f) { counts[f.kind] = (counts[f.kind] || 0) + 1; });
+      var kind = Object.keys(counts).sort(function (a, b) { return counts[a] - counts[b]; })[0];
+      var ks = $('f-kind');
+      ks.value = kind;
+      ks.dispatchEvent(new Event('change'));
+      var after = cards();
+      out.filter_kind = kind;
+      out.filtered = total();
+      out.filtered_expected = counts[kind] || 0;
+      out.filtered_rendered = after.length;
+      out.filtered_all_match = after.every(function (c) { return c.getAttribute('data-kind') === kind; });
+      ks.value = '';
+      ks.dispatchEvent(new Event('change'));
+      out.reset_total = total();
+      if (F.length > PS) {
+        $('next').click();
+        out.page2_rendered = cards().length;
+        out.page2_first_rank = parseInt(cards()[0].querySelector('h3 span').textContent.slice(1), 10);
+        $('prev').click();
+      }
+      out.marks = document.querySelectorAll('#findings mark').length;
+      out.ok = out.rendered === out.expected_first_page && out.filtered === out.filtered_expected
+        && out.filtered_all_match && out.reset_total === F.length
+        && (F.length <= PS || out.page2_first_rank === PS + 1) && errors.length === 0;
+    } catch (e) {
+      out.exception = String(e);
+    }
+    var pre = $('selftest');
+    pre.textContent = JSON.stringify(out);
+    pre.setAttribute('data-ok', out.ok ? 'true' : 'false');
+    document.title = (out.ok ? 'SELFTEST OK ' : 'SELFTEST FAILED ') + document.title;
+  }
+
+  setup();
+  if (location.hash === '#selftest') selftest();
+})();
+"""
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<title>{title}</title><style>{css}</style></head>
+<body><header><h1>{title}</h1><p>run {run} &middot; spanqa {version}</p></header>
+<main>
+<section id="overview"><h2>Overview</h2>{corpus_note}<div class="stats">{stats}</div></section>
+<section id="charts"><h2>Findings</h2><div class="charts">{kind_chart}{label_chart}{histogram}</div></section>
+<section id="confusion"><h2>Label confusion (labelled vs suggested)</h2>{confusion}
+<p class="muted">Rows: the label in the corpus; columns: the label the fix suggests; "-": no span on that side (missing / spurious). The dashed diagonal holds boundary disagreements.</p></section>
+<section id="hints"><h2>Guideline hints</h2><p class="muted">The most frequent patterns among the suggested fixes - candidate questions for the annotation guideline.</p><ul class="hints">{hints}</ul></section>
+<section id="review"><h2>Findings to review (most suspicious first)</h2>
+<div class="filters">
+<label>kind<select id="f-kind"></select></label>
+<label>label<select id="f-label"></select></label>
+<label>max score<input id="f-max" type="number" min="0" max="1" step="0.05" placeholder="any"></label>
+<label>text<input id="f-q" type="search" placeholder="search"></label>
+<button id="reset" type="button">reset</button></div>
+<div class="legend">{legend}</div>
+<div class="pager"><button id="prev" type="button">&larr; prev</button><span id="page"></span><button id="next" type="button">next &rarr;</button> <span id="count" class="muted"></span></div>
+<div id="findings"></div>
+<noscript><p class="warn">The findings list needs JavaScript.</p></noscript>
+<pre id="js-errors"></pre><pre id="selftest"></pre>
+</section>
+</main>
+<script type="application/json" id="spanqa-data">{data}</script>
+<script>{js}</script>
+</body></html>
+"""
