@@ -13,6 +13,7 @@ from spanqa.errors import SpanqaError
 
 # Command modules (import order = order in --help).
 # (helpers add one import line per command here)
+from spanqa.cli import check  # noqa: E402,F401
 from spanqa.cli import compare  # noqa: E402,F401
 from spanqa.cli import agree  # noqa: E402,F401
 from spanqa.cli import audit  # noqa: E402,F401
