@@ -1,0 +1,335 @@
+"""Group k-fold training that yields out-of-fold (OOF) word-level label marginals, resumable.
+
+What it does
+------------
+1. **Words and gold tags.**  Each document's words come from
+   :func:`spanqa.tokenize.doc_words`; annotated documents get IOB2 gold tags from
+   :func:`spanqa.bio.spans_to_tags`.  Overlapping gold spans cannot all be tagged
+   flat: the codec keeps the longest, each dropped span is recorded as ``W403``
+   (and counted in ``meta["gold"]``); the scorer still sees them.
+2. **Folds by group.**  Only annotated documents (``spans is not None``) are
+   split and trained on.  A document's group is ``doc.group``, else the first
+   capture group of ``data.group_regex`` on its id (``W402`` when it does not
+   match), else its id.  scikit-learn's ``GroupKFold(shuffle=True,
+   random_state=train.seed)`` assigns groups to folds, so one patient's notes
+   never sit on both sides of a split.  Fewer groups than folds is ``E405``.
+3. **Train and predict.**  For fold ``k`` a fresh model (seeded with
+   ``train.seed``) is fine-tuned on the other folds' windows and predicts fold
+   ``k``'s documents - each annotated document is predicted exactly once, by the
+   one model that never saw it (``DocMarginals.fold = k``).
+4. **Unannotated documents** (``spans is None``) are predicted by *every* fold
+   model and get the mean of the k marginals, with ``fold = -1``: none of the
+   models trained on them, so all k predictions are out of sample, and the mean is
+   steadier than any single fold's.  ``meta["unannotated"]`` records this.
+5. **Resume.**  With ``run_dir``, ``run_dir/fingerprint.json`` holds a hash of
+   the corpus (ids, texts, spans, groups, segmentation), the tag set and every
+   setting that changes the model (``data.group_regex``, ``[model]``, ``[train]``;
+   not ``[findings]``, so thresholds can change without retraining).  Each
+   finished fold writes ``folds/fold_{k}.npz`` and then ``folds/fold_{k}.done``.
+   A rerun loads finished folds instead of training them - training is
+   deterministic, so the result is identical to an uninterrupted run - and a
+   different fingerprint is ``E406``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from spanqa import __version__
+from spanqa.align import DocEncoding, encode_words, sentence_word_starts, special_tokens
+from spanqa.bio import spans_to_tags, tag_inventory
+from spanqa.config import AuditConfig
+from spanqa.document import Corpus, Document
+from spanqa.errors import Location, Problem, fail
+from spanqa.predictions import DocMarginals, OOFPredictions
+from spanqa.span import Span
+from spanqa.tagger import (build_model, load_tokenizer, predict_windows, resolve_model_path, seeded, threads_for,
+                           torch_threads, train_model)
+
+_FOLD_FORMAT = "spanqa.kfold.v1"
+#: fold value of unannotated documents (mean of all fold models)
+ENSEMBLE_FOLD = -1
+
+
+@dataclass(frozen=True)
+class PreparedDoc:
+    """A document ready for the tagger: its encoding and, when annotated, one tag id per word."""
+
+    doc: Document
+    enc: DocEncoding
+    labels: np.ndarray | None  # (n_words,) int64 tag ids, None when not annotated
+
+
+# --------------------------------------------------------------------------- groups and folds
+def doc_groups(docs: Sequence[Document], group_regex: str = "") -> tuple[list[str], list[Problem]]:
+    """The k-fold group of each document and a ``W402`` for each id the regex does not match."""
+    rx = re.compile(group_regex) if group_regex else None
+    groups, problems = [], []
+    for d in docs:
+        if d.group is not None:
+            groups.append(d.group)
+            continue
+        if rx is not None:
+            m = rx.search(d.id)
+            if m and m.group(1):
+                groups.append(m.group(1))
+                continue
+            problems.append(Problem("W402", Location(doc_id=d.id, key="data.group_regex"),
+                                    f"{group_regex!r} does not match {d.id!r}"))
+        groups.append(d.id)
+    return groups, problems
+
+
+def assign_folds(groups: Sequence[str], n_folds: int, seed: int) -> np.ndarray:
+    """``(n_docs,)`` fold index per document; a group never spans two folds (``E405`` if too few groups)."""
+    from sklearn.model_selection import GroupKFold
+
+    n_groups = len(set(groups))
+    if n_groups < n_folds:
+        raise fail("E405", f"{n_groups} annotated document group(s) for {n_folds} folds", key="train.folds")
+    folds = np.full(len(groups), -1, dtype=np.int64)
+    splitter = GroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    for k, (_, test) in enumerate(splitter.split(np.zeros(len(groups)), groups=np.asarray(groups))):
+        folds[test] = k
+    return folds
+
+
+# --------------------------------------------------------------------------- preparation
+def _words(doc: Document) -> tuple[tuple[tuple[int, int], ...], list[int]]:
+    from spanqa.tokenize import doc_words, sentence_ranges
+
+    words = doc_words(doc)
+    # sentences of the text alone: the rule would otherwise avoid breaks inside gold spans,
+    # and the windows of a held-out document must not depend on its gold annotation
+    starts = sentence_word_starts(words.ranges, sentence_ranges(doc.evolve(spans=None), words))
+    return tuple(words.ranges), starts
+
+
+def prepare(docs: Sequence[Document], tags: Sequence[str], tokenizer: Any, config: AuditConfig
+            ) -> tuple[list[PreparedDoc], list[Problem], dict[str, int]]:
+    """Encode every document; returns prepared docs, problems (W401, W403) and dropped-span counts per doc."""
+    tag_id = {t: i for i, t in enumerate(tags)}
+    specials = special_tokens(tokenizer)
+    out, problems, dropped = [], [], {}
+    for doc in docs:
+        words, starts = _words(doc)
+        enc = encode_words(tokenizer, doc.text, words, doc_id=doc.id, max_length=config.train.max_length,
+                           stride=config.train.stride, sentence_starts=starts, specials=specials)
+        problems.extend(enc.problems)
+        labels = None
+        if doc.spans is not None:
+            lost: list[Span] = []
+            word_tags = spans_to_tags(words, doc.spans, scheme="IOB2", on_drop=lost.append)
+            for s in lost:
+                problems.append(Problem("W403", Location(doc_id=doc.id, start=s.start, end=s.end,
+                                                         excerpt=doc.text[s.start:s.end]), f"{s.label} span"))
+            if lost:
+                dropped[doc.id] = len(lost)
+            labels = np.asarray([tag_id[t] for t in word_tags], dtype=np.int64)
+        out.append(PreparedDoc(doc, enc, labels))
+    return out, problems, dropped
+
+
+def fingerprint(corpus: Corpus, tags: Sequence[str], config: AuditConfig) -> str:
+    """SHA-256 of what determines the fold models: corpus content, tags, and the model/train settings."""
+    h = hashlib.sha256()
+    cfg = config.to_dict()
+    head = {"format": _FOLD_FORMAT, "tags": list(tags), "group_regex": cfg["data"]["group_regex"],
+            "model": cfg["model"], "train": cfg["train"]}
+    h.update(json.dumps(head, sort_keys=True).encode())
+    for d in corpus.documents:
+        rec = {"id": d.id, "group": d.group, "annotated": d.spans is not None,
+               "spans": None if d.spans is None else sorted(
+                   [s.start, s.end, s.label, [list(p) for p in s.pieces]] for s in d.spans),
+               "tokens": None if d.tokens is None else [list(t) for t in d.tokens],
+               "sentences": None if d.sentences is None else [list(t) for t in d.sentences]}
+        h.update(json.dumps(rec, sort_keys=True).encode())
+        h.update(hashlib.sha256(d.text.encode("utf-8")).digest())
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- one fold
+def _train_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[PreparedDoc], tags: list[str],
+                       tokenizer: Any, config: AuditConfig, bar: Any) -> tuple[dict[str, np.ndarray], dict]:
+    t = config.train
+    inputs, labels = [], []
+    for p in train_docs:
+        for win in p.enc.windows:
+            inputs.append(win.input_ids)
+            labels.append(win.labels(p.labels))
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    with seeded(t.seed):
+        net = build_model(config.model, tags, tokenizer=tokenizer, max_length=t.max_length)
+        steps = -(-len(inputs) // t.batch_size) * t.epochs
+        task = bar.add_task(f"fold {k + 1}/{t.folds} train", total=steps) if bar else None
+        stats = train_model(net, inputs, labels, t, pad_id=pad, seed=t.seed,
+                            on_step=(lambda e, s, loss: bar.update(task, advance=1)) if bar else None)
+        if bar:
+            bar.remove_task(task)
+    t0 = time.perf_counter()
+    windows = [w.input_ids for p in pred_docs for w in p.enc.windows]
+    task = bar.add_task(f"fold {k + 1}/{t.folds} predict", total=len(windows)) if bar else None
+    flat = predict_windows(net, windows, pad_id=pad, on_batch=(lambda n: bar.update(task, advance=n)) if bar else None)
+    if bar:
+        bar.remove_task(task)
+    out, i = {}, 0
+    for p in pred_docs:
+        n = len(p.enc.windows)
+        if n:
+            probs = p.enc.gather(flat[i:i + n]).astype(np.float64)
+            out[p.doc.id] = (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
+        else:
+            out[p.doc.id] = np.zeros((0, len(tags)), np.float32)
+        i += n
+    stats = {"train_s": round(stats["seconds"], 3), "predict_s": round(time.perf_counter() - t0, 3),
+             "steps": stats["steps"], "epoch_loss": [round(x, 6) for x in stats["epoch_loss"]],
+             "train_windows": len(inputs), "predict_windows": len(windows),
+             "train_docs": len(train_docs), "params": int(sum(p.numel() for p in net.parameters()))}
+    return out, stats
+
+
+def _fold_paths(run_dir: Path, k: int) -> tuple[Path, Path]:
+    return run_dir / "folds" / f"fold_{k}.npz", run_dir / "folds" / f"fold_{k}.done"
+
+
+def _save_fold(run_dir: Path, k: int, probs: dict[str, np.ndarray], words: dict[str, tuple], tags: list[str],
+               stats: dict, fp: str, seed: int) -> None:
+    path, done = _fold_paths(run_dir, k)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = OOFPredictions(list(tags), {d: DocMarginals(d, words[d], p, fold=k, seed=seed) for d, p in probs.items()},
+                          {"fold": k, "fingerprint": fp, "stats": stats})
+    tmp = path.with_name(path.name + ".tmp")
+    part.save(tmp)
+    tmp.replace(path)
+    done.write_text(json.dumps({"fold": k, "fingerprint": fp, "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n")
+
+
+def _load_fold(run_dir: Path, k: int, fp: str) -> tuple[dict[str, np.ndarray], dict] | None:
+    path, done = _fold_paths(run_dir, k)
+    if not (path.is_file() and done.is_file()):
+        return None
+    part = OOFPredictions.load(path)
+    if part.meta.get("fingerprint") != fp:
+        raise fail("E406", f"{path} was made for another corpus or configuration", path=str(path))
+    return {d: m.probs for d, m in part.docs.items()}, part.meta["stats"]
+
+
+def _check_run_dir(run_dir: Path, fp: str) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    marker = run_dir / "fingerprint.json"
+    if marker.is_file():
+        old = json.loads(marker.read_text()).get("fingerprint")
+        if old != fp:
+            raise fail("E406", f"fingerprint {str(old)[:12]} in {marker} differs from this run's {fp[:12]}",
+                       path=str(marker))
+    else:
+        marker.write_text(json.dumps({"fingerprint": fp, "format": _FOLD_FORMAT}) + "\n")
+
+
+def _progress(enabled: bool):
+    if not enabled:
+        return nullcontext(None)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=Console(stderr=True), transient=True)
+
+
+# --------------------------------------------------------------------------- the run
+def run_kfold(corpus: Corpus, config: AuditConfig, *, run_dir: Path | None = None, progress: bool = True,
+              on_fold_done: Callable[[int], None] | None = None) -> OOFPredictions:
+    """Out-of-fold marginals for every document of ``corpus`` (see the module docstring).
+
+    ``on_fold_done(k)`` is called after fold ``k`` is finished (and saved, with
+    ``run_dir``); tests use it to simulate an interruption.
+    """
+    t_start = time.perf_counter()
+    t = config.train
+    annotated = [d for d in corpus.documents if d.spans is not None]
+    unannotated = [d for d in corpus.documents if d.spans is None]
+    if not annotated:
+        raise fail("E405", "no annotated documents to train on", key="train.folds")
+    tags = tag_inventory(corpus.labels)
+    groups, problems = doc_groups(annotated, config.data.group_regex)
+    folds = assign_folds(groups, t.folds, t.seed)
+    fp = fingerprint(corpus, tags, config)
+    if run_dir is not None:
+        run_dir = Path(run_dir)
+        _check_run_dir(run_dir, fp)
+
+    t0 = time.perf_counter()
+    tokenizer = load_tokenizer(config.model)
+    prepared, more, dropped = prepare(list(annotated) + list(unannotated), tags, tokenizer, config)
+    problems.extend(more)
+    encode_s = time.perf_counter() - t0
+    ann, unann = prepared[:len(annotated)], prepared[len(annotated):]
+    words = {p.doc.id: p.enc.words for p in prepared}
+
+    results: dict[int, dict[str, np.ndarray]] = {}
+    stats: dict[int, dict] = {}
+    resumed: list[int] = []
+    with _progress(progress) as bar:
+        task = bar.add_task("folds", total=t.folds) if bar else None
+        for k in range(t.folds):
+            loaded = _load_fold(run_dir, k, fp) if run_dir is not None else None
+            if loaded is not None:
+                results[k], stats[k] = loaded
+                resumed.append(k)
+            else:
+                train_docs = [p for p, f in zip(ann, folds) if f != k]
+                test_docs = [p for p, f in zip(ann, folds) if f == k]
+                with torch_threads(threads_for(config.model)):
+                    results[k], stats[k] = _train_and_predict(k, train_docs, test_docs + unann, tags, tokenizer,
+                                                              config, bar)
+                if run_dir is not None:
+                    _save_fold(run_dir, k, results[k], words, tags, stats[k], fp, t.seed)
+            if bar:
+                bar.update(task, advance=1)
+            if on_fold_done is not None:
+                on_fold_done(k)
+
+    docs: dict[str, DocMarginals] = {}
+    fold_of = {p.doc.id: int(f) for p, f in zip(ann, folds)}
+    for d in corpus.documents:
+        if d.spans is not None:
+            k = fold_of[d.id]
+            docs[d.id] = DocMarginals(d.id, words[d.id], results[k][d.id], fold=k, seed=t.seed)
+        else:
+            mean = np.mean([results[k][d.id] for k in range(t.folds)], axis=0, dtype=np.float64)
+            docs[d.id] = DocMarginals(d.id, words[d.id], mean.astype(np.float32), fold=ENSEMBLE_FOLD, seed=t.seed)
+
+    import torch
+    import transformers
+
+    meta = {
+        "format": "spanqa.oof.v1",
+        "config": config.to_dict(),
+        "model": {"path": str(resolve_model_path(config.model)), "init": config.model.init,
+                  "params": stats[0]["params"]},
+        "fingerprint": fp,
+        "folds": {"n": t.folds, "seed": t.seed, "by_doc": fold_of,
+                  "groups": dict(zip((d.id for d in annotated), groups)), "n_groups": len(set(groups)),
+                  "test_docs": [int((folds == k).sum()) for k in range(t.folds)]},
+        "unannotated": {"policy": "mean of all fold models' marginals; fold = -1",
+                        "doc_ids": [d.id for d in unannotated]},
+        "gold": {"dropped_overlapping_spans": int(sum(dropped.values())), "by_doc": dropped},
+        "windows": {"total": int(sum(len(p.enc.windows) for p in prepared)),
+                    "multi_window_docs": int(sum(len(p.enc.windows) > 1 for p in prepared)),
+                    "max_length": t.max_length, "stride": t.stride},
+        "fold_stats": [stats[k] for k in range(t.folds)],
+        "resumed_folds": resumed,
+        "timing": {"encode_s": round(encode_s, 3), "wall_s": round(time.perf_counter() - t_start, 3)},
+        "problems": [p.to_dict() for p in problems],
+        "versions": {"spanqa": __version__, "torch": torch.__version__, "transformers": transformers.__version__},
+    }
+    return OOFPredictions(tags, docs, meta)

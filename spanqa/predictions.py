@@ -1,0 +1,183 @@
+"""Out-of-fold word-level label marginals, their storage, and the one span decoder over them.
+
+Shapes and offsets
+------------------
+:class:`DocMarginals` holds, for one document, its words as half-open character
+ranges ``words[i] = (start, end)`` and ``probs``: ``(n_words, n_tags)`` float32,
+each row a probability distribution over :attr:`OOFPredictions.tags` (the IOB2
+inventory ``["O", "B-A", "I-A", ...]`` from :func:`spanqa.bio.tag_inventory`).
+``fold`` is the fold whose model predicted the document (it never trained on
+it); ``-1`` marks an unannotated document, whose marginals are the mean of all
+fold models.  ``seed`` is the training seed.
+
+:func:`decode` turns marginals into predicted spans with a constrained Viterbi
+pass over ``log(probs)``: a path may not go ``O -> I-X`` or ``B-X/I-X -> I-Y``
+(Y != X) nor start with ``I-X``.  Each predicted :class:`~spanqa.span.Span` is in
+the document's character offsets, and its ``score`` is the mean marginal
+probability of the tags on its path (``B-X`` on the first word, ``I-X`` on the
+rest) - a confidence in [0, 1].
+
+>>> words = ((0, 7), (8, 10), (10, 12))   # word 3 alone says I-Drug, which cannot follow O: Viterbi picks B I
+>>> probs = np.array([[.1, .8, .1], [.6, .3, .1], [.2, .1, .7]], dtype=np.float32)
+>>> [(s.start, s.end, s.label, round(s.score, 3)) for s in decode(DocMarginals("d", words, probs, fold=0, seed=13),
+...                                                               ["O", "B-Drug", "I-Drug"])]
+[(0, 7, 'Drug', 0.8), (8, 12, 'Drug', 0.5)]
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spanqa.bio import split_tag
+from spanqa.span import Span
+
+Range = tuple[int, int]
+_FORMAT = "spanqa.oof.v1"
+
+
+@dataclass(eq=False)
+class DocMarginals:
+    """Word-level label marginals of one document (see module docstring for shapes)."""
+
+    doc_id: str
+    words: tuple[Range, ...]
+    probs: np.ndarray
+    fold: int
+    seed: int
+
+    def __post_init__(self) -> None:
+        self.words = tuple((int(a), int(b)) for a, b in self.words)
+        if self.probs.ndim != 2 or self.probs.shape[0] != len(self.words):
+            raise ValueError(f"doc {self.doc_id}: probs shape {self.probs.shape} does not match {len(self.words)} words")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DocMarginals):
+            return NotImplemented
+        return (self.doc_id, self.words, self.fold, self.seed) == (other.doc_id, other.words, other.fold, other.seed) \
+            and self.probs.dtype == other.probs.dtype and np.array_equal(self.probs, other.probs)
+
+
+@dataclass(eq=False)
+class OOFPredictions:
+    """Out-of-fold marginals for a corpus: tag inventory, per-document marginals, run metadata.
+
+    ``meta`` is JSON-native (dicts, lists, strings, numbers): the configuration,
+    the model path, fold assignment, timings, dropped gold spans and problems.
+    """
+
+    tags: list[str]
+    docs: dict[str, DocMarginals]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, OOFPredictions):
+            return NotImplemented
+        return self.tags == other.tags and self.docs == other.docs and self.meta == other.meta
+
+    def save(self, path: str | Path) -> Path:
+        """Write one ``.npz`` file (no pickles): concatenated probs plus an index; exact round trip."""
+        path = Path(path)
+        ids = list(self.docs)
+        n_tags = len(self.tags)
+        probs = [self.docs[d].probs.astype(np.float32, copy=False) for d in ids]
+        words = [np.asarray(self.docs[d].words, dtype=np.int64).reshape(-1, 2) for d in ids]
+        offsets = np.cumsum([0] + [len(w) for w in words]).astype(np.int64)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as fh:
+            np.savez_compressed(
+                fh,
+                format=np.asarray(_FORMAT),
+                tags=np.asarray(self.tags, dtype=str),
+                doc_ids=np.asarray(ids, dtype=str),
+                offsets=offsets,
+                folds=np.asarray([self.docs[d].fold for d in ids], dtype=np.int64),
+                seeds=np.asarray([self.docs[d].seed for d in ids], dtype=np.int64),
+                probs=np.concatenate(probs) if probs else np.zeros((0, n_tags), np.float32),
+                words=np.concatenate(words) if words else np.zeros((0, 2), np.int64),
+                meta=np.asarray(json.dumps(self.meta, sort_keys=True)),
+            )
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "OOFPredictions":
+        """Read a file written by :meth:`save`."""
+        with np.load(Path(path), allow_pickle=False) as z:
+            if str(z["format"]) != _FORMAT:
+                raise ValueError(f"{path}: not a spanqa OOF file ({z['format']})")
+            tags = [str(t) for t in z["tags"]]
+            ids = [str(d) for d in z["doc_ids"]]
+            off, probs, words = z["offsets"], z["probs"], z["words"]
+            docs = {}
+            for k, d in enumerate(ids):
+                a, b = int(off[k]), int(off[k + 1])
+                docs[d] = DocMarginals(d, tuple(map(tuple, words[a:b].tolist())), probs[a:b].copy(),
+                                       fold=int(z["folds"][k]), seed=int(z["seeds"][k]))
+            meta = json.loads(str(z["meta"]))
+        if probs.shape[1:] != (len(tags),):
+            raise ValueError(f"{path}: probs have {probs.shape[1:]} columns for {len(tags)} tags")
+        return cls(tags, docs, meta)
+
+
+def _transitions(tags: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``(allowed[prev, cur], allowed_start[cur])`` for IOB2."""
+    parts = [split_tag(t) for t in tags]
+    n = len(tags)
+    allowed = np.ones((n, n), dtype=bool)
+    start = np.ones(n, dtype=bool)
+    for j, (pj, lj) in enumerate(parts):
+        if pj == "I":
+            start[j] = False
+            for i, (pi, li) in enumerate(parts):
+                allowed[i, j] = pi in ("B", "I") and li == lj
+    return allowed, start
+
+
+def viterbi(probs: np.ndarray, tags: list[str]) -> list[int]:
+    """The most probable IOB2-valid tag-index path under per-word marginals ``(n_words, n_tags)``."""
+    n, k = probs.shape
+    if n == 0:
+        return []
+    if k != len(tags):
+        raise ValueError(f"probs have {k} columns for {len(tags)} tags")
+    allowed, start = _transitions(tags)
+    logp = np.log(np.clip(probs.astype(np.float64), 1e-12, 1.0))
+    trans = np.where(allowed, 0.0, -np.inf)
+    score = np.where(start, logp[0], -np.inf)
+    back = np.zeros((n, k), dtype=np.int64)
+    for t in range(1, n):
+        cand = score[:, None] + trans  # (prev, cur)
+        back[t] = np.argmax(cand, axis=0)
+        score = cand[back[t], np.arange(k)] + logp[t]
+    path = [int(np.argmax(score))]
+    for t in range(n - 1, 0, -1):
+        path.append(int(back[t, path[-1]]))
+    return path[::-1]
+
+
+def decode(m: DocMarginals, tags: list[str]) -> list[Span]:
+    """Predicted spans of one document: constrained Viterbi over ``log(m.probs)``, IOB2.
+
+    Spans are in the document's character offsets (first word's start to last
+    word's end); ``Span.score`` is the mean marginal of the tags on the span's
+    path.  Returned in document order.
+    """
+    path = viterbi(m.probs, tags)
+    spans: list[Span] = []
+    i, n = 0, len(path)
+    while i < n:
+        prefix, label = split_tag(tags[path[i]])
+        if prefix != "B":
+            i += 1
+            continue
+        j = i + 1
+        while j < n and tags[path[j]] == f"I-{label}":
+            j += 1
+        score = float(np.mean([m.probs[t, path[t]] for t in range(i, j)]))
+        spans.append(Span(m.doc_id, m.words[i][0], m.words[j - 1][1], label, score=score))
+        i = j
+    return spans
