@@ -1,0 +1,372 @@
+"""``spanqa audit``: out-of-fold tagging -> predicted spans -> comparison -> scores -> findings -> run folder.
+
+The run folder ``out/`` (all span offsets are half-open **document character offsets**)::
+
+    fingerprint.json, folds/   k-fold checkpoints (spanqa.kfold): a killed run resumes from finished folds
+    marginals.npz              the out-of-fold word marginals (OOFPredictions.save)
+    predictions.jsonl          one predicted span a line: {doc_id, start, end, label, text, score, p_exact, fold, annotated}
+    spans.jsonl                one labelled span a line (every one, exactly once): {doc_id, start, end, label, text,
+                               quality, fold, alignable[, reason, span_id, alternative]}
+    findings.jsonl             one finding a line, most suspicious first: {id, doc_id, kind, action, score, labels,
+                               suggestion, evidence, message}
+    problems.jsonl             every coded problem met on the way (reading, k-fold)
+    summary.json               counts per kind and per label, the estimated corpus error rate with a 95% interval,
+                               corpus path/format, config, package versions, timings per stage
+
+**Estimated corpus error rate.**  ``quality`` is the probability that a labelled span is
+exactly right, so ``1 - quality`` is its expected error; each candidate missing entity (a
+predicted span no label overlaps) adds ``p_entity``.  The rate is::
+
+    (sum over labelled spans of (1 - quality) + sum over candidates of p_entity) / number of labelled spans
+
+(spans without marginals are left out of both sums).  Its 95% interval is the 2.5/97.5
+percentile of :data:`BOOTSTRAP_RESAMPLES` bootstrap resamples *of documents* (seed
+:data:`BOOTSTRAP_SEED`), so notes with many errors weigh as a unit.
+
+Everything after k-fold is deterministic given the marginals, and k-fold is deterministic
+and resumable, so a rerun into the same folder - after an interruption or not - writes
+the same ``spans.jsonl``, ``findings.jsonl`` and ``predictions.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from spanqa import __version__
+from spanqa.comparison import compare_spans
+from spanqa.config import AuditConfig
+from spanqa.document import Corpus, Document
+from spanqa.errors import Location, Problem
+from spanqa.findings import FINDING_KINDS, Finding, doc_findings, ood_findings, sort_findings
+from spanqa.predictions import OOFPredictions, decode
+from spanqa.quality import CandidateScore, SpanQuality, TagLattice, note_stats, score_spans
+from spanqa.span import Span
+
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 0
+
+FILES = {"spans": "spans.jsonl", "findings": "findings.jsonl", "predictions": "predictions.jsonl",
+         "marginals": "marginals.npz", "summary": "summary.json", "problems": "problems.jsonl"}
+
+
+@dataclass
+class AuditResult:
+    """What :func:`audit` computed and wrote.
+
+    ``spans``: the quality of every labelled span, in corpus order; ``findings``: most
+    suspicious first; ``predictions``: decoded spans per document; ``candidates``: the
+    candidate missing entities; ``summary``: the content of ``summary.json``.
+    """
+
+    out: Path
+    oof: OOFPredictions
+    spans: list[SpanQuality]
+    findings: list[Finding]
+    predictions: dict[str, list[Span]]
+    candidates: list[CandidateScore]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _versions() -> dict[str, str]:
+    """Versions of spanqa, Python and the model stack, read from package metadata (no import)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"spanqa": __version__, "python": platform.python_version()}
+    for name in ("torch", "transformers", "tokenizers", "numpy"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:  # pragma: no cover
+            out[name] = "absent"
+    return out
+
+
+def error_rate(per_doc_errors: Sequence[float], per_doc_spans: Sequence[int], *,
+               resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> dict[str, Any]:
+    """Ratio estimate ``sum(errors) / sum(spans)`` with a document-bootstrap 95% interval.
+
+    >>> r = error_rate([1.0, 0.0, 1.0, 0.0], [10, 10, 10, 10])
+    >>> r["estimate"], r["ci95"][0] <= 0.05 <= r["ci95"][1]
+    (0.05, True)
+    """
+    e = np.asarray(per_doc_errors, dtype=np.float64)
+    n = np.asarray(per_doc_spans, dtype=np.float64)
+    total = float(n.sum())
+    est = float(e.sum() / total) if total else None
+    ci: list[float | None] = [None, None]
+    if total and len(e) > 1:
+        rng = np.random.default_rng(seed)
+        draw = rng.integers(0, len(e), size=(resamples, len(e)))
+        den = n[draw].sum(axis=1)
+        ok = den > 0
+        ratios = e[draw].sum(axis=1)[ok] / den[ok]
+        ci = [float(np.quantile(ratios, 0.025)), float(np.quantile(ratios, 0.975))]
+    return {"estimate": None if est is None else round(est, 6),
+            "ci95": [None if c is None else round(c, 6) for c in ci],
+            "method": "(sum of (1 - quality) over labelled spans + sum of p_entity over candidate missing entities)"
+                      " / labelled spans; 95% interval: bootstrap over documents",
+            "bootstrap": {"resamples": resamples, "seed": seed, "unit": "document"}}
+
+
+def _write_jsonl(path: Path, records: Sequence[Mapping[str, Any]]) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for rec in records:
+            fh.write(json.dumps(rec, ensure_ascii=False, sort_keys=False) + "\n")
+    tmp.replace(path)
+
+
+def _notify(progress: bool) -> Callable[[str], None]:
+    if not progress:
+        return lambda msg: None
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    return lambda msg: console.log(msg)
+
+
+def _span_problems(doc: Document, qualities: Sequence[SpanQuality], *, has_marginals: bool) -> list[Problem]:
+    """W405 for an annotated note without marginals, W404 for each span scored on its hull.
+
+    Spans dropped by flat tagging (``overlap_dropped``) are already reported by k-fold as W403.
+    """
+    if not has_marginals:
+        return [Problem("W405", Location(doc_id=doc.id), f"{len(qualities)} span(s) without a quality")] \
+            if qualities else []
+    out = []
+    for q in qualities:
+        if not q.alignable and q.reason != "overlap_dropped":
+            s = q.span
+            out.append(Problem("W404", Location(doc_id=doc.id, start=s.start, end=s.end, excerpt=doc.text[s.start:s.end]),
+                               f"{s.label} span: {q.reason.replace('_', ' ')}"))
+    return out
+
+
+def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: bool = True,
+          oof: OOFPredictions | None = None, on_fold_done: Callable[[int], None] | None = None) -> AuditResult:
+    """Audit ``corpus`` and write the run folder ``out`` (module docstring).
+
+    Args:
+        corpus: the corpus under audit; only annotated documents get scores and findings,
+            unannotated ones get predictions.
+        config: the audit configuration (``[findings]`` thresholds are read here).
+        out: run folder; created if needed; a previous run of the same corpus and model
+            settings there is resumed (``E406`` if it belongs to another).
+        progress: show progress bars and stage messages on stderr.
+        oof: marginals computed elsewhere (skips k-fold; for tests and re-scoring).
+        on_fold_done: passed to :func:`spanqa.kfold.run_kfold` (tests simulate interruptions with it).
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    say = _notify(progress)
+    timings: dict[str, float] = {}
+    t_all = time.perf_counter()
+
+    t0 = time.perf_counter()
+    if oof is None:
+        from spanqa.kfold import run_kfold
+
+        say(f"k-fold: {config.train.folds} folds x {config.train.epochs} epochs, model {config.model.init}")
+        oof = run_kfold(corpus, config, run_dir=out, progress=progress, on_fold_done=on_fold_done)
+    timings["kfold_s"] = time.perf_counter() - t0
+    oof.save(out / FILES["marginals"])
+
+    t0 = time.perf_counter()
+    predictions = {doc_id: decode(m, oof.tags) for doc_id, m in oof.docs.items()}
+    timings["decode_s"] = time.perf_counter() - t0
+
+    say("scoring spans and building findings")
+    t_score = t_find = 0.0
+    f = config.findings
+    qualities: list[SpanQuality] = []
+    findings: list[Finding] = []
+    candidates: list[CandidateScore] = []
+    per_doc_err: list[float] = []
+    per_doc_n: list[int] = []
+    lattices: dict[str, TagLattice] = {}
+    audit_problems: list[Problem] = []
+    for doc in corpus.documents:
+        if doc.spans is None:
+            continue
+        m = oof.docs.get(doc.id)
+        t0 = time.perf_counter()
+        lat = TagLattice(m.probs, oof.tags) if m is not None and len(m.words) else None
+        if lat is not None:
+            lattices[doc.id] = lat
+        qs = score_spans(list(doc.spans), m if lat is not None else None, oof.tags, lattice=lat)
+        t_score += time.perf_counter() - t0
+        qualities.extend(qs)
+        audit_problems.extend(_span_problems(doc, qs, has_marginals=lat is not None))
+        t0 = time.perf_counter()
+        cands: list[CandidateScore] = []
+        if lat is not None:
+            comps = compare_spans(doc.id, list(doc.spans), predictions[doc.id])
+            fs, cands = doc_findings(doc.text, list(doc.spans), predictions[doc.id], m, oof.tags, qs,
+                                     min_quality=f.min_quality, ambiguous_margin=f.ambiguous_margin,
+                                     lattice=lat, components=comps)
+            findings.extend(fs)
+            candidates.extend(cands)
+        t_find += time.perf_counter() - t0
+        scored = [q.quality for q in qs if q.quality is not None]
+        per_doc_err.append(sum(1.0 - x for x in scored) + sum(c.p_entity for c in cands))
+        per_doc_n.append(len(scored))
+    t0 = time.perf_counter()
+    texts = {d.id: d.text for d in corpus.documents}
+    annotated_m = {d.id: oof.docs[d.id] for d in corpus.documents if d.spans is not None and d.id in oof.docs}
+    stats = note_stats(annotated_m, texts)
+    findings.extend(ood_findings(stats, quantile=f.ood_quantile))
+    findings = sort_findings(findings)
+    timings["score_s"] = t_score
+    timings["findings_s"] = t_find + time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    by_id = corpus.by_id()
+    _write_jsonl(out / FILES["spans"], [q.to_dict(by_id[q.span.doc_id].text) for q in qualities])
+    _write_jsonl(out / FILES["findings"], [x.to_dict(by_id[x.doc_id].text) for x in findings])
+    pred_recs = []
+    for doc in corpus.documents:
+        m = oof.docs.get(doc.id)
+        if m is None:
+            continue
+        lat = lattices.get(doc.id) or (TagLattice(m.probs, oof.tags) if len(m.words) else None)
+        word_at = {a: i for i, (a, _) in enumerate(m.words)}
+        word_end = {b: i + 1 for i, (_, b) in enumerate(m.words)}
+        for s in predictions[doc.id]:
+            p = lat.span_prob(word_at[s.start], word_end[s.end], s.label) if lat is not None else None
+            pred_recs.append({"doc_id": doc.id, **s.to_dict(doc.text), "score": round(float(s.score), 6),
+                              "p_exact": None if p is None else round(p, 6), "fold": m.fold,
+                              "annotated": doc.spans is not None})
+    _write_jsonl(out / FILES["predictions"], pred_recs)
+    problems = ([p.to_dict() for p in corpus.problems] + list(oof.meta.get("problems", []))
+                + [p.to_dict() for p in audit_problems])
+    _write_jsonl(out / FILES["problems"], problems)
+    timings["write_s"] = time.perf_counter() - t0
+    timings["total_s"] = time.perf_counter() - t_all
+
+    summary = build_summary(corpus, config, oof, qualities, findings, candidates, per_doc_err, per_doc_n,
+                            problems=problems, timings=timings, n_predicted=len(pred_recs))
+    (out / FILES["summary"]).write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return AuditResult(out, oof, qualities, findings, predictions, candidates, summary)
+
+
+def build_summary(corpus: Corpus, config: AuditConfig, oof: OOFPredictions, qualities: Sequence[SpanQuality],
+                  findings: Sequence[Finding], candidates: Sequence[CandidateScore], per_doc_err: Sequence[float],
+                  per_doc_n: Sequence[int], *, problems: Sequence[Mapping[str, Any]],
+                  timings: Mapping[str, float], n_predicted: int | None = None) -> dict[str, Any]:
+    """The content of ``summary.json`` (JSON-native)."""
+    by_kind = Counter(x.kind for x in findings)
+    labels = sorted({q.span.label for q in qualities} | {s.label for x in findings for s in x.suggestion})
+    per_label: dict[str, dict[str, Any]] = {}
+    for lab in labels:
+        qs = [q.quality for q in qualities if q.span.label == lab and q.quality is not None]
+        kinds = Counter(x.kind for x in findings if (x.labels or x.suggestion) and (x.labels or x.suggestion)[0].label == lab)
+        per_label[lab] = {"n_spans": sum(1 for q in qualities if q.span.label == lab),
+                          "mean_quality": round(float(np.mean(qs)), 6) if qs else None,
+                          "n_findings": int(sum(kinds.values())),
+                          "findings_by_kind": {k: kinds[k] for k in FINDING_KINDS if kinds[k]}}
+    unalignable = Counter(q.reason for q in qualities if not q.alignable)
+    rate = error_rate(per_doc_err, per_doc_n)
+    rate["expected_errors_in_labels"] = round(float(sum(1.0 - q.quality for q in qualities if q.quality is not None)), 4)
+    rate["expected_missing_entities"] = round(float(sum(c.p_entity for c in candidates)), 4)
+    rate["n_spans_scored"] = int(sum(per_doc_n))
+    n_ann = sum(1 for d in corpus.documents if d.spans is not None)
+    return {
+        "corpus": {"path": None if corpus.source is None else str(Path(corpus.source).resolve()),
+                   "format": corpus.format, "n_docs": len(corpus), "n_annotated_docs": n_ann,
+                   "n_unannotated_docs": len(corpus) - n_ann, "n_spans": len(qualities),
+                   "n_unalignable_spans": dict(sorted(unalignable.items())),
+                   "n_predicted_spans": n_predicted},
+        "findings": {"total": len(findings), "by_kind": {k: by_kind[k] for k in FINDING_KINDS},
+                     "candidate_missing_entities": len(candidates)},
+        "labels": per_label,
+        "error_rate": rate,
+        "problems": dict(sorted(Counter(p["code"] for p in problems).items())),
+        "kfold": {k: oof.meta.get(k) for k in ("fingerprint", "model", "resumed_folds", "windows", "gold")
+                  if k in oof.meta} | {"folds": {k: v for k, v in (oof.meta.get("folds") or {}).items()
+                                                 if k in ("n", "seed", "n_groups", "test_docs")}},
+        "config": config.to_dict(),
+        "versions": _versions(),
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+    }
+
+
+# --------------------------------------------------------------------------- display
+def render_summary(summary: Mapping[str, Any], findings: Sequence[Finding] = (), *, top: int = 5,
+                   console: Any = None) -> None:
+    """Print a readable summary (rich tables) of a finished audit."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    c = summary["corpus"]
+    rate = summary["error_rate"]
+    table = Table(title="spanqa audit", show_header=True, header_style="bold")
+    table.add_column("finding kind")
+    table.add_column("count", justify="right")
+    for kind, n in summary["findings"]["by_kind"].items():
+        if n:
+            table.add_row(kind, str(n))
+    table.add_row("[bold]total[/bold]", f"[bold]{summary['findings']['total']}[/bold]")
+    console.print(table)
+    lab = Table(show_header=True, header_style="bold")
+    lab.add_column("label")
+    lab.add_column("spans", justify="right")
+    lab.add_column("mean quality", justify="right")
+    lab.add_column("findings", justify="right")
+    for name, row in summary["labels"].items():
+        mq = "-" if row["mean_quality"] is None else f"{row['mean_quality']:.2f}"
+        lab.add_row(name, str(row["n_spans"]), mq, str(row["n_findings"]))
+    console.print(lab)
+    if rate["estimate"] is not None:
+        lo, hi = rate["ci95"]
+        ci = f" (95% CI {lo:.1%}-{hi:.1%})" if lo is not None else ""
+        console.print(f"{c['n_spans']} labelled spans in {c['n_annotated_docs']} annotated notes; "
+                      f"estimated error rate [bold]{rate['estimate']:.1%}[/bold]{ci}.")
+    if c["n_unalignable_spans"]:
+        console.print(f"Spans scored on their hull (not alignable to one tag path): {c['n_unalignable_spans']}")
+    if findings:
+        console.print(f"Most suspicious findings (of {len(findings)}; all in findings.jsonl):", highlight=False)
+    for x in list(findings)[:top]:
+        console.print(f"- [{x.kind}] {x.doc_id} (score {x.score:.2f}): {x.message}", markup=False, highlight=False)
+
+
+# --------------------------------------------------------------------------- demo evaluation
+def evaluate_demo(result: AuditResult, clean: Corpus, manifest: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Score an audit of a corpus with known injected errors; adds ``demo_eval`` and ``calibration``
+    to ``result.summary`` and rewrites ``summary.json``.
+
+    - ``demo_eval``: :func:`spanqa.findings.evaluate_findings` per kind (``recall`` = share of
+      injected errors some finding's suggestion fixes exactly, ``recall_flagged`` = share
+      any finding overlaps, ``precision`` = share of findings of the kind that overlap an
+      injected error, ``n``).
+    - ``calibration``: reliability table (10 bins) and ECE of the span quality against the
+      clean annotation (a labelled span is *right* when the clean document has a span with
+      the same characters and label), plus the ECE of the two alternative estimators kept
+      as evidence (raw product of marginals, weakest marginal) for comparison.
+    """
+    from spanqa.findings import evaluate_findings
+    from spanqa.quality import calibration
+
+    clean_keys = {d.id: {(s.pieces, s.label) for s in (d.spans or ())} for d in clean.documents}
+    scored = [q for q in result.spans if q.quality is not None]
+    right = [(q.span.pieces, q.span.label) in clean_keys.get(q.span.doc_id, set()) for q in scored]
+    cal = calibration([q.quality for q in scored], right)
+    alt = {}
+    for name, attr in (("product_of_marginals", "p_product"), ("weakest_marginal", "p_min")):
+        pairs = [(getattr(q, attr), r) for q, r in zip(scored, right) if getattr(q, attr) is not None]
+        alt[name] = calibration([p for p, _ in pairs], [r for _, r in pairs])["ece"] if pairs else None
+    cal["ece_alternatives"] = alt
+    cal["definition"] = "a labelled span is right when the clean annotation has the same characters and label"
+    demo_eval = evaluate_findings(result.findings, manifest)
+    result.summary["demo_eval"] = demo_eval
+    result.summary["calibration"] = cal
+    (result.out / FILES["summary"]).write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n",
+                                                encoding="utf-8")
+    return {"demo_eval": demo_eval, "calibration": cal}

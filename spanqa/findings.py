@@ -1,0 +1,434 @@
+"""Findings: what a reviewer should look at, with a suggested fix and one review sentence.
+
+A finding comes from one of two places:
+
+1. **Disagreements** between the labels and the out-of-fold predicted spans, grouped by
+   the comparator (:func:`spanqa.comparison.compare_spans`): every non-``exact``
+   component is a finding of that kind (``type``, ``boundary``, ``boundary_type``,
+   ``split``, ``merge``, ``complex``, ``missing``, ``spurious``) whose ``suggestion`` is the
+   predicted spans of the component and whose ``action`` is the comparator's fix.
+2. **Score flags** on spans the model *does* reproduce (``exact`` components), and on notes:
+
+   - ``ambiguous``: the model agrees on the extent but splits its belief between labels -
+     the two most probable labels of the extent (normalised over labels) differ by less
+     than ``ambiguous_margin``.  Suggestion: the other of those two labels; action ``review``.
+   - ``low_confidence``: not ambiguous, but the span's quality is below ``min_quality``.
+     Suggestion: none (the model's best alternative is in the evidence); action ``review``.
+   - ``out_of_distribution``: a note unlike the rest of the corpus (see :func:`ood_findings`).
+
+**Score** (lower = more suspicious, comparable across kinds): the probability, under the
+out-of-fold model (:class:`spanqa.quality.TagLattice`), that *the annotation as it stands
+is right on the finding's words* - the tag path the labels give the words of the
+component's hull (``O`` where no label is), ``B-X I-X ...`` for the spans.  For a finding
+about one labelled span that is exactly its quality; for ``missing`` it is the probability
+that there is no entity there.  The probability that the suggestion is right is kept in
+``evidence.p_suggestion`` (the two are exclusive, so ``score <= 1 - p_suggestion``); the
+review sentence quotes it.  For ``out_of_distribution`` the score is the note's mean
+word confidence (mean of each word's highest marginal).
+
+Every finding has a stable ``id``: the first 12 hex digits of the SHA-1 of
+``doc_id|kind|labels keys|suggestion keys``, so the same finding keeps its id across runs.
+
+>>> from spanqa.span import Span
+>>> f = Finding("d", "type", "relabel", 0.03, (Span("d", 19, 23, "Drug"),), (Span("d", 19, 23, "Strength"),),
+...             {"p_suggestion": 0.94}, "")
+>>> render_message(f, "Pt started aspirin 81mg")
+"The model is 94% confident '81mg' is a Strength, while the label calls it a Drug. Could we review it together?"
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from spanqa.bio import spans_to_tags
+from spanqa.comparison import Component, Kind, compare_spans
+from spanqa.quality import CandidateScore, NoteStats, SpanQuality, TagLattice, WordIndex
+from spanqa.span import Span
+
+#: finding kinds beyond the comparator's: the score flags
+FLAG_KINDS: tuple[str, ...] = ("ambiguous", "low_confidence", "out_of_distribution")
+#: every finding kind, in table order
+FINDING_KINDS: tuple[str, ...] = tuple(k.value for k in Kind if k is not Kind.EXACT) + FLAG_KINDS
+#: a note is flagged out of distribution only if its novelty is also at least this many SDs above the mean
+OOD_MIN_Z = 2.0
+#: quoted span texts longer than this are shortened in messages
+QUOTE_CHARS = 60
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing to review.  Spans are in document character offsets.
+
+    Attributes:
+        doc_id: the document.
+        kind: one of :data:`FINDING_KINDS`.
+        action: the comparator's fix (``relabel``, ``extend``, ``shrink``, ``shift``, ``replace``,
+            ``split``, ``merge``, ``add``, ``delete``) or ``review`` for score flags.
+        score: in ``[0, 1]``, lower = more suspicious (module docstring).
+        labels: the labelled spans concerned (empty for ``missing`` and notes).
+        suggestion: the spans that would replace them (empty for ``delete`` and ``review``
+            except ``ambiguous``, which suggests the other label).
+        evidence: probabilities of both explanations, fold, predicted tag path, ...
+        message: one review sentence.
+    """
+
+    doc_id: str
+    kind: str
+    action: str
+    score: float
+    labels: tuple[Span, ...]
+    suggestion: tuple[Span, ...]
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    message: str = ""
+
+    @property
+    def id(self) -> str:
+        keys = lambda spans: ",".join(f"{s.start}-{s.end}:{s.label}" for s in spans)  # noqa: E731
+        raw = f"{self.doc_id}|{self.kind}|{keys(self.labels)}|{keys(self.suggestion)}"
+        return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:12]
+
+    @property
+    def start(self) -> int | None:
+        spans = self.labels + self.suggestion
+        return min(s.start for s in spans) if spans else None
+
+    def to_dict(self, text: str) -> dict[str, Any]:
+        """``{id, doc_id, kind, action, score, labels, suggestion, evidence, message}``."""
+        return {"id": self.id, "doc_id": self.doc_id, "kind": self.kind, "action": self.action,
+                "score": round(float(self.score), 6),
+                "labels": [s.to_dict(text) for s in self.labels],
+                "suggestion": [s.to_dict(text) for s in self.suggestion],
+                "evidence": dict(self.evidence), "message": self.message}
+
+
+# --------------------------------------------------------------------------- messages
+def _quote(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) > QUOTE_CHARS:
+        text = text[: QUOTE_CHARS - 3] + "..."
+    return "'" + text.replace("'", "\u2019") + "'"
+
+
+def _pct(p: float) -> str:
+    """A percentage for a sentence: never 0% or 100% (the model is never certain)."""
+    return f"{int(min(99, max(1, round(100 * float(p)))))}%"
+
+
+def _a(label: str) -> str:
+    return ("an " if label[:1].lower() in "aeiou" else "a ") + label
+
+
+def _listing(spans: Sequence[Span], text: str) -> str:
+    items = [f"{_quote(s.text_in(text))} ({s.label})" for s in spans]
+    if not items:
+        return "no entity"
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+#: one template per kind; fields are filled by :func:`render_message`
+TEMPLATES: dict[str, str] = {
+    "type": "The model is {p} confident {text} is {a_sug_label}, while the label calls it {a_label}. "
+            "Could we review it together?",
+    "boundary": "The model is {p} confident the {label} span is {sug_text}, while the label covers {text}. "
+                "Could we check together where it should start and end?",
+    "boundary_type": "The model is {p} confident {sug_text} is {a_sug_label}, while the label covers {text} "
+                     "as one {label} span. Could we review it together?",
+    "split": "The model is {p} confident {text} holds {n_sug} spans, {sug_list}, while the label covers it as "
+             "one {label} span. Could we review it together?",
+    "merge": "The model is {p} confident {sug_text} is one {sug_label} span, while the labels split it into "
+             "{lab_list}. Could we review it together?",
+    "complex": "The model reads {hull_text} differently ({p} confident): it predicts {sug_list}, while the "
+               "labels have {lab_list}. Could we look at this passage together?",
+    "missing": "The model is {p} confident {sug_text} is {a_sug_label}, but no label covers it. "
+               "Could it be a missing annotation?",
+    "spurious": "The model is {p} confident {text} is not an entity, while the label marks it as {a_label}. "
+                "Could we check together whether it belongs?",
+    "ambiguous": "The model agrees {text} is one entity but splits its belief between {top1} ({p1}) and "
+                 "{top2} ({p2}), and the label says {label}. Could we check the guideline for this case together?",
+    "low_confidence": "The model matches the {label} label on {text} but is only {q} confident it is exactly "
+                      "right (its best alternative: {alt}). Could we have a second look together?",
+    "out_of_distribution": "Note {doc} looks unlike the rest of the corpus (the model's mean confidence there is "
+                           "{conf} against a corpus median of {median}, and {oov} of its words appear in no other "
+                           "note), so its labels deserve a closer look. Could we review it together?",
+}
+
+
+def render_message(finding: Finding, text: str) -> str:
+    """The review sentence of ``finding`` (one template per kind, :data:`TEMPLATES`)."""
+    ev = finding.evidence
+    labels, sug = finding.labels, finding.suggestion
+    first_l = labels[0] if labels else None
+    first_s = sug[0] if sug else None
+    spans = labels + sug
+    hull = text[min(s.start for s in spans):max(s.end for s in spans)] if spans else ""
+    fields: dict[str, Any] = {
+        "p": _pct(ev.get("p_suggestion", 0.0)),
+        "text": _quote(first_l.text_in(text)) if first_l else "",
+        "label": first_l.label if first_l else "",
+        "a_label": _a(first_l.label) if first_l else "",
+        "sug_text": _quote(first_s.text_in(text)) if first_s else "",
+        "sug_label": first_s.label if first_s else "",
+        "a_sug_label": _a(first_s.label) if first_s else "",
+        "n_sug": len(sug),
+        "sug_list": _listing(sug, text),
+        "lab_list": _listing(labels, text),
+        "hull_text": _quote(hull),
+        "doc": repr(finding.doc_id),
+    }
+    if finding.kind == "ambiguous":
+        (l1, p1), (l2, p2) = ev["top_labels"][:2]
+        fields.update(top1=l1, p1=_pct(p1), top2=l2, p2=_pct(p2))
+    elif finding.kind == "low_confidence":
+        alt = ev.get("alternative") or {}
+        if alt.get("kind") == "none":
+            alt_s = f"no entity, {_pct(alt['p'])}"
+        elif alt:
+            alt_s = f"{_quote(text[alt['start']:alt['end']])} as {_a(alt['label'])}, {_pct(alt['p'])}"
+        else:
+            alt_s = "none"
+        fields.update(q=_pct(finding.score), alt=alt_s)
+    elif finding.kind == "out_of_distribution":
+        fields.update(conf=_pct(ev["mean_confidence"]), median=_pct(ev["corpus_median_confidence"]),
+                      oov=_pct(ev["oov_rate"]) if ev["oov_rate"] > 0 else "none")
+    return TEMPLATES[finding.kind].format(**fields)
+
+
+# --------------------------------------------------------------------------- building
+def _path_evidence(lat: TagLattice, words: Sequence[tuple[int, int]], text: str, a: int, b: int,
+                   label_path: Sequence[str], pred_path: Sequence[str]) -> list[dict]:
+    """Per word of ``a..b-1``: its text, the predicted (decoded) tag and the labels' tag, each with its marginal."""
+    out = []
+    for i, lt, pt in zip(range(a, b), label_path, pred_path):
+        out.append({"text": text[words[i][0]:words[i][1]], "pred": pt, "p_pred": round(lat.marginal(i, pt), 4),
+                    "label": lt, "p_label": round(lat.marginal(i, lt), 4)})
+    return out
+
+
+def _clamp_prob(lat: TagLattice, a: int, b: int, path: Sequence[str]) -> float:
+    """P(the words ``a..b-1`` carry exactly ``path`` (tags of spans, O elsewhere))."""
+    return lat.path_prob(a, b, path)
+
+
+def _with_message(f: Finding, text: str) -> Finding:
+    return replace(f, message=render_message(f, text))
+
+
+def doc_findings(text: str, labels: Sequence[Span], preds: Sequence[Span], marginals: Any, tags: Sequence[str],
+                 qualities: Sequence[SpanQuality], *, min_quality: float = 0.5, ambiguous_margin: float = 0.25,
+                 lattice: TagLattice | None = None,
+                 components: Sequence[Component] | None = None) -> tuple[list[Finding], list[CandidateScore]]:
+    """Findings of one annotated document and the scores of its candidate missing entities.
+
+    Args:
+        text: the document text.
+        labels: its labelled spans; ``qualities`` are their scores (same order, from
+            :func:`spanqa.quality.score_spans`).
+        preds: the decoded out-of-fold predicted spans.
+        marginals: its :class:`~spanqa.predictions.DocMarginals` (``words``, ``probs``, ``fold``).
+        tags: the IOB2 inventory of the marginals' columns.
+    """
+    words = list(marginals.words)
+    lat = lattice or TagLattice(marginals.probs, tags)
+    doc_id = marginals.doc_id
+    quality_of = {id(q.span): q for q in qualities}
+    by_key: dict[tuple, SpanQuality] = {}
+    for q in qualities:
+        by_key.setdefault((q.span.start, q.span.end, q.span.label, q.span.pieces), q)
+    comps = components if components is not None else compare_spans(doc_id, labels, preds)
+    index = WordIndex(words)
+    out: list[Finding] = []
+    candidates: list[CandidateScore] = []
+    for comp in comps:
+        lq = [by_key.get((s.start, s.end, s.label, s.pieces)) for s in comp.labels]
+        if comp.kind is Kind.EXACT:
+            q = lq[0] or quality_of.get(id(comp.labels[0]))
+            flag = _score_flag(q, text, min_quality=min_quality, ambiguous_margin=ambiguous_margin)
+            if flag is not None:
+                out.append(_with_message(flag, text))
+            continue
+        rng = index.range(comp.start, comp.end)
+        if rng is None:  # a label over whitespace only: nothing to compare against, still reported
+            ev = {"p_labels": 0.0, "p_suggestion": 1.0, "fold": marginals.fold, "predicted_path": []}
+            out.append(_with_message(Finding(doc_id, comp.kind.value, comp.action, 0.0, comp.labels, comp.other, ev),
+                                     text))
+            continue
+        a, b = rng
+        label_path = spans_to_tags(words[a:b], comp.labels)
+        pred_path = spans_to_tags(words[a:b], comp.other)
+        p_labels = _clamp_prob(lat, a, b, label_path)
+        p_sugg = _clamp_prob(lat, a, b, pred_path)
+        ev: dict[str, Any] = {"p_labels": round(p_labels, 6), "p_suggestion": round(p_sugg, 6),
+                              "fold": marginals.fold,
+                              "predicted_path": _path_evidence(lat, words, text, a, b, label_path, pred_path)}
+        if comp.labels:
+            ev["labels_quality"] = [None if q is None or q.quality is None else round(q.quality, 6) for q in lq]
+            if any(q is not None and not q.alignable for q in lq):
+                ev["labels_alignable"] = False
+        if comp.kind is Kind.MISSING:
+            cand = CandidateScore(comp.other[0], 1.0 - lat.none_prob(a, b), lat.span_prob(a, b, comp.other[0].label),
+                                  marginals.fold, (a, b))
+            candidates.append(cand)
+            ev["p_entity"] = round(cand.p_entity, 6)
+        out.append(_with_message(
+            Finding(doc_id, comp.kind.value, comp.action, p_labels, comp.labels, comp.other, ev), text))
+    return out, candidates
+
+
+def _score_flag(q: SpanQuality | None, text: str, *, min_quality: float,
+                ambiguous_margin: float) -> Finding | None:
+    """``ambiguous`` or ``low_confidence`` for a span the model reproduces, else None."""
+    if q is None or q.quality is None:
+        return None
+    span = q.span
+    ev: dict[str, Any] = {"p_labels": round(q.quality, 6), "fold": q.fold, "alignable": q.alignable}
+    if q.alternative is not None:
+        ev["alternative"] = dict(q.alternative, p=round(q.alternative["p"], 6))
+    total = sum(q.label_probs.values())
+    if len(q.label_probs) >= 2 and total > 0:
+        ranked = sorted(((lab, p / total) for lab, p in q.label_probs.items()), key=lambda x: (-x[1], x[0]))
+        (l1, p1), (l2, p2) = ranked[:2]
+        if p1 - p2 < ambiguous_margin:
+            other = l2 if l1 == span.label else l1
+            ev["top_labels"] = [[l1, round(p1, 6)], [l2, round(p2, 6)]]
+            ev["p_suggestion"] = round(q.label_probs[other], 6)
+            return Finding(span.doc_id, "ambiguous", "review", q.quality, (span,), (span.evolve(label=other),), ev)
+    if q.quality < min_quality:
+        ev["p_suggestion"] = round(q.alternative["p"], 6) if q.alternative else 0.0
+        return Finding(span.doc_id, "low_confidence", "review", q.quality, (span,), (), ev)
+    return None
+
+
+def ood_findings(stats: Mapping[str, "NoteStats"], *, quantile: float = 0.98,
+                 min_z: float = OOD_MIN_Z) -> list[Finding]:
+    """Notes whose novelty is above the corpus ``quantile`` and at least ``min_z`` SDs above the mean.
+
+    The novelty of a note (:class:`spanqa.quality.NoteStats`) is the mean of two z-scores
+    against the corpus: the mean normalised entropy of its word marginals (the model is
+    unsure there) and its OOV rate (share of its words, lower-cased, that occur in no other
+    note).  With fewer than 10 notes nothing is flagged (a quantile of so few means little).
+    """
+    if len(stats) < 10:
+        return []
+    ids = list(stats)
+    nov = np.array([stats[d].novelty for d in ids])
+    cut = float(np.quantile(nov, quantile))
+    median_conf = float(np.median([stats[d].mean_confidence for d in ids]))
+    out = []
+    for d, v in zip(ids, nov):
+        if v > cut and v >= min_z:
+            s = stats[d]
+            ev = {"novelty": round(float(v), 4), "novelty_cutoff": round(cut, 4), "quantile": quantile,
+                  "mean_confidence": round(s.mean_confidence, 4), "corpus_median_confidence": round(median_conf, 4),
+                  "mean_entropy": round(s.mean_entropy, 4), "entropy_z": round(s.entropy_z, 4),
+                  "oov_rate": round(s.oov_rate, 4), "oov_z": round(s.oov_z, 4), "n_words": s.n_words, "fold": s.fold}
+            f = Finding(d, "out_of_distribution", "review", s.mean_confidence, (), (), ev)
+            out.append(_with_message(f, ""))
+    return out
+
+
+def sort_findings(findings: Sequence[Finding]) -> list[Finding]:
+    """Most suspicious first; ties by document and position (deterministic)."""
+    return sorted(findings, key=lambda f: (f.score, f.doc_id, f.start if f.start is not None else -1, f.kind, f.id))
+
+
+# --------------------------------------------------------------------------- evaluation against known errors
+def _keys(spans: Sequence[Any]) -> set[tuple[int, int, str]]:
+    out = set()
+    for s in spans:
+        if isinstance(s, Span):
+            out.add((s.start, s.end, s.label))
+        else:
+            out.add((int(s["start"]), int(s["end"]), str(s["label"])))
+    return out
+
+
+def _overlaps(key: tuple[int, int, str], region: tuple[int, int]) -> bool:
+    return key[0] < region[1] and region[0] < key[1]
+
+
+def fixes(finding: Finding, clean: Sequence[Any], noisy: Sequence[Any]) -> bool:
+    """True when accepting ``finding`` turns the ``noisy`` spans of one injected error into the ``clean`` ones.
+
+    Precisely, with ``region`` = the character hull of the error's clean and noisy spans,
+    ``before``/``after`` = the finding's labels/suggestion spans overlapping ``region``
+    (by ``(start, end, label)``): every noisy span is in ``before``, and
+    ``after == (before - noisy) | clean`` - the fix removes exactly the injected spans,
+    restores exactly the clean ones, and leaves the rest of the region as it was.
+    A ``review`` finding without a suggestion fixes nothing.
+    """
+    c, n = _keys(clean), _keys(noisy)
+    if not (c or n) or (finding.action == "review" and not finding.suggestion):
+        return False
+    spans = c | n
+    region = (min(k[0] for k in spans), max(k[1] for k in spans))
+    before = {k for k in _keys(finding.labels) if _overlaps(k, region)}
+    after = {k for k in _keys(finding.suggestion) if _overlaps(k, region)}
+    return n <= before and after == (before - n) | c
+
+
+def flags(finding: Finding, clean: Sequence[Any], noisy: Sequence[Any]) -> bool:
+    """True when any span of ``finding`` (labels or suggestion) overlaps the error's region."""
+    spans = _keys(clean) | _keys(noisy)
+    if not spans:
+        return False
+    region = (min(k[0] for k in spans), max(k[1] for k in spans))
+    return any(_overlaps(k, region) for k in _keys(finding.labels) | _keys(finding.suggestion))
+
+
+def evaluate_findings(findings: Sequence[Finding], injected: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Recall and precision of ``findings`` against known injected errors, per kind.
+
+    ``injected``: records ``{id, doc_id, kind, clean: [{start, end, label}], noisy: [...]}``
+    (the demo manifest).  For each kind K (of injected errors and of findings) and ``"all"``:
+
+    - ``recall``: share of injected errors of kind K that some finding :func:`fixes`;
+    - ``recall_flagged``: share that some finding :func:`flags` at all (any kind);
+    - ``precision``: share of findings of kind K that flag some injected error (any kind)
+      of their document; ``precision_fix``: share that fix one;
+    - ``n``: injected errors of kind K; ``n_findings``: findings of kind K.
+
+    Out-of-distribution findings concern whole notes and are counted under their own kind
+    only (precision: share of flagged notes holding an injected error).
+    """
+    by_doc: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_doc.setdefault(f.doc_id, []).append(f)
+    inj_doc: dict[str, list[Mapping[str, Any]]] = {}
+    for e in injected:
+        inj_doc.setdefault(str(e["doc_id"]), []).append(e)
+    kinds = sorted({str(e["kind"]) for e in injected} | {f.kind for f in findings})
+    out: dict[str, dict[str, Any]] = {}
+    tallies = {k: {"n": 0, "fixed": 0, "flagged": 0, "n_findings": 0, "tp": 0, "tp_fix": 0} for k in kinds + ["all"]}
+    for e in injected:
+        fs = by_doc.get(str(e["doc_id"]), [])
+        fixed = any(fixes(f, e["clean"], e["noisy"]) for f in fs)
+        flagged = any(flags(f, e["clean"], e["noisy"]) for f in fs)
+        for k in (str(e["kind"]), "all"):
+            tallies[k]["n"] += 1
+            tallies[k]["fixed"] += fixed
+            tallies[k]["flagged"] += flagged
+    for f in findings:
+        errs = inj_doc.get(f.doc_id, [])
+        if f.kind == "out_of_distribution":
+            tp, tp_fix = bool(errs), False
+        else:
+            tp = any(flags(f, e["clean"], e["noisy"]) for e in errs)
+            tp_fix = any(fixes(f, e["clean"], e["noisy"]) for e in errs)
+        for k in (f.kind, "all"):
+            tallies[k]["n_findings"] += 1
+            tallies[k]["tp"] += tp
+            tallies[k]["tp_fix"] += tp_fix
+    ratio = lambda a, b: round(a / b, 4) if b else None  # noqa: E731
+    for k, t in tallies.items():
+        out[k] = {"recall": ratio(t["fixed"], t["n"]), "recall_flagged": ratio(t["flagged"], t["n"]),
+                  "precision": ratio(t["tp"], t["n_findings"]), "precision_fix": ratio(t["tp_fix"], t["n_findings"]),
+                  "n": t["n"], "n_findings": t["n_findings"]}
+    return out
+
+
+__all__ = ["Finding", "FINDING_KINDS", "FLAG_KINDS", "TEMPLATES", "doc_findings", "ood_findings",
+           "render_message", "sort_findings", "evaluate_findings", "fixes", "flags"]

@@ -1,0 +1,212 @@
+"""The audit run folder: hand-made marginals (fast) and the whole pipeline with the tiny random model (slow)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spanqa.audit import FILES, audit, error_rate
+from spanqa.config import load_config
+from spanqa.document import Corpus, Document
+from spanqa.predictions import DocMarginals, OOFPredictions
+from spanqa.span import Span
+
+TEXT = "Pt started aspirin 81mg PO daily"
+WORDS = ((0, 2), (3, 10), (11, 18), (19, 21), (21, 23), (24, 26), (27, 32))
+TAGS = ["O", "B-Drug", "I-Drug", "B-Route", "I-Route", "B-Strength", "I-Strength"]
+
+SPAN_KEYS = {"doc_id", "start", "end", "label", "text", "quality", "fold", "alignable"}
+FINDING_KEYS = {"id", "doc_id", "kind", "action", "score", "labels", "suggestion", "evidence", "message"}
+
+
+def _probs(rows: dict[int, str]) -> np.ndarray:
+    probs = np.full((len(WORDS), len(TAGS)), 0.01, np.float32)
+    for i in range(len(WORDS)):
+        probs[i, TAGS.index(rows.get(i, "O"))] = 1 - 0.01 * (len(TAGS) - 1)
+    return probs
+
+
+def _oof(docs: dict[str, tuple[dict[int, str], int]]) -> OOFPredictions:
+    return OOFPredictions(TAGS, {d: DocMarginals(d, WORDS, _probs(rows), fold=f, seed=13) for d, (rows, f) in docs.items()},
+                          {"problems": []})
+
+
+MODEL_ROWS = {2: "B-Drug", 3: "B-Strength", 4: "I-Strength", 5: "B-Route"}
+
+
+def _corpus() -> Corpus:
+    good = (Span("a", 11, 18, "Drug"), Span("a", 19, 23, "Strength"), Span("a", 24, 26, "Route"))
+    noisy = (Span("b", 11, 23, "Drug", id="T1"), Span("b", 19, 23, "Strength", id="T2"),  # nested: unalignable
+             Span("b", 27, 32, "Drug", id="T3"))                                             # spurious; PO missing
+    return Corpus.from_docs([Document("a", TEXT, good), Document("b", TEXT, noisy), Document("u", TEXT, None)],
+                            format="jsonl")
+
+
+def _records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_audit_run_folder_from_given_marginals(tmp_path):
+    corpus = _corpus()
+    oof = _oof({"a": (MODEL_ROWS, 0), "b": (MODEL_ROWS, 1), "u": (MODEL_ROWS, -1)})
+    res = audit(corpus, load_config(), out=tmp_path, progress=False, oof=oof)
+    for name in ("spans", "findings", "predictions", "marginals", "summary", "problems"):
+        assert (tmp_path / FILES[name]).is_file(), name
+    spans = _records(tmp_path / "spans.jsonl")
+    assert len(spans) == 6 and all(SPAN_KEYS <= set(r) for r in spans)
+    assert Counter((r["doc_id"], r["start"], r["end"], r["label"]) for r in spans) == Counter(
+        (s.doc_id, s.start, s.end, s.label) for s in corpus.spans())
+    nested = next(r for r in spans if r.get("span_id") == "T2")
+    assert nested["alignable"] is False and nested["reason"] == "overlap_dropped"
+    assert all(r["quality"] > 0.9 for r in spans if r["doc_id"] == "a")
+    findings = _records(tmp_path / "findings.jsonl")
+    assert all(set(r) == FINDING_KEYS for r in findings)
+    assert {r["doc_id"] for r in findings} == {"b"}  # nothing on the good note, nothing on the unannotated one
+    assert {r["kind"] for r in findings} >= {"spurious", "missing"}
+    assert [r["score"] for r in findings] == sorted(r["score"] for r in findings)
+    preds = _records(tmp_path / "predictions.jsonl")
+    assert {(r["doc_id"], r["annotated"]) for r in preds} == {("a", True), ("b", True), ("u", False)}
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["corpus"]["n_spans"] == 6 and summary["corpus"]["n_unannotated_docs"] == 1
+    assert summary["findings"]["by_kind"]["spurious"] == 1
+    rate = summary["error_rate"]
+    assert 0 < rate["estimate"] < 2 and len(rate["ci95"]) == 2
+    assert {"spanqa", "torch", "transformers", "python"} <= set(summary["versions"])
+    assert {"kfold_s", "decode_s", "score_s", "findings_s", "write_s", "total_s"} <= set(summary["timings"])
+    assert summary["config"]["findings"]["min_quality"] == 0.5
+    assert OOFPredictions.load(tmp_path / "marginals.npz").docs["a"] == oof.docs["a"]
+    assert summary["problems"] == {}  # the nested span is W403's business (k-fold), not repeated here
+    assert len(res.spans) == 6 and res.summary == summary
+
+
+def test_audit_reports_hull_scored_spans_and_notes_without_marginals(tmp_path):
+    disc = Span("a", 11, 26, "Drug", fragments=((11, 18), (24, 26)))
+    corpus = Corpus.from_docs([Document("a", TEXT, (disc,)), Document("c", TEXT, (Span("c", 0, 2, "Drug"),))])
+    oof = _oof({"a": (MODEL_ROWS, 0)})
+    audit(corpus, load_config(), out=tmp_path, progress=False, oof=oof)
+    problems = _records(tmp_path / "problems.jsonl")
+    assert [p["code"] for p in problems] == ["W404", "W405"]
+    assert problems[0]["where"]["doc_id"] == "a" and "discontinuous" in problems[0]["detail"]
+    spans = _records(tmp_path / "spans.jsonl")
+    assert [(r["doc_id"], r["alignable"], r.get("reason")) for r in spans] == [
+        ("a", False, "discontinuous"), ("c", False, "no_marginals")]
+    assert spans[1]["quality"] is None
+
+
+def test_audit_error_rate_bootstrap_is_seeded():
+    a = error_rate([0.5, 2.0, 0.0, 1.0], [10, 5, 8, 7])
+    assert a == error_rate([0.5, 2.0, 0.0, 1.0], [10, 5, 8, 7])
+    assert a["estimate"] == pytest.approx(3.5 / 30, abs=1e-6)
+    assert a["ci95"][0] < a["estimate"] < a["ci95"][1]
+    assert error_rate([], [])["estimate"] is None
+
+
+# --------------------------------------------------------------------------- end to end, tiny random model
+TINY = ["model.init='random_tiny'", "train.folds=2", "train.epochs=1"]
+
+
+class _Interrupted(Exception):
+    pass
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """``spanqa demo`` on a few notes with the tiny random model (folds=2, epochs=1)."""
+    from typer.testing import CliRunner
+
+    from spanqa.cli import app
+
+    out = tmp_path_factory.mktemp("demo")
+    args = ["demo", "--out", str(out), "--notes", "6", "--seed", "1"]
+    for s in TINY:
+        args += ["--set", s]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output + repr(res.exception)
+    return out, res.output
+
+
+@pytest.mark.slow
+def test_audit_demo_end_to_end_run_folder(demo_run):
+    from spanqa.formats import read_corpus
+
+    out, output = demo_run
+    run = out / "run"
+    assert "findings vs injected errors" in output and "calibration" in output
+    noisy = read_corpus(out / "corpus" / "noisy", format="brat")
+    spans = _records(run / "spans.jsonl")
+    assert all(SPAN_KEYS <= set(r) for r in spans)
+    assert all(r["quality"] is None or 0.0 <= r["quality"] <= 1.0 for r in spans)
+    want = Counter((s.doc_id, s.start, s.end, s.label, s.id) for s in noisy.spans())
+    got = Counter((r["doc_id"], r["start"], r["end"], r["label"], r.get("span_id")) for r in spans)
+    assert got == want and max(got.values()) == 1  # every labelled span exactly once
+    for r in spans:
+        assert r["text"] == noisy[r["doc_id"]].text[r["start"]:r["end"]] or r.get("reason") == "discontinuous"
+    for r in _records(run / "findings.jsonl"):
+        assert set(r) == FINDING_KEYS and r["message"].endswith("?") and 0.0 <= r["score"] <= 1.0
+        text = noisy[r["doc_id"]].text
+        for s in r["labels"] + r["suggestion"]:
+            assert {"start", "end", "label", "text"} <= set(s) and text[s["start"]:s["end"]] == s["text"]
+    summary = json.loads((run / "summary.json").read_text())
+    ev = summary["demo_eval"]
+    assert "all" in ev and all({"recall", "precision", "n"} <= set(v) for v in ev.values())
+    assert ev["all"]["n"] == summary["demo"]["injected_errors"] > 0
+    cal = summary["calibration"]
+    assert len(cal["bins"]) == 10 and 0.0 <= cal["ece"] <= 1.0 and cal["n"] == len(spans)
+    assert summary["kfold"]["folds"]["n"] == 2
+
+
+@pytest.mark.slow
+def test_audit_resume_after_interruption_gives_identical_results(demo_run, tmp_path):
+    from typer.testing import CliRunner
+
+    from spanqa.cli import app
+    from spanqa.cli.demo import DEMO_GROUP_REGEX
+    from spanqa.formats import read_corpus
+
+    out, _ = demo_run
+    sets = TINY + [f"data.group_regex='{DEMO_GROUP_REGEX}'"]
+    noisy = read_corpus(out / "corpus" / "noisy", format="brat")
+
+    def stop_after_first(k: int) -> None:
+        if k == 0:
+            raise _Interrupted
+
+    with pytest.raises(_Interrupted):
+        audit(noisy, load_config(overrides=sets), out=tmp_path, progress=False, on_fold_done=stop_after_first)
+    assert (tmp_path / "folds" / "fold_0.done").exists() and not (tmp_path / "summary.json").exists()
+    args = ["audit", str(out / "corpus" / "noisy"), "--format", "brat", "--out", str(tmp_path), "-q"]
+    for s in sets:
+        args += ["--set", s]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output + repr(res.exception)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["kfold"]["resumed_folds"] == [0]
+    for name in ("spans", "findings", "predictions"):
+        assert (tmp_path / FILES[name]).read_bytes() == (out / "run" / FILES[name]).read_bytes(), name
+    a = OOFPredictions.load(tmp_path / "marginals.npz")
+    b = OOFPredictions.load(out / "run" / "marginals.npz")
+    assert a.docs == b.docs
+
+
+def test_audit_run_folder_of_another_corpus_is_refused(tmp_path):
+    from spanqa.errors import SpanqaError
+
+    (tmp_path / "fingerprint.json").write_text(json.dumps({"fingerprint": "0" * 64}))
+    with pytest.raises(SpanqaError) as err:
+        audit(_corpus(), load_config(overrides=TINY), out=tmp_path, progress=False)
+    assert err.value.code == "E406"
+
+
+def test_audit_cli_reports_coded_errors(tmp_path, capsys):
+    from spanqa.cli import main
+
+    with pytest.raises(SystemExit) as ex:
+        main(["audit", str(tmp_path / "nope"), "--out", str(tmp_path / "run"), "-q"])
+    assert ex.value.code == 2 and "E101" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as ex:
+        main(["audit", str(tmp_path), "--set", "train.fold=3", "--out", str(tmp_path / "run"), "-q"])
+    assert ex.value.code == 2 and "E401" in capsys.readouterr().err
