@@ -3,6 +3,10 @@
     python scripts/bench_speed.py                       # 150 notes x ~100 words, 5 folds x 3 epochs, MiniLM
     python scripts/bench_speed.py --folds 3 --epochs 2 --notes 60
     python scripts/bench_speed.py --init random_tiny    # the tiny test model
+    python scripts/bench_speed.py --mode fast           # frozen encoder + per-fold head (the default mode)
+
+``--mode`` defaults to ``finetune`` here so that numbers stay comparable with earlier runs;
+``scripts/bench_modes.py`` compares both modes on real corpora with detection quality.
 
 Prints one JSON object: machine load (``os.getloadavg``), corpus size (notes,
 words, windows), per-fold training and inference times, throughput (windows/s
@@ -78,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stride", type=int, default=32)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--init", default="pretrained", choices=["pretrained", "random_tiny"])
+    ap.add_argument("--mode", default="finetune", choices=["finetune", "fast"])
     ap.add_argument("--progress", action="store_true")
     args = ap.parse_args(argv)
 
@@ -85,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     corpus = Corpus.from_docs([synthetic_note(rng, f"n{i}", args.words) for i in range(args.notes)])
     cfg = load_config(overrides=[f"train.folds={args.folds}", f"train.epochs={args.epochs}",
                                  f"train.max_length={args.max_length}", f"train.stride={args.stride}",
-                                 f"train.batch_size={args.batch_size}", f"model.init={args.init}"])
+                                 f"train.batch_size={args.batch_size}", f"model.init={args.init}",
+                                 f"train.mode={args.mode}"])
     load_before = os.getloadavg()
     t0, c0 = time.perf_counter(), time.process_time()
     oof = run_kfold(corpus, cfg, progress=args.progress)
@@ -93,12 +99,25 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     fs = oof.meta["fold_stats"]
+    n_words = sum(len(m.words) for m in oof.docs.values())
+    n_sents = sum(d.text.count(" .") for d in corpus)
+    if args.mode == "fast":
+        feats = oof.meta.get("features") or {}
+        head_s = sum(s["train_s"] + s["predict_s"] for s in fs)
+        print(json.dumps({
+            "command": " ".join([os.path.basename(sys.argv[0])] + (argv or sys.argv[1:])),
+            "loadavg_before": [round(x, 2) for x in load_before],
+            "loadavg_after": [round(x, 2) for x in os.getloadavg()], "cpu_count": os.cpu_count(),
+            "notes": args.notes, "words": n_words, "sentences": n_sents, "windows": oof.meta["windows"]["total"],
+            "folds": args.folds, "features_s": oof.meta["timing"].get("features_s"), "feature_dim": feats.get("dim"),
+            "heads_s": round(head_s, 1), "head_params": oof.meta["model"]["params"],
+            "encode_s": oof.meta["timing"]["encode_s"], "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+            "sentences_per_s": round(n_sents / wall, 2), "fold_stats": fs}, indent=1))
+        return 0
     train_windows = sum(s["train_windows"] for s in fs) * args.epochs
     train_s = sum(s["train_s"] for s in fs)
     pred_windows = sum(s["predict_windows"] for s in fs)
     pred_s = sum(s["predict_s"] for s in fs)
-    n_words = sum(len(m.words) for m in oof.docs.values())
-    n_sents = sum(d.text.count(" .") for d in corpus)
     train_sent = n_sents * (args.folds - 1) / args.folds * args.folds * args.epochs
     out = {
         "command": " ".join([os.path.basename(sys.argv[0])] + (argv or sys.argv[1:])),

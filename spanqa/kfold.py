@@ -14,17 +14,27 @@ What it does
    random_state=train.seed)`` assigns groups to folds, so one patient's notes
    never sit on both sides of a split.  Fewer groups than folds is ``E405``.
 3. **Train and predict.**  For fold ``k`` a fresh model (seeded with
-   ``train.seed``) is fine-tuned on the other folds' windows and predicts fold
+   ``train.seed``) is trained on the other folds' documents and predicts fold
    ``k``'s documents - each annotated document is predicted exactly once, by the
-   one model that never saw it (``DocMarginals.fold = k``).
+   one model that never saw it (``DocMarginals.fold = k``).  ``train.mode``
+   chooses the model:
+
+   - ``"fast"`` (default): every word of every document is encoded **once** by the
+     frozen transformer (:mod:`spanqa.features`, cached in ``run_dir/features/``),
+     and each fold trains a light head (:mod:`spanqa.heads`, ``[fast]``) on the
+     training folds' word features.  The encoder never sees a label, so sharing its
+     features across folds leaks nothing about the held-out annotation.
+   - ``"finetune"``: the whole transformer is fine-tuned per fold on the training
+     folds' windows (:mod:`spanqa.tagger`).
 4. **Unannotated documents** (``spans is None``) are predicted by *every* fold
    model and get the mean of the k marginals, with ``fold = -1``: none of the
    models trained on them, so all k predictions are out of sample, and the mean is
    steadier than any single fold's.  ``meta["unannotated"]`` records this.
 5. **Resume.**  With ``run_dir``, ``run_dir/fingerprint.json`` holds a hash of
    the corpus (ids, texts, spans, groups, segmentation), the tag set and every
-   setting that changes the model (``data.group_regex``, ``[model]``, ``[train]``;
-   not ``[findings]``, so thresholds can change without retraining).  Each
+   setting that changes the model (``data.group_regex``, ``[model]``, ``[train]``,
+   and ``[fast]`` in fast mode; not ``[findings]``, so thresholds can change
+   without retraining).  Each
    finished fold writes ``folds/fold_{k}.npz`` and then ``folds/fold_{k}.done``.
    A rerun loads finished folds instead of training them - training is
    deterministic, so the result is identical to an uninterrupted run - and a
@@ -55,6 +65,10 @@ from spanqa.span import Span
 from spanqa.tagger import (build_model, load_tokenizer, predict_windows, resolve_model_path, seeded, threads_for,
                            torch_threads, train_model)
 
+#: intra-op threads for training and running the fast mode's head: its matrices are small, and with
+#: 2 threads on a busy 2-core machine OpenMP synchronisation made it ~4x slower than with 1
+HEAD_THREADS = 1
+
 _FOLD_FORMAT = "spanqa.kfold.v1"
 #: fold value of unannotated documents (mean of all fold models)
 ENSEMBLE_FOLD = -1
@@ -67,6 +81,7 @@ class PreparedDoc:
     doc: Document
     enc: DocEncoding
     labels: np.ndarray | None  # (n_words,) int64 tag ids, None when not annotated
+    sentence_starts: tuple[int, ...] = ()  # word indices where sentences begin (after the first)
 
 
 # --------------------------------------------------------------------------- groups and folds
@@ -135,7 +150,7 @@ def prepare(docs: Sequence[Document], tags: Sequence[str], tokenizer: Any, confi
             if lost:
                 dropped[doc.id] = len(lost)
             labels = np.asarray([tag_id[t] for t in word_tags], dtype=np.int64)
-        out.append(PreparedDoc(doc, enc, labels))
+        out.append(PreparedDoc(doc, enc, labels, tuple(starts)))
     return out, problems, dropped
 
 
@@ -143,8 +158,13 @@ def fingerprint(corpus: Corpus, tags: Sequence[str], config: AuditConfig) -> str
     """SHA-256 of what determines the fold models: corpus content, tags, and the model/train settings."""
     h = hashlib.sha256()
     cfg = config.to_dict()
+    train = dict(cfg["train"])
+    mode = train.pop("mode")
     head = {"format": _FOLD_FORMAT, "tags": list(tags), "group_regex": cfg["data"]["group_regex"],
-            "model": cfg["model"], "train": cfg["train"]}
+            "model": cfg["model"], "train": train}
+    if mode != "finetune":  # finetune fingerprints stay what they were before train.mode existed
+        head["mode"] = mode
+        head["fast"] = cfg["fast"]
     h.update(json.dumps(head, sort_keys=True).encode())
     for d in corpus.documents:
         rec = {"id": d.id, "group": d.group, "annotated": d.spans is not None,
@@ -197,6 +217,35 @@ def _train_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[Pr
     return out, stats
 
 
+def _train_head_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[PreparedDoc],
+                            train_groups: list[str], feats: dict[str, np.ndarray], tags: list[str],
+                            config: AuditConfig, bar: Any) -> tuple[dict[str, np.ndarray], dict]:
+    """Fast mode, one fold: train a head on the training docs' word features, predict ``pred_docs``."""
+    from spanqa.heads import predict_head, train_head
+
+    t, f = config.train, config.fast
+    task = bar.add_task(f"fold {k + 1}/{t.folds} head", total=None) if bar else None
+    with seeded(t.seed):
+        head = train_head([feats[p.doc.id] for p in train_docs], [p.labels for p in train_docs], train_groups,
+                          n_tags=len(tags), kind=f.head, hidden=f.hidden, dropout=f.dropout, lr=f.lr,
+                          max_epochs=f.max_epochs, patience=f.patience, batch_size=f.batch_size, seq_len=f.seq_len,
+                          dev_fraction=f.dev_fraction, seed=t.seed,
+                          sentence_starts=[p.sentence_starts for p in train_docs])
+    t0 = time.perf_counter()
+    probs = predict_head(head, [feats[p.doc.id] for p in pred_docs], seq_len=f.seq_len,
+                         sentence_starts=[p.sentence_starts for p in pred_docs])
+    if bar:
+        bar.remove_task(task)
+    out = {p.doc.id: pr for p, pr in zip(pred_docs, probs)}
+    hs = head.stats
+    stats = {"train_s": hs["seconds"], "predict_s": round(time.perf_counter() - t0, 3), "head": hs["kind"],
+             "epochs_run": hs["epochs_run"], "best_epoch": hs["best_epoch"], "epoch_loss": hs["train_loss"],
+             "dev_loss": hs["dev_loss"], "train_words": hs["train_words"], "dev_words": hs["dev_words"],
+             "train_docs": len(train_docs), "dev_docs": hs["dev_docs"],
+             "predict_words": int(sum(len(p.enc.words) for p in pred_docs)), "params": hs["params"]}
+    return out, stats
+
+
 def _fold_paths(run_dir: Path, k: int) -> tuple[Path, Path]:
     return run_dir / "folds" / f"fold_{k}.npz", run_dir / "folds" / f"fold_{k}.done"
 
@@ -245,6 +294,22 @@ def _progress(enabled: bool):
                     console=Console(stderr=True), transient=True)
 
 
+def _features(prepared: Sequence[PreparedDoc], tokenizer: Any, config: AuditConfig, run_dir: Path | None,
+              bar: Any) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Fast mode: every document's per-word features (cached in ``run_dir/features/``) and their stats."""
+    from spanqa.features import word_features
+
+    f, t = config.fast, config.train
+    n_windows = sum(len(p.enc.windows) for p in prepared)
+    task = bar.add_task("encode words (frozen encoder, once)", total=n_windows) if bar else None
+    wf = word_features([p.enc for p in prepared], config.model, tokenizer=tokenizer, layers=f.layers,
+                       pooling=f.pooling, dtype=f.feature_dtype, seed=t.seed, max_length=t.max_length,
+                       run_dir=run_dir, on_batch=(lambda n: bar.update(task, advance=n)) if bar else None)
+    if bar:
+        bar.remove_task(task)
+    return wf.by_id(), dict(wf.stats, key=wf.key[:24])
+
+
 # --------------------------------------------------------------------------- the run
 def run_kfold(corpus: Corpus, config: AuditConfig, *, run_dir: Path | None = None, progress: bool = True,
               on_fold_done: Callable[[int], None] | None = None) -> OOFPredictions:
@@ -274,6 +339,10 @@ def run_kfold(corpus: Corpus, config: AuditConfig, *, run_dir: Path | None = Non
     encode_s = time.perf_counter() - t0
     ann, unann = prepared[:len(annotated)], prepared[len(annotated):]
     words = {p.doc.id: p.enc.words for p in prepared}
+    fast = t.mode == "fast"
+    feats: dict[str, np.ndarray] = {}
+    feature_stats: dict[str, Any] = {}
+    features_s = 0.0
 
     results: dict[int, dict[str, np.ndarray]] = {}
     stats: dict[int, dict] = {}
@@ -288,9 +357,20 @@ def run_kfold(corpus: Corpus, config: AuditConfig, *, run_dir: Path | None = Non
             else:
                 train_docs = [p for p, f in zip(ann, folds) if f != k]
                 test_docs = [p for p, f in zip(ann, folds) if f == k]
-                with torch_threads(threads_for(config.model)):
-                    results[k], stats[k] = _train_and_predict(k, train_docs, test_docs + unann, tags, tokenizer,
-                                                              config, bar)
+                if fast and not feats:  # encode once, on the first fold that needs it
+                    t1 = time.perf_counter()
+                    with torch_threads(threads_for(config.model)):
+                        feats, feature_stats = _features(prepared, tokenizer, config, run_dir, bar)
+                    features_s = time.perf_counter() - t1
+                if fast:
+                    train_groups = [g for g, f in zip(groups, folds) if f != k]
+                    with torch_threads(HEAD_THREADS):
+                        results[k], stats[k] = _train_head_and_predict(k, train_docs, test_docs + unann,
+                                                                       train_groups, feats, tags, config, bar)
+                else:
+                    with torch_threads(threads_for(config.model)):
+                        results[k], stats[k] = _train_and_predict(k, train_docs, test_docs + unann, tags,
+                                                                  tokenizer, config, bar)
                 if run_dir is not None:
                     _save_fold(run_dir, k, results[k], words, tags, stats[k], fp, t.seed)
             if bar:
@@ -313,6 +393,7 @@ def run_kfold(corpus: Corpus, config: AuditConfig, *, run_dir: Path | None = Non
 
     meta = {
         "format": "spanqa.oof.v1",
+        "mode": t.mode,
         "config": config.to_dict(),
         "model": {"path": str(resolve_model_path(config.model)), "init": config.model.init,
                   "params": stats[0]["params"]},
@@ -328,8 +409,11 @@ def run_kfold(corpus: Corpus, config: AuditConfig, *, run_dir: Path | None = Non
                     "max_length": t.max_length, "stride": t.stride},
         "fold_stats": [stats[k] for k in range(t.folds)],
         "resumed_folds": resumed,
-        "timing": {"encode_s": round(encode_s, 3), "wall_s": round(time.perf_counter() - t_start, 3)},
+        "timing": {"encode_s": round(encode_s, 3), "features_s": round(features_s, 3),
+                   "wall_s": round(time.perf_counter() - t_start, 3)},
         "problems": [p.to_dict() for p in problems],
         "versions": {"spanqa": __version__, "torch": torch.__version__, "transformers": transformers.__version__},
     }
+    if fast:
+        meta["features"] = feature_stats or {"cached": None, "note": "every fold was resumed; no features needed"}
     return OOFPredictions(tags, docs, meta)

@@ -68,9 +68,11 @@ def run_demo(out: Path, *, n_notes: int = 150, seed: int = 0, rate: float = 0.10
 
 def demo_tables(evaluation: dict[str, Any]) -> list[Table]:
     ev = evaluation["demo_eval"]
-    t = Table(title="findings vs injected errors", header_style="bold")
-    for col in ("kind", "injected", "recall (fixed)", "recall (flagged)", "findings", "precision"):
-        t.add_column(col, justify="left" if col == "kind" else "right")
+    t = Table(title="findings vs injected errors", header_style="bold",
+              caption="recall: share of injected errors a finding's suggestion fixes exactly; flagged: share any "
+                      "finding overlaps; precision: share of findings that overlap an injected error")
+    for col in ("kind", "injected", "recall", "flagged", "findings", "precision"):
+        t.add_column(col, justify="left" if col == "kind" else "right", no_wrap=True)
     fmt = lambda x: "-" if x is None else f"{x:.2f}"  # noqa: E731
     for kind, row in ev.items():
         if kind == "all":
