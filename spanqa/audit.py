@@ -173,7 +173,12 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
     if oof is None:
         from spanqa.kfold import run_kfold
 
-        say(f"k-fold: {config.train.folds} folds x {config.train.epochs} epochs, model {config.model.init}")
+        if config.train.mode == "fast":
+            say(f"k-fold ({config.train.mode}): {config.train.folds} folds, frozen encoder + {config.fast.head} head, "
+                f"model {config.model.init}")
+        else:
+            say(f"k-fold ({config.train.mode}): {config.train.folds} folds x {config.train.epochs} epochs, "
+                f"model {config.model.init}")
         oof = run_kfold(corpus, config, run_dir=out, progress=progress, on_fold_done=on_fold_done)
     timings["kfold_s"] = time.perf_counter() - t0
     oof.save(out / FILES["marginals"])
