@@ -15,7 +15,9 @@ What it does
    ``compare_corpora(original, corrected)`` (equal, record for record, to the maintainers'
    ``diffs/*.jsonl``): original test vs CoNLL++ test, Reiss et al. 2020 train/dev/test,
    CleanCoNLL dev/test.
-3. **Methods**, all on the same out-of-fold word marginals: spanqa's findings; cleanlab
+3. **Methods**, all on the same out-of-fold word marginals: spanqa's findings (``findings.jsonl``,
+   out-of-distribution notes left out); spanqa's ranking before thresholds (every labelled span
+   by its quality, plus the ``missing`` findings); cleanlab
    ``token_classification`` (``rank.get_label_quality_scores`` + ``filter.find_label_issues``);
    nessie-style *retag* and *classification uncertainty*; a model-free *surface-form
    variation* detector (see :mod:`spanqa.benchmark` for each definition).
@@ -64,7 +66,7 @@ from typing import Any
 
 import numpy as np
 
-from spanqa.benchmark import (GROUPS, changes_from_comparison, cleanlab_baseline, corpus_sentences, finding_detections,
+from spanqa.benchmark import (GROUPS, KIND_GROUP, changes_from_comparison, cleanlab_baseline, corpus_sentences, finding_detections,
                               gold_path_scores, nessie_retag, quality_detections, nessie_uncertainty, sentence_metrics,
                               sentence_min_scores, sentence_truth, span_metrics, surface_form_detections)
 from spanqa.comparison import compare_corpora
@@ -389,8 +391,7 @@ def main(argv: list[str] | None = None) -> int:
            "config": config.to_dict(), "runs": runs, "results": results, "phee": phee,
            "definitions": {"hit": "same document and overlapping character ranges (original text); per kind group "
                                   "also the same kind group; greedy one-to-one in rank order",
-                           "groups": {g: [k for k, v in __import__('spanqa.benchmark', fromlist=['KIND_GROUP'])
-                                          .KIND_GROUP.items() if v == g] for g in GROUPS},
+                           "groups": {g: [k for k, v in KIND_GROUP.items() if v == g] for g in GROUPS},
                            "sentence_positive": "a change overlaps the sentence"}}
     (args.out / "results.json").write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
     (args.out / "results.md").write_text(render_markdown(res), encoding="utf-8")

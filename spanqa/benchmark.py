@@ -167,7 +167,7 @@ def _groups(scores: np.ndarray) -> list[int]:
     if len(scores) == 0:
         return []
     cut = np.flatnonzero(np.diff(scores) != 0) + 1
-    return list(cut) + [len(scores)]
+    return [int(x) for x in cut] + [len(scores)]
 
 
 def average_precision(scores: Sequence[float], tp: Sequence[bool], n_relevant: int) -> float | None:
@@ -191,7 +191,7 @@ def average_precision(scores: Sequence[float], tp: Sequence[bool], n_relevant: i
         recall = cum_tp / n_relevant
         ap += (recall - prev_recall) * (cum_tp / end)
         prev_recall, start = recall, end
-    return round(ap, 4)
+    return round(float(ap), 4)
 
 
 def r_precision(scores: Sequence[float], tp: Sequence[bool], n_relevant: int) -> float | None:
@@ -216,7 +216,7 @@ def r_precision(scores: Sequence[float], tp: Sequence[bool], n_relevant: int) ->
                 got += k * n_tp / (end - start)
             break
         start = end
-    return round(got / n_relevant, 4)
+    return round(float(got) / n_relevant, 4)
 
 
 def span_metrics(detections: Sequence[Detection], changes: Sequence[Change], *,
