@@ -88,6 +88,10 @@ def _versions() -> dict[str, str]:
     return out
 
 
+#: reason of spans nested in another labelled span, which flat tagging could not train or predict on
+NESTED = "overlap_dropped"
+
+
 def error_rate(per_doc_errors: Sequence[float], per_doc_spans: Sequence[int], *,
                resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> dict[str, Any]:
     """Ratio estimate ``sum(errors) / sum(spans)`` with a document-bootstrap 95% interval.
@@ -219,7 +223,8 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
             findings.extend(fs)
             candidates.extend(cands)
         t_find += time.perf_counter() - t0
-        scored = [q.quality for q in qs if q.quality is not None]
+        # Nested spans a flat tagger never saw (overlap_dropped) cannot be judged: kept in spans.jsonl, left out here.
+        scored = [q.quality for q in qs if q.quality is not None and q.reason != NESTED]
         per_doc_err.append(sum(1.0 - x for x in scored) + sum(c.p_entity for c in cands))
         per_doc_n.append(len(scored))
     t0 = time.perf_counter()
@@ -278,7 +283,9 @@ def build_summary(corpus: Corpus, config: AuditConfig, oof: OOFPredictions, qual
                           "findings_by_kind": {k: kinds[k] for k in FINDING_KINDS if kinds[k]}}
     unalignable = Counter(q.reason for q in qualities if not q.alignable)
     rate = error_rate(per_doc_err, per_doc_n)
-    rate["expected_errors_in_labels"] = round(float(sum(1.0 - q.quality for q in qualities if q.quality is not None)), 4)
+    rate["expected_errors_in_labels"] = round(float(sum(1.0 - q.quality for q in qualities
+                                                        if q.quality is not None and q.reason != NESTED)), 4)
+    rate["n_spans_not_assessed_nested"] = sum(1 for q in qualities if q.reason == NESTED)
     rate["expected_missing_entities"] = round(float(sum(c.p_entity for c in candidates)), 4)
     rate["n_spans_scored"] = int(sum(per_doc_n))
     n_ann = sum(1 for d in corpus.documents if d.spans is not None)

@@ -250,6 +250,11 @@ def doc_findings(text: str, labels: Sequence[Span], preds: Sequence[Span], margi
             if flag is not None:
                 out.append(_with_message(flag, text))
             continue
+        if comp.kind is Kind.SPURIOUS and lq and all(q is not None and q.reason == "overlap_dropped" for q in lq):
+            # A span nested in another labelled span: the flat tagger was never trained or asked to predict it,
+            # so "no prediction here" is no evidence against it.  It stays in spans.jsonl (alignable=false,
+            # reason overlap_dropped) and in the summary's count of nested spans not assessed.
+            continue
         rng = index.range(comp.start, comp.end)
         if rng is None:  # a label over whitespace only: nothing to compare against, still reported
             ev = {"p_labels": 0.0, "p_suggestion": 1.0, "fold": marginals.fold, "predicted_path": []}

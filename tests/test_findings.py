@@ -179,3 +179,16 @@ def test_findings_evaluate_against_injected_errors():
     # a review flag without a suggestion never counts as a fix (it would look like a delete)
     review = Finding("d", "low_confidence", "review", 0.3, (Span("d", 27, 32, "Drug"),), ())
     assert not fixes(review, injected[2]["clean"], injected[2]["noisy"])
+
+
+def test_findings_nested_span_unseen_by_flat_tagger_is_not_called_spurious():
+    # "aspirin 81mg" as a Treatment holding a nested Drug: flat tagging keeps the outer span, drops the inner one.
+    model = marginals({2: {"B-Route": 0.9}, 3: {"I-Route": 0.9}, 4: {"I-Route": 0.9}})  # model: outer span only
+    outer, inner = Span("d", 11, 23, "Route"), Span("d", 11, 18, "Drug")
+    qs = score_spans([outer, inner], model, TAGS)
+    assert [q.reason for q in qs] == [None, "overlap_dropped"]
+    findings, _ = doc_findings(TEXT, [outer, inner], decode(model, TAGS), model, TAGS, qs)
+    assert [f.kind for f in findings if inner in f.labels] == []
+    # an un-nested span the model does not see is still spurious
+    findings, _ = run(GOOD + [Span("d", 0, 2, "Drug")])
+    assert only(findings, "spurious").labels[0].key == (0, 2, "Drug")
