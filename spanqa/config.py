@@ -40,6 +40,7 @@ TrainMode = Literal["fast", "finetune"]
 HeadKind = Literal["cnn", "bilstm", "mlp", "linear"]
 Pooling = Literal["first", "mean"]
 FeatureDtype = Literal["float16", "float32"]
+Device = Literal["auto", "cpu", "cuda"]
 
 #: where the packaged copy of the default file lives (package data)
 PACKAGED_TOML = Path(__file__).with_name("configs") / "audit.toml"
@@ -68,6 +69,10 @@ class ModelConfig:
     init: ModelInit = _key(
         "pretrained", "pretrained = use the checkpoint's weights; random_tiny = a tiny random BERT "
                       "(2 layers, hidden 64) with the checkpoint's tokenizer, for tests and smoke runs")
+    device: Device = _key(
+        "auto", "auto = cuda when torch.cuda.is_available(), else cpu; on cuda the transformer runs under bf16 "
+                "autocast with larger inference batches (CPU results are unchanged)")
+    compile: bool = _key(False, "wrap the transformer in torch.compile (cuda only; ignored on cpu)")
 
 
 @dataclass(frozen=True)

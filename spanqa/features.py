@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,8 @@ from spanqa.config import FeatureDtype, Pooling
 _FORMAT = "spanqa.features.v1"
 #: windows per inference batch (padded to the longest window of the batch; batches are length-sorted)
 ENCODE_BATCH = 32
+#: windows per inference batch on a GPU (bf16 autocast)
+ENCODE_BATCH_CUDA = 256
 
 
 @dataclass
@@ -93,16 +96,23 @@ def _word_rows(enc: DocEncoding, w: int, hidden: np.ndarray, pooling: Pooling) -
 
 # --------------------------------------------------------------------------- encoding
 def encode_features(encodings: Sequence[DocEncoding], net: Any, *, layers: int, pooling: Pooling = "first",
-                    pad_id: int = 0, dtype: FeatureDtype = "float16", batch_size: int = ENCODE_BATCH,
-                    on_batch: Callable[[int], None] | None = None) -> list[np.ndarray]:
+                    pad_id: int = 0, dtype: FeatureDtype = "float16", batch_size: int | None = None,
+                    on_batch: Callable[[int], None] | None = None, device: str = "cpu") -> list[np.ndarray]:
     """Run the frozen encoder ``net`` once over every window and pool one row per word.
 
     ``net`` is a Hugging Face model called with ``output_hidden_states=True``;
     its last ``layers`` hidden states are concatenated.  Returns, per encoding,
     ``(n_words, layers * hidden)`` arrays of ``dtype`` (``(0, dim)`` for a document
     without words).  Raises ``ValueError`` when ``layers`` exceeds the encoder's layers.
+    ``net`` must be on ``device``; on cuda it runs under bf16 autocast and ``batch_size``
+    defaults to ``ENCODE_BATCH_CUDA`` instead of ``ENCODE_BATCH``.
     """
     import torch
+
+    from spanqa.tagger import autocast
+
+    if batch_size is None:
+        batch_size = ENCODE_BATCH_CUDA if device == "cuda" else ENCODE_BATCH
 
     flat = [(d, w) for d, enc in enumerate(encodings) for w in range(len(enc.windows))]
     out: list[np.ndarray | None] = [None] * len(encodings)
@@ -122,11 +132,13 @@ def encode_features(encodings: Sequence[DocEncoding], net: Any, *, layers: int, 
                 x = encodings[d].windows[w].input_ids
                 ids[row, :len(x)] = x
                 mask[row, :len(x)] = 1
-            res = net(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask), output_hidden_states=True)
+            with autocast(device):
+                res = net(input_ids=torch.from_numpy(ids).to(device), attention_mask=torch.from_numpy(mask).to(device),
+                          output_hidden_states=True)
             hs = res.hidden_states
             if layers > len(hs) - 1:
                 raise ValueError(f"the encoder has {len(hs) - 1} layers; fast.layers is {layers}")
-            hidden = torch.cat([hs[-1 - i] for i in range(layers)], dim=-1).float().numpy()
+            hidden = torch.cat([hs[-1 - i] for i in range(layers)], dim=-1).float().cpu().numpy()
             if dim is None:
                 dim = hidden.shape[-1]
             for row, j in enumerate(batch):
@@ -202,7 +214,7 @@ def save_features(path: Path, feats: WordFeatures) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     offsets = np.cumsum([0] + [len(f) for f in feats.features]).astype(np.int64)
     rows = np.concatenate(feats.features) if feats.features else np.zeros((0, feats.dim), np.float16)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # fold jobs may write the same cache at once
     with open(tmp, "wb") as fh:
         np.savez(fh, format=np.asarray(_FORMAT), key=np.asarray(feats.key), doc_ids=np.asarray(feats.doc_ids, dtype=str),
                  offsets=offsets, features=rows, stats=np.asarray(json.dumps(feats.stats, sort_keys=True)))
@@ -240,14 +252,17 @@ def build_encoder(model: Any, *, tokenizer: Any, seed: int, max_length: int) -> 
 
 def word_features(encodings: Sequence[DocEncoding], model: Any, *, tokenizer: Any, layers: int,
                   pooling: Pooling = "first", dtype: FeatureDtype = "float16", seed: int = 0, max_length: int = 128,
-                  run_dir: Path | None = None, on_batch: Callable[[int], None] | None = None) -> WordFeatures:
+                  run_dir: Path | None = None, on_batch: Callable[[int], None] | None = None,
+                  device: str = "cpu") -> WordFeatures:
     """Per-word features of ``encodings`` from the frozen encoder of ``model``, cached in ``run_dir``.
 
     ``model`` is a :class:`spanqa.config.ModelConfig`; ``seed`` only matters for the tiny
     random model; ``max_length`` is checked against the encoder's positions.  With
-    ``run_dir`` the features are read from / written to :func:`cache_path`.
+    ``run_dir`` the features are read from / written to :func:`cache_path`.  ``device``
+    (``"cpu"``/``"cuda"``) runs the encoder there (``model.compile`` applies on cuda);
+    the cache key does not include it.
     """
-    from spanqa.tagger import resolve_model_path
+    from spanqa.tagger import resolve_model_path, to_device
 
     digest = model_digest(resolve_model_path(model), init=model.init, seed=seed)
     key = features_key(encodings, model=digest, layers=layers, pooling=pooling, dtype=dtype)
@@ -259,15 +274,17 @@ def word_features(encodings: Sequence[DocEncoding], model: Any, *, tokenizer: An
     t0, c0 = time.perf_counter(), time.process_time()
     net = build_encoder(model, tokenizer=tokenizer, seed=seed, max_length=max_length)
     n_layers = int(getattr(net.config, "num_hidden_layers", layers))
+    net = to_device(net, device, compile=bool(getattr(model, "compile", False)))
     used = min(layers, n_layers)  # an encoder with fewer layers gives all of them (recorded as layers_used)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     feats = encode_features(encodings, net, layers=used, pooling=pooling, pad_id=pad, dtype=dtype,
-                            on_batch=on_batch)
+                            on_batch=on_batch, device=device)
     dim = feats[0].shape[1] if feats else used * int(net.config.hidden_size)
     stats = {"encode_s": round(time.perf_counter() - t0, 3), "encode_cpu_s": round(time.process_time() - c0, 3),
              "windows": int(sum(len(e.windows) for e in encodings)), "words": int(sum(e.n_words for e in encodings)),
              "subtokens": int(sum(len(w) for e in encodings for w in e.windows)), "dim": int(dim),
-             "layers": layers, "layers_used": used, "pooling": pooling, "dtype": dtype, "cached": False}
+             "layers": layers, "layers_used": used, "pooling": pooling, "dtype": dtype, "cached": False,
+             "device": device}
     out = WordFeatures([e.doc_id for e in encodings], feats, int(dim), key, stats)
     if path is not None:
         save_features(path, out)

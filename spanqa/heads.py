@@ -125,7 +125,7 @@ def _build_net(kind: HeadKind, dim: int, n_tags: int, *, hidden: int, dropout: f
             x = (x - self.mean) * self.scale
             if self.kind == "linear":
                 return self.out(x)
-            mask = (torch.arange(x.shape[1])[None, :] < lengths[:, None]).unsqueeze(-1).to(x.dtype)
+            mask = (torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]).unsqueeze(-1).to(x.dtype)
             h = self.drop(nn.functional.gelu(self.proj(x))) * mask
             if self.kind == "cnn":
                 h = h.transpose(1, 2)                                   # (B, hidden, T)
@@ -134,7 +134,7 @@ def _build_net(kind: HeadKind, dim: int, n_tags: int, *, hidden: int, dropout: f
                     h = h + self.drop(nn.functional.gelu(conv(h))) * m  # residual; padding stays 0
                 h = h.transpose(1, 2)
             elif self.kind == "bilstm":
-                packed = nn.utils.rnn.pack_padded_sequence(h, lengths, batch_first=True, enforce_sorted=False)
+                packed = nn.utils.rnn.pack_padded_sequence(h, lengths.cpu(), batch_first=True, enforce_sorted=False)
                 h, _ = self.lstm(packed)
                 h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=x.shape[1])
                 h = self.drop(h)
@@ -143,7 +143,8 @@ def _build_net(kind: HeadKind, dim: int, n_tags: int, *, hidden: int, dropout: f
     return Head()
 
 
-def _pad_batch(seqs: Sequences, idx: Sequence[int]) -> tuple[Any, Any, Any, Any]:
+def _pad_batch(seqs: Sequences, idx: Sequence[int], device: str = "cpu") -> tuple[Any, Any, Any, Any]:
+    """Padded ``x``, ``lengths`` and ``y`` tensors on ``device``, and the lengths as numpy."""
     import torch
 
     lens = np.asarray([len(seqs.x[i]) for i in idx], dtype=np.int64)
@@ -154,7 +155,8 @@ def _pad_batch(seqs: Sequences, idx: Sequence[int]) -> tuple[Any, Any, Any, Any]
         x[r, :lens[r]] = seqs.x[i]
         if seqs.y is not None:
             y[r, :lens[r]] = seqs.y[i]
-    return torch.from_numpy(x), torch.from_numpy(lens), torch.from_numpy(y), lens
+    return (torch.from_numpy(x).to(device), torch.from_numpy(lens).to(device), torch.from_numpy(y).to(device),
+            lens)
 
 
 def _batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator | None) -> list[np.ndarray]:
@@ -192,13 +194,13 @@ def split_dev(groups: Sequence[str], *, fraction: float, seed: int) -> np.ndarra
     return np.asarray([g in dev for g in groups], dtype=bool)
 
 
-def _mean_loss(net: Any, seqs: Sequences, batch_size: int) -> float:
+def _mean_loss(net: Any, seqs: Sequences, batch_size: int, device: str = "cpu") -> float:
     import torch
 
     total, n = 0.0, 0
     with torch.inference_mode():
         for idx in _batches(np.asarray([len(x) for x in seqs.x]), batch_size, None):
-            x, lens, y, _ = _pad_batch(seqs, idx)
+            x, lens, y, _ = _pad_batch(seqs, idx, device)
             logits = net(x, lens)
             total += float(torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
                                                              ignore_index=-100, reduction="sum"))
@@ -210,7 +212,7 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
                n_tags: int, kind: HeadKind = "cnn", hidden: int = 256, dropout: float = 0.25, lr: float = 2e-3,
                weight_decay: float = 0.0, max_epochs: int = 30, patience: int = 3, batch_size: int = 8,
                seq_len: int = 256, dev_fraction: float = 0.1, seed: int = 13,
-               sentence_starts: Sequence[Sequence[int]] | None = None) -> TrainedHead:
+               sentence_starts: Sequence[Sequence[int]] | None = None, device: str = "cpu") -> TrainedHead:
     """Train one head on documents' word features.
 
     Args:
@@ -220,6 +222,7 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
         sentence_starts: per document, word indices where sentences begin (segment cuts).
 
     Call it inside :func:`spanqa.tagger.seeded` for reproducible initialisation and dropout.
+    ``device`` (``"cpu"``/``"cuda"``) holds the head and its batches (float32, no autocast).
     """
     import torch
 
@@ -247,7 +250,7 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
         n_words += len(x)
     mean = acc / n_words
     std = np.sqrt(np.maximum(acc2 / n_words - mean ** 2, 0.0)) + 1e-4
-    net = _build_net(kind, dim, n_tags, hidden=hidden, dropout=dropout, mean=mean, std=std)
+    net = _build_net(kind, dim, n_tags, hidden=hidden, dropout=dropout, mean=mean, std=std).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
     rng = np.random.default_rng(seed)
     lengths = np.asarray([len(x) for x in train.x])
@@ -257,7 +260,7 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
         net.train()
         total, n = 0.0, 0
         for idx in _batches(lengths, batch_size, rng):
-            x, lens, y, np_lens = _pad_batch(train, idx)
+            x, lens, y, np_lens = _pad_batch(train, idx, device)
             logits = net(x, lens)
             loss = torch.nn.functional.cross_entropy(logits.reshape(-1, n_tags), y.reshape(-1), ignore_index=-100)
             opt.zero_grad(set_to_none=True)
@@ -269,7 +272,7 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
         if not dev.x:
             continue
         net.eval()
-        dev_loss.append(_mean_loss(net, dev, batch_size=64))
+        dev_loss.append(_mean_loss(net, dev, batch_size=64, device=device))
         if dev_loss[-1] < best_loss - 1e-6:
             best_loss, best_epoch, bad = dev_loss[-1], epoch + 1, 0
             best = copy.deepcopy(net.state_dict())
@@ -291,8 +294,11 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
 
 
 def predict_head(head: TrainedHead | Any, features: Sequence[np.ndarray], *, seq_len: int = 256,
-                 sentence_starts: Sequence[Sequence[int]] | None = None, batch_size: int = 64) -> list[np.ndarray]:
-    """Softmax marginals per document: ``(n_words, n_tags)`` float32, rows summing to 1 (float64-renormalised)."""
+                 sentence_starts: Sequence[Sequence[int]] | None = None, batch_size: int = 64,
+                 device: str = "cpu") -> list[np.ndarray]:
+    """Softmax marginals per document: ``(n_words, n_tags)`` float32, rows summing to 1 (float64-renormalised).
+
+    ``device`` must be where the head is (``train_head``'s ``device``)."""
     import torch
 
     net = head.net if isinstance(head, TrainedHead) else head
@@ -304,8 +310,8 @@ def predict_head(head: TrainedHead | Any, features: Sequence[np.ndarray], *, seq
     net.eval()
     with torch.inference_mode():
         for idx in _batches(np.asarray([len(x) for x in seqs.x]), batch_size, None):
-            x, lens, _, np_lens = _pad_batch(seqs, idx)
-            probs = torch.softmax(net(x, lens).double(), dim=-1).numpy()
+            x, lens, _, np_lens = _pad_batch(seqs, idx, device)
+            probs = torch.softmax(net(x, lens).double(), dim=-1).cpu().numpy()
             for r, i in enumerate(idx):
                 d, a = seqs.origin[i]
                 p = probs[r, :np_lens[r]]

@@ -38,17 +38,24 @@ What it does
    finished fold writes ``folds/fold_{k}.npz`` and then ``folds/fold_{k}.done``.
    A rerun loads finished folds instead of training them - training is
    deterministic, so the result is identical to an uninterrupted run - and a
-   different fingerprint is ``E406``.
+   different fingerprint is ``E406``.  :func:`run_fold` trains one fold alone into
+   ``run_dir`` (a job of :mod:`spanqa.distributed`); ``run_kfold`` then finds it finished.
+6. **Device.**  ``model.device`` (``auto`` = cuda when available) runs the
+   transformer (bf16 autocast on cuda) and the heads there; it is recorded in
+   ``meta["device"]`` and in each fold's stats, and is *not* part of the
+   fingerprint (nor ``model.compile``), so folds run on different machines resume
+   into one run.  CPU results do not depend on it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -62,8 +69,8 @@ from spanqa.document import Corpus, Document
 from spanqa.errors import Location, Problem, fail
 from spanqa.predictions import DocMarginals, OOFPredictions
 from spanqa.span import Span
-from spanqa.tagger import (build_model, load_tokenizer, predict_windows, resolve_model_path, seeded, threads_for,
-                           torch_threads, train_model)
+from spanqa.tagger import (build_model, device_info, load_tokenizer, predict_windows, resolve_device,
+                           resolve_model_path, seeded, threads_for, to_device, torch_threads, train_model)
 
 #: intra-op threads for training and running the fast mode's head: its matrices are small, and with
 #: 2 threads on a busy 2-core machine OpenMP synchronisation made it ~4x slower than with 1
@@ -72,6 +79,8 @@ HEAD_THREADS = 1
 _FOLD_FORMAT = "spanqa.kfold.v1"
 #: fold value of unannotated documents (mean of all fold models)
 ENSEMBLE_FOLD = -1
+#: ``[model]`` keys that choose where the models run, not what they compute: left out of the fingerprint
+RUNTIME_KEYS = ("device", "compile")
 
 
 @dataclass(frozen=True)
@@ -160,8 +169,9 @@ def fingerprint(corpus: Corpus, tags: Sequence[str], config: AuditConfig) -> str
     cfg = config.to_dict()
     train = dict(cfg["train"])
     mode = train.pop("mode")
+    model = {k: v for k, v in cfg["model"].items() if k not in RUNTIME_KEYS}
     head = {"format": _FOLD_FORMAT, "tags": list(tags), "group_regex": cfg["data"]["group_regex"],
-            "model": cfg["model"], "train": train}
+            "model": model, "train": train}
     if mode != "finetune":  # finetune fingerprints stay what they were before train.mode existed
         head["mode"] = mode
         head["fast"] = cfg["fast"]
@@ -179,7 +189,8 @@ def fingerprint(corpus: Corpus, tags: Sequence[str], config: AuditConfig) -> str
 
 # --------------------------------------------------------------------------- one fold
 def _train_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[PreparedDoc], tags: list[str],
-                       tokenizer: Any, config: AuditConfig, bar: Any) -> tuple[dict[str, np.ndarray], dict]:
+                       tokenizer: Any, config: AuditConfig, bar: Any, device: str = "cpu"
+                       ) -> tuple[dict[str, np.ndarray], dict]:
     t = config.train
     inputs, labels = [], []
     for p in train_docs:
@@ -188,17 +199,19 @@ def _train_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[Pr
             labels.append(win.labels(p.labels))
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     with seeded(t.seed):
-        net = build_model(config.model, tags, tokenizer=tokenizer, max_length=t.max_length)
+        net = to_device(build_model(config.model, tags, tokenizer=tokenizer, max_length=t.max_length), device,
+                        compile=config.model.compile)
         steps = -(-len(inputs) // t.batch_size) * t.epochs
         task = bar.add_task(f"fold {k + 1}/{t.folds} train", total=steps) if bar else None
         stats = train_model(net, inputs, labels, t, pad_id=pad, seed=t.seed,
-                            on_step=(lambda e, s, loss: bar.update(task, advance=1)) if bar else None)
+                            on_step=(lambda e, s, loss: bar.update(task, advance=1)) if bar else None, device=device)
         if bar:
             bar.remove_task(task)
     t0 = time.perf_counter()
     windows = [w.input_ids for p in pred_docs for w in p.enc.windows]
     task = bar.add_task(f"fold {k + 1}/{t.folds} predict", total=len(windows)) if bar else None
-    flat = predict_windows(net, windows, pad_id=pad, on_batch=(lambda n: bar.update(task, advance=n)) if bar else None)
+    flat = predict_windows(net, windows, pad_id=pad, on_batch=(lambda n: bar.update(task, advance=n)) if bar else None,
+                           device=device)
     if bar:
         bar.remove_task(task)
     out, i = {}, 0
@@ -213,13 +226,13 @@ def _train_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[Pr
     stats = {"train_s": round(stats["seconds"], 3), "predict_s": round(time.perf_counter() - t0, 3),
              "steps": stats["steps"], "epoch_loss": [round(x, 6) for x in stats["epoch_loss"]],
              "train_windows": len(inputs), "predict_windows": len(windows),
-             "train_docs": len(train_docs), "params": int(sum(p.numel() for p in net.parameters()))}
+             "train_docs": len(train_docs), "params": int(sum(p.numel() for p in net.parameters())), "device": device}
     return out, stats
 
 
 def _train_head_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[PreparedDoc],
                             train_groups: list[str], feats: dict[str, np.ndarray], tags: list[str],
-                            config: AuditConfig, bar: Any) -> tuple[dict[str, np.ndarray], dict]:
+                            config: AuditConfig, bar: Any, device: str = "cpu") -> tuple[dict[str, np.ndarray], dict]:
     """Fast mode, one fold: train a head on the training docs' word features, predict ``pred_docs``."""
     from spanqa.heads import predict_head, train_head
 
@@ -230,10 +243,10 @@ def _train_head_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: li
                           n_tags=len(tags), kind=f.head, hidden=f.hidden, dropout=f.dropout, lr=f.lr,
                           max_epochs=f.max_epochs, patience=f.patience, batch_size=f.batch_size, seq_len=f.seq_len,
                           dev_fraction=f.dev_fraction, seed=t.seed,
-                          sentence_starts=[p.sentence_starts for p in train_docs])
+                          sentence_starts=[p.sentence_starts for p in train_docs], device=device)
     t0 = time.perf_counter()
     probs = predict_head(head, [feats[p.doc.id] for p in pred_docs], seq_len=f.seq_len,
-                         sentence_starts=[p.sentence_starts for p in pred_docs])
+                         sentence_starts=[p.sentence_starts for p in pred_docs], device=device)
     if bar:
         bar.remove_task(task)
     out = {p.doc.id: pr for p, pr in zip(pred_docs, probs)}
@@ -242,7 +255,7 @@ def _train_head_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: li
              "epochs_run": hs["epochs_run"], "best_epoch": hs["best_epoch"], "epoch_loss": hs["train_loss"],
              "dev_loss": hs["dev_loss"], "train_words": hs["train_words"], "dev_words": hs["dev_words"],
              "train_docs": len(train_docs), "dev_docs": hs["dev_docs"],
-             "predict_words": int(sum(len(p.enc.words) for p in pred_docs)), "params": hs["params"]}
+             "predict_words": int(sum(len(p.enc.words) for p in pred_docs)), "params": hs["params"], "device": device}
     return out, stats
 
 
@@ -280,8 +293,10 @@ def _check_run_dir(run_dir: Path, fp: str) -> None:
         if old != fp:
             raise fail("E406", f"fingerprint {str(old)[:12]} in {marker} differs from this run's {fp[:12]}",
                        path=str(marker))
-    else:
-        marker.write_text(json.dumps({"fingerprint": fp, "format": _FOLD_FORMAT}) + "\n")
+    else:  # atomic: fold jobs running at once may all create it
+        tmp = marker.with_name(f"{marker.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"fingerprint": fp, "format": _FOLD_FORMAT}) + "\n")
+        tmp.replace(marker)
 
 
 def _progress(enabled: bool):
@@ -295,7 +310,7 @@ def _progress(enabled: bool):
 
 
 def _features(prepared: Sequence[PreparedDoc], tokenizer: Any, config: AuditConfig, run_dir: Path | None,
-              bar: Any) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+              bar: Any, device: str = "cpu") -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Fast mode: every document's per-word features (cached in ``run_dir/features/``) and their stats."""
     from spanqa.features import word_features
 
@@ -304,21 +319,47 @@ def _features(prepared: Sequence[PreparedDoc], tokenizer: Any, config: AuditConf
     task = bar.add_task("encode words (frozen encoder, once)", total=n_windows) if bar else None
     wf = word_features([p.enc for p in prepared], config.model, tokenizer=tokenizer, layers=f.layers,
                        pooling=f.pooling, dtype=f.feature_dtype, seed=t.seed, max_length=t.max_length,
-                       run_dir=run_dir, on_batch=(lambda n: bar.update(task, advance=n)) if bar else None)
+                       run_dir=run_dir, on_batch=(lambda n: bar.update(task, advance=n)) if bar else None,
+                       device=device)
     if bar:
         bar.remove_task(task)
     return wf.by_id(), dict(wf.stats, key=wf.key[:24])
 
 
 # --------------------------------------------------------------------------- the run
-def run_kfold(corpus: Corpus, config: AuditConfig, *, run_dir: Path | None = None, progress: bool = True,
-              on_fold_done: Callable[[int], None] | None = None) -> OOFPredictions:
-    """Out-of-fold marginals for every document of ``corpus`` (see the module docstring).
+@dataclass
+class _Run:
+    """What every fold of one run shares: tags, groups and folds, the prepared documents, the device."""
 
-    ``on_fold_done(k)`` is called after fold ``k`` is finished (and saved, with
-    ``run_dir``); tests use it to simulate an interruption.
-    """
-    t_start = time.perf_counter()
+    tags: list[str]
+    groups: list[str]
+    folds: np.ndarray
+    fp: str
+    tokenizer: Any
+    prepared: list[PreparedDoc]
+    n_annotated: int
+    problems: list[Problem]
+    dropped: dict[str, int]
+    encode_s: float
+    device: str
+    feats: dict[str, np.ndarray] = field(default_factory=dict)
+    feature_stats: dict[str, Any] = field(default_factory=dict)
+    features_s: float = 0.0
+
+    @property
+    def ann(self) -> list[PreparedDoc]:
+        return self.prepared[:self.n_annotated]
+
+    @property
+    def unann(self) -> list[PreparedDoc]:
+        return self.prepared[self.n_annotated:]
+
+    @property
+    def words(self) -> dict[str, tuple]:
+        return {p.doc.id: p.enc.words for p in self.prepared}
+
+
+def _setup(corpus: Corpus, config: AuditConfig, run_dir: Path | None) -> _Run:
     t = config.train
     annotated = [d for d in corpus.documents if d.spans is not None]
     unannotated = [d for d in corpus.documents if d.spans is None]
@@ -329,20 +370,73 @@ def run_kfold(corpus: Corpus, config: AuditConfig, *, run_dir: Path | None = Non
     folds = assign_folds(groups, t.folds, t.seed)
     fp = fingerprint(corpus, tags, config)
     if run_dir is not None:
-        run_dir = Path(run_dir)
         _check_run_dir(run_dir, fp)
-
+    device = resolve_device(config.model.device)
     t0 = time.perf_counter()
     tokenizer = load_tokenizer(config.model)
     prepared, more, dropped = prepare(list(annotated) + list(unannotated), tags, tokenizer, config)
     problems.extend(more)
-    encode_s = time.perf_counter() - t0
-    ann, unann = prepared[:len(annotated)], prepared[len(annotated):]
-    words = {p.doc.id: p.enc.words for p in prepared}
+    return _Run(tags, groups, folds, fp, tokenizer, prepared, len(annotated), problems, dropped,
+                time.perf_counter() - t0, device)
+
+
+def _train_fold(k: int, r: _Run, config: AuditConfig, run_dir: Path | None, bar: Any
+                ) -> tuple[dict[str, np.ndarray], dict]:
+    """Train fold ``k`` and predict its held-out and the unannotated documents; saved with ``run_dir``."""
+    t = config.train
+    train_docs = [p for p, f in zip(r.ann, r.folds) if f != k]
+    test_docs = [p for p, f in zip(r.ann, r.folds) if f == k]
+    if t.mode == "fast":
+        if not r.feats:  # encode once, on the first fold that needs it
+            t1 = time.perf_counter()
+            with torch_threads(threads_for(config.model)):
+                r.feats, r.feature_stats = _features(r.prepared, r.tokenizer, config, run_dir, bar, r.device)
+            r.features_s = time.perf_counter() - t1
+        train_groups = [g for g, f in zip(r.groups, r.folds) if f != k]
+        with torch_threads(HEAD_THREADS):
+            probs, stats = _train_head_and_predict(k, train_docs, test_docs + r.unann, train_groups, r.feats,
+                                                   r.tags, config, bar, r.device)
+    else:
+        with torch_threads(threads_for(config.model)):
+            probs, stats = _train_and_predict(k, train_docs, test_docs + r.unann, r.tags, r.tokenizer, config,
+                                              bar, r.device)
+    if run_dir is not None:
+        _save_fold(run_dir, k, probs, r.words, r.tags, stats, r.fp, t.seed)
+    return probs, stats
+
+
+def run_fold(corpus: Corpus, config: AuditConfig, k: int, *, run_dir: Path, progress: bool = False) -> Path:
+    """Train fold ``k`` alone and write ``run_dir/folds/fold_{k}.npz`` (+ ``.done``) as :func:`run_kfold` does.
+
+    A fold already finished in ``run_dir`` is left as it is.  Returns the ``.npz``
+    path; :func:`run_kfold` with the same ``run_dir`` loads it instead of training.
+    """
+    if not 0 <= k < config.train.folds:
+        raise fail("E402", f"fold {k} is not in 0..{config.train.folds - 1}", key="train.folds")
+    run_dir = Path(run_dir)
+    r = _setup(corpus, config, run_dir)
+    if _load_fold(run_dir, k, r.fp) is None:
+        with _progress(progress) as bar:
+            _train_fold(k, r, config, run_dir, bar)
+    return _fold_paths(run_dir, k)[0]
+
+
+def run_kfold(corpus: Corpus, config: AuditConfig, *, run_dir: Path | None = None, progress: bool = True,
+              on_fold_done: Callable[[int], None] | None = None) -> OOFPredictions:
+    """Out-of-fold marginals for every document of ``corpus`` (see the module docstring).
+
+    ``on_fold_done(k)`` is called after fold ``k`` is finished (and saved, with
+    ``run_dir``); tests use it to simulate an interruption.
+    """
+    t_start = time.perf_counter()
+    t = config.train
+    run_dir = None if run_dir is None else Path(run_dir)
+    r = _setup(corpus, config, run_dir)
+    tags, groups, folds, fp, problems, dropped = r.tags, r.groups, r.folds, r.fp, r.problems, r.dropped
+    annotated = [p.doc for p in r.ann]
+    unannotated = [p.doc for p in r.unann]
+    prepared, ann, words = r.prepared, r.ann, r.words
     fast = t.mode == "fast"
-    feats: dict[str, np.ndarray] = {}
-    feature_stats: dict[str, Any] = {}
-    features_s = 0.0
 
     results: dict[int, dict[str, np.ndarray]] = {}
     stats: dict[int, dict] = {}
@@ -355,24 +449,7 @@ def run_kfold(corpus: Corpus, config: AuditConfig, *, run_dir: Path | None = Non
                 results[k], stats[k] = loaded
                 resumed.append(k)
             else:
-                train_docs = [p for p, f in zip(ann, folds) if f != k]
-                test_docs = [p for p, f in zip(ann, folds) if f == k]
-                if fast and not feats:  # encode once, on the first fold that needs it
-                    t1 = time.perf_counter()
-                    with torch_threads(threads_for(config.model)):
-                        feats, feature_stats = _features(prepared, tokenizer, config, run_dir, bar)
-                    features_s = time.perf_counter() - t1
-                if fast:
-                    train_groups = [g for g, f in zip(groups, folds) if f != k]
-                    with torch_threads(HEAD_THREADS):
-                        results[k], stats[k] = _train_head_and_predict(k, train_docs, test_docs + unann,
-                                                                       train_groups, feats, tags, config, bar)
-                else:
-                    with torch_threads(threads_for(config.model)):
-                        results[k], stats[k] = _train_and_predict(k, train_docs, test_docs + unann, tags,
-                                                                  tokenizer, config, bar)
-                if run_dir is not None:
-                    _save_fold(run_dir, k, results[k], words, tags, stats[k], fp, t.seed)
+                results[k], stats[k] = _train_fold(k, r, config, run_dir, bar)
             if bar:
                 bar.update(task, advance=1)
             if on_fold_done is not None:
@@ -409,11 +486,13 @@ def run_kfold(corpus: Corpus, config: AuditConfig, *, run_dir: Path | None = Non
                     "max_length": t.max_length, "stride": t.stride},
         "fold_stats": [stats[k] for k in range(t.folds)],
         "resumed_folds": resumed,
-        "timing": {"encode_s": round(encode_s, 3), "features_s": round(features_s, 3),
+        "device": dict(device_info(r.device), requested=config.model.device, compile=config.model.compile,
+                       by_fold=[stats[k].get("device") for k in range(t.folds)]),
+        "timing": {"encode_s": round(r.encode_s, 3), "features_s": round(r.features_s, 3),
                    "wall_s": round(time.perf_counter() - t_start, 3)},
         "problems": [p.to_dict() for p in problems],
         "versions": {"spanqa": __version__, "torch": torch.__version__, "transformers": transformers.__version__},
     }
     if fast:
-        meta["features"] = feature_stats or {"cached": None, "note": "every fold was resumed; no features needed"}
+        meta["features"] = r.feature_stats or {"cached": None, "note": "every fold was resumed; no features needed"}
     return OOFPredictions(tags, docs, meta)

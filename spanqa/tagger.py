@@ -32,6 +32,8 @@ from spanqa.errors import fail
 
 #: inference batch size (windows); inference needs no gradients so larger batches are cheap
 PREDICT_BATCH = 64
+#: inference batch size on a GPU (bf16 autocast)
+PREDICT_BATCH_CUDA = 256
 #: gradient clipping norm
 MAX_GRAD_NORM = 1.0
 #: the tiny random model used by ``model.init = "random_tiny"``
@@ -131,6 +133,45 @@ def torch_threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(old)
 
 
+def resolve_device(device: str) -> str:
+    """``"cpu"`` or ``"cuda"`` for ``model.device``: ``"auto"`` = cuda when torch sees a GPU; no GPU for cuda is E402."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise fail("E402", f"model.device is cuda but torch {torch.__version__} sees no GPU "
+                           "(install a CUDA build of torch, or use model.device=auto)", key="model.device")
+    return device
+
+
+def autocast(device: str) -> contextlib.AbstractContextManager:
+    """bf16 autocast for transformer forward passes on cuda; a no-op on cpu (results stay bit-identical)."""
+    if device != "cuda":
+        return contextlib.nullcontext()
+    import torch
+
+    return torch.autocast("cuda", dtype=torch.bfloat16)
+
+
+def to_device(net: Any, device: str, *, compile: bool = False) -> Any:
+    """``net`` moved to ``device``; with ``compile`` on cuda, wrapped in ``torch.compile`` (ignored on cpu)."""
+    if device == "cpu":
+        return net
+    import torch
+
+    net = net.to(device)
+    return torch.compile(net) if compile and device == "cuda" else net
+
+
+def device_info(device: str) -> dict[str, Any]:
+    """What ran the models: ``{"device", "name", "bf16_autocast"}`` for run metadata."""
+    import torch
+
+    name = torch.cuda.get_device_name() if device == "cuda" else "cpu"
+    return {"device": device, "name": name, "bf16_autocast": device == "cuda"}
+
+
 @contextlib.contextmanager
 def seeded(seed: int) -> Iterator[None]:
     """Seed torch's CPU RNG for the block and restore the caller's RNG state afterwards."""
@@ -161,8 +202,12 @@ def _pad(seqs: Sequence[np.ndarray], value: int) -> np.ndarray:
 
 
 def train_model(net: Any, inputs: Sequence[np.ndarray], labels: Sequence[np.ndarray], train: TrainConfig, *,
-                pad_id: int, seed: int, on_step: Callable[[int, int, float], None] | None = None) -> dict[str, Any]:
+                pad_id: int, seed: int, on_step: Callable[[int, int, float], None] | None = None,
+                device: str = "cpu") -> dict[str, Any]:
     """Fine-tune ``net`` in place on windows (``inputs[i]`` ids and ``labels[i]`` with ``-100``s).
+
+    ``net`` must already be on ``device`` (:func:`to_device`); batches are moved there
+    and, on cuda, the forward pass runs under bf16 autocast.
 
     ``on_step(epoch, step, loss)`` is called after each optimiser step.  Returns
     ``{"steps", "seconds", "windows_per_s", "epoch_loss": [...]}``.
@@ -187,10 +232,11 @@ def train_model(net: Any, inputs: Sequence[np.ndarray], labels: Sequence[np.ndar
     for epoch in range(train.epochs):
         losses = []
         for batch in _batches(lengths, train.batch_size, rng):
-            ids = torch.from_numpy(_pad([inputs[i] for i in batch], pad_id))
-            lab = torch.from_numpy(_pad([labels[i] for i in batch], -100))
-            mask = torch.from_numpy(_pad([np.ones(len(inputs[i]), dtype=np.int64) for i in batch], 0))
-            out = net(input_ids=ids, attention_mask=mask, labels=lab)
+            ids = torch.from_numpy(_pad([inputs[i] for i in batch], pad_id)).to(device)
+            lab = torch.from_numpy(_pad([labels[i] for i in batch], -100)).to(device)
+            mask = torch.from_numpy(_pad([np.ones(len(inputs[i]), dtype=np.int64) for i in batch], 0)).to(device)
+            with autocast(device):
+                out = net(input_ids=ids, attention_mask=mask, labels=lab)
             out.loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), MAX_GRAD_NORM)
             opt.step()
@@ -206,10 +252,16 @@ def train_model(net: Any, inputs: Sequence[np.ndarray], labels: Sequence[np.ndar
             "windows_per_s": len(inputs) * train.epochs / seconds if seconds > 0 else None}
 
 
-def predict_windows(net: Any, inputs: Sequence[np.ndarray], *, pad_id: int, batch_size: int = PREDICT_BATCH,
-                    on_batch: Callable[[int], None] | None = None) -> list[np.ndarray]:
-    """Softmax marginals per window: ``out[i]`` is ``(len(inputs[i]), n_tags)`` float32, rows summing to 1."""
+def predict_windows(net: Any, inputs: Sequence[np.ndarray], *, pad_id: int, batch_size: int | None = None,
+                    on_batch: Callable[[int], None] | None = None, device: str = "cpu") -> list[np.ndarray]:
+    """Softmax marginals per window: ``out[i]`` is ``(len(inputs[i]), n_tags)`` float32, rows summing to 1.
+
+    ``net`` must be on ``device``; ``batch_size`` defaults to ``PREDICT_BATCH`` (``PREDICT_BATCH_CUDA`` on cuda).
+    """
     import torch
+
+    if batch_size is None:
+        batch_size = PREDICT_BATCH_CUDA if device == "cuda" else PREDICT_BATCH
 
     out: list[np.ndarray | None] = [None] * len(inputs)
     if not inputs:
@@ -218,9 +270,11 @@ def predict_windows(net: Any, inputs: Sequence[np.ndarray], *, pad_id: int, batc
     net.eval()
     with torch.inference_mode():
         for batch in _batches(lengths, batch_size, None):
-            ids = torch.from_numpy(_pad([inputs[i] for i in batch], pad_id))
-            mask = torch.from_numpy(_pad([np.ones(len(inputs[i]), dtype=np.int64) for i in batch], 0))
-            probs = torch.softmax(net(input_ids=ids, attention_mask=mask).logits.float(), dim=-1).numpy()
+            ids = torch.from_numpy(_pad([inputs[i] for i in batch], pad_id)).to(device)
+            mask = torch.from_numpy(_pad([np.ones(len(inputs[i]), dtype=np.int64) for i in batch], 0)).to(device)
+            with autocast(device):
+                logits = net(input_ids=ids, attention_mask=mask).logits
+            probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
             for row, i in enumerate(batch):
                 out[i] = probs[row, :lengths[i]].astype(np.float32, copy=True)
             if on_batch is not None:

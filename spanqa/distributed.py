@@ -1,0 +1,130 @@
+"""k-fold folds as independent jobs: one self-contained function per fold, and a Ray driver.
+
+A fold job needs only plain, picklable inputs - the corpus path and format, the
+configuration as a ``{section: {key: value}}`` dict, the fold index and the run
+folder - and produces exactly the resume file that :func:`spanqa.kfold.run_kfold`
+writes, ``run_dir/folds/fold_{k}.npz`` (and its ``.done`` marker), by calling
+:func:`spanqa.kfold.run_fold`.  Once every fold is finished,
+``run_kfold(..., run_dir=run_dir)`` loads them all and assembles the same
+:class:`spanqa.predictions.OOFPredictions` as a single-process run (training is
+deterministic for a given device; the fingerprint check ``E406`` still applies).
+
+:func:`run_kfold_ray` submits one Ray task per fold (``pip install spanqa[ray]``),
+with ``num_gpus=1`` per task when ``model.device`` resolves to cuda on the driver
+or is set to cuda.  Each task sends its fold files back to the driver, which writes
+them into ``run_dir`` unless they are already there, so ``run_dir`` need not be on a
+filesystem shared with the workers; the corpus path must be readable on every worker.
+
+In fast mode every job encodes the whole corpus with the frozen encoder (the
+features are shared by all folds); with a shared ``run_dir`` the cache in
+``run_dir/features/`` is reused by jobs that start after the first has written it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
+
+from spanqa.config import AuditConfig
+from spanqa.document import Corpus
+from spanqa.errors import SpanqaError
+from spanqa.predictions import OOFPredictions
+
+
+def _config(config: AuditConfig | Mapping[str, Mapping[str, Any]]) -> AuditConfig:
+    """An :class:`AuditConfig` from itself or its ``to_dict()`` form (validated like a TOML file)."""
+    if isinstance(config, AuditConfig):
+        return config
+    return AuditConfig().replace(**{f"{s}.{k}": v for s, keys in config.items() for k, v in keys.items()})
+
+
+def read_job_corpus(corpus_path: str | Path, format: str | None = None) -> Corpus:
+    """The corpus a job reads: ``format`` ``None``/``"auto"`` = detected, as ``spanqa audit`` does."""
+    from spanqa.formats import read_corpus
+
+    return read_corpus(corpus_path, format=None if format in (None, "", "auto") else format)
+
+
+def run_fold_job(corpus_path: str | Path, format: str | None, config: AuditConfig | Mapping[str, Any], k: int,
+                 run_dir: str | Path) -> Path:
+    """Run fold ``k`` as a self-contained job; returns ``run_dir/folds/fold_{k}.npz``.
+
+    ``config`` may be an :class:`AuditConfig` or its ``to_dict()``.  A fold already
+    finished in ``run_dir`` is not trained again.
+    """
+    from spanqa.kfold import run_fold
+
+    corpus = read_job_corpus(corpus_path, format)
+    return run_fold(corpus, _config(config), k, run_dir=Path(run_dir), progress=False)
+
+
+def _fold_files(corpus_path: str, format: str | None, config: dict, k: int, run_dir: str) -> dict[str, bytes]:
+    """The Ray task body: run the fold job and return its files' bytes by name (``fold_k.npz``, ``fold_k.done``).
+
+    When ``run_dir``'s parent does not exist on this worker (no shared filesystem),
+    the job runs in a temporary folder that is removed afterwards.
+    """
+    def read(npz: Path) -> dict[str, bytes]:
+        done = npz.with_suffix(".done")
+        return {npz.name: npz.read_bytes(), done.name: done.read_bytes()}
+
+    if Path(run_dir).parent.is_dir():
+        return read(run_fold_job(corpus_path, format, config, k, run_dir))
+    with tempfile.TemporaryDirectory(prefix="spanqa-fold-") as tmp:
+        return read(run_fold_job(corpus_path, format, config, k, Path(tmp) / "run"))
+
+
+def _write_back(run_dir: Path, files: Mapping[str, bytes]) -> None:
+    """Write a fold's files into ``run_dir/folds`` unless present (``.npz`` first: ``.done`` marks it finished)."""
+    folds = run_dir / "folds"
+    folds.mkdir(parents=True, exist_ok=True)
+    for name in sorted(files, key=lambda n: n.endswith(".done")):
+        path = folds / name
+        if not path.exists():
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_bytes(files[name])
+            tmp.replace(path)
+
+
+def fold_resources(config: AuditConfig) -> dict[str, float]:
+    """Ray resources of one fold task: ``num_gpus=1`` when ``model.device`` is (or auto-resolves to) cuda."""
+    from spanqa.tagger import resolve_device
+
+    device = config.model.device
+    if device == "auto":
+        device = resolve_device("auto")
+    return {"num_cpus": 1, "num_gpus": 1 if device == "cuda" else 0}
+
+
+def run_kfold_ray(corpus_path: str | Path, config: AuditConfig | Mapping[str, Any], run_dir: str | Path, *,
+                  address: str | None = None, format: str | None = None, progress: bool = False) -> OOFPredictions:
+    """Every fold as one Ray task, then :func:`spanqa.kfold.run_kfold` assembles the finished folds.
+
+    ``address``: a Ray cluster (``"auto"`` = the one this machine joined with
+    ``ray start``; ``None`` = connect to a running one if any, else start a local
+    one).  ``format`` defaults to ``data.format``.  Returns the same OOF predictions
+    as ``run_kfold(corpus, config, run_dir=run_dir)``.
+    """
+    import ray
+
+    from spanqa.kfold import run_kfold
+    from spanqa.tagger import resolve_device
+
+    cfg = _config(config)
+    fmt = format if format is not None else cfg.data.format
+    run_dir = Path(run_dir).resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    corpus = read_job_corpus(corpus_path, fmt)
+    if not ray.is_initialized():
+        ray.init(address=address)
+    task = ray.remote(**fold_resources(cfg))(_fold_files)
+    refs = [task.remote(str(Path(corpus_path).resolve()), fmt, cfg.to_dict(), k, str(run_dir))
+            for k in range(cfg.train.folds)]
+    for files in ray.get(refs):
+        _write_back(run_dir, files)
+    try:  # the driver trains nothing; a GPU-less head node must still accept model.device = cuda
+        resolve_device(cfg.model.device)
+    except SpanqaError:
+        cfg = cfg.replace(**{"model.device": "auto"})
+    return run_kfold(corpus, cfg, run_dir=run_dir, progress=progress)

@@ -1,0 +1,121 @@
+"""spanqa.distributed: folds run as independent jobs assemble into the same OOF predictions.
+
+Tiny random BERT (``model.init = "random_tiny"``), 2 folds, 1 epoch, on CPU.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spanqa.config import load_config
+from spanqa.distributed import _config, _fold_files, _write_back, fold_resources, read_job_corpus, run_fold_job
+from spanqa.document import Corpus, Document
+from spanqa.errors import SpanqaError
+from spanqa.formats import write_corpus
+from spanqa.kfold import run_kfold
+from spanqa.span import Span
+
+CFG = load_config(overrides=["model.init=random_tiny", "train.folds=2", "train.epochs=1", "train.batch_size=8",
+                             "train.max_length=32", "train.stride=8", "fast.max_epochs=2", "fast.hidden=16",
+                             r"data.group_regex='^(p\d+)_'"])
+
+
+def _doc(doc_id: str, drug: str, *, annotated: bool = True) -> Document:
+    text = f"Pt started {drug} 81mg PO daily. Stop {drug} if bleeding."
+    a, b = text.index(drug), text.rindex(drug)
+    spans = (Span(doc_id, a, a + len(drug), "Drug"), Span(doc_id, b, b + len(drug), "Drug"),
+             Span(doc_id, text.index("81mg"), text.index("81mg") + 4, "Dose"))
+    return Document(doc_id, text, spans if annotated else None)
+
+
+@pytest.fixture(scope="module")
+def corpus_file(tmp_path_factory):
+    drugs = ["aspirin", "warfarin", "metoprolol", "lisinopril"]
+    docs = [_doc(f"p{i // 2}_n{i}", drugs[i % 4]) for i in range(6)] + [_doc("p9_new", "heparin", annotated=False)]
+    path = tmp_path_factory.mktemp("corpus") / "corpus.jsonl"
+    write_corpus(Corpus.from_docs(docs), path, "jsonl")
+    return path
+
+
+def _same(a, b) -> None:
+    assert a.tags == b.tags and a.docs.keys() == b.docs.keys()
+    for d in a.docs:
+        assert a.docs[d].fold == b.docs[d].fold
+        assert a.docs[d].words == b.docs[d].words
+        np.testing.assert_array_equal(a.docs[d].probs, b.docs[d].probs)
+
+
+@pytest.mark.parametrize("mode", ["fast", "finetune"])
+def test_distributed_fold_jobs_then_run_kfold_equal_plain_run(corpus_file, tmp_path, mode):
+    cfg = CFG.replace(**{"train.mode": mode})
+    corpus = read_job_corpus(corpus_file, "jsonl")
+    plain = run_kfold(corpus, cfg, progress=False)
+    run_dir = tmp_path / "run"
+    for k in range(cfg.train.folds):  # each job gets only plain inputs: path, format, config dict, k, folder
+        npz = run_fold_job(str(corpus_file), "jsonl", cfg.to_dict(), k, str(run_dir))
+        assert npz == run_dir / "folds" / f"fold_{k}.npz" and npz.with_suffix(".done").is_file()
+    assembled = run_kfold(corpus, cfg, run_dir=run_dir, progress=False)
+    assert assembled.meta["resumed_folds"] == [0, 1]
+    assert assembled.meta["fingerprint"] == plain.meta["fingerprint"]
+    _same(plain, assembled)
+    assert plain.meta["device"]["device"] == "cpu" and plain.meta["device"]["requested"] == "auto"
+    assert assembled.meta["device"]["by_fold"] == ["cpu", "cpu"]
+    # a second job for a finished fold leaves its file alone
+    before = (run_dir / "folds" / "fold_0.npz").stat().st_mtime_ns
+    run_fold_job(corpus_file, "jsonl", cfg, 0, run_dir)
+    assert (run_dir / "folds" / "fold_0.npz").stat().st_mtime_ns == before
+
+
+def test_distributed_device_keys_validated_and_outside_fingerprint(corpus_file, tmp_path):
+    corpus = read_job_corpus(corpus_file, "jsonl")
+    cfg = CFG.replace(**{"model.device": "cpu", "model.compile": True})  # compile is ignored on cpu
+    assert _config(cfg.to_dict()) == cfg
+    with pytest.raises(SpanqaError) as e:
+        CFG.replace(**{"model.device": "tpu"})
+    assert e.value.code == "E402"
+    run_fold_job(corpus_file, "jsonl", cfg, 1, tmp_path)
+    out = run_kfold(corpus, CFG, run_dir=tmp_path, progress=False)  # device=auto: same fingerprint, fold 1 resumed
+    assert out.meta["resumed_folds"] == [1]
+    with pytest.raises(SpanqaError) as e:
+        run_fold_job(corpus_file, "jsonl", cfg, 2, tmp_path)
+    assert e.value.code == "E402"
+
+
+def test_distributed_cuda_without_gpu_is_E402(corpus_file, tmp_path):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(SpanqaError) as e:
+        run_fold_job(corpus_file, "jsonl", CFG.replace(**{"model.device": "cuda"}), 0, tmp_path)
+    assert e.value.code == "E402" and "model.device" in str(e.value)
+
+
+def test_distributed_fold_files_travel_back_when_run_dir_is_not_shared(corpus_file, tmp_path):
+    # the worker cannot see the driver's run folder: it works in a local folder and returns the bytes
+    files = {}
+    for k in range(CFG.train.folds):
+        files[k] = _fold_files(str(corpus_file), "jsonl", CFG.to_dict(), k, str(tmp_path / "absent" / "run"))
+        assert sorted(files[k]) == [f"fold_{k}.done", f"fold_{k}.npz"]
+        _write_back(tmp_path / "run", files[k])
+    assert not (tmp_path / "absent").exists()
+    out = run_kfold(read_job_corpus(corpus_file, "jsonl"), CFG, run_dir=tmp_path / "run", progress=False)
+    assert out.meta["resumed_folds"] == [0, 1]
+    assert fold_resources(CFG.replace(**{"model.device": "cuda"}))["num_gpus"] == 1
+    assert fold_resources(CFG.replace(**{"model.device": "cpu"})) == {"num_cpus": 1, "num_gpus": 0}
+
+
+@pytest.mark.slow
+def test_distributed_ray_local_cluster_equals_plain_run(corpus_file, tmp_path):
+    ray = pytest.importorskip("ray")
+    from spanqa.distributed import run_kfold_ray
+
+    corpus = read_job_corpus(corpus_file, "jsonl")
+    plain = run_kfold(corpus, CFG, progress=False)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        out = run_kfold_ray(corpus_file, CFG.to_dict(), tmp_path / "run", format="jsonl")
+    finally:
+        ray.shutdown()
+    assert out.meta["resumed_folds"] == [0, 1]
+    _same(plain, out)
