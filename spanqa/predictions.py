@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from spanqa.bio import split_tag
+from spanqa.bio import split_tag, tags_to_spans
 from spanqa.span import Span
 
 Range = tuple[int, int]
@@ -167,17 +167,8 @@ def decode(m: DocMarginals, tags: list[str]) -> list[Span]:
     path.  Returned in document order.
     """
     path = viterbi(m.probs, tags)
-    spans: list[Span] = []
-    i, n = 0, len(path)
-    while i < n:
-        prefix, label = split_tag(tags[path[i]])
-        if prefix != "B":
-            i += 1
-            continue
-        j = i + 1
-        while j < n and tags[path[j]] == f"I-{label}":
-            j += 1
-        score = float(np.mean([m.probs[t, path[t]] for t in range(i, j)]))
-        spans.append(Span(m.doc_id, m.words[i][0], m.words[j - 1][1], label, score=score))
-        i = j
-    return spans
+    first = {a: i for i, (a, _) in enumerate(m.words)}
+    last = {b: i for i, (_, b) in enumerate(m.words)}
+    spans = tags_to_spans(m.words, [tags[k] for k in path], doc_id=m.doc_id)  # the one BIO codec; path is valid
+    return [s.evolve(score=float(np.mean([m.probs[t, path[t]] for t in range(first[s.start], last[s.end] + 1)])))
+            for s in spans]

@@ -14,7 +14,6 @@ from spanqa.errors import SpanqaError
 from spanqa.heads import HEAD_KINDS, predict_head, segments, split_dev, train_head
 from spanqa.kfold import ENSEMBLE_FOLD, fingerprint, run_kfold
 from spanqa.bio import tag_inventory
-from spanqa.span import Span
 from spanqa.tagger import seeded, torch_threads
 from spanqa.tokenize import doc_words
 
@@ -88,24 +87,7 @@ def test_heads_unknown_kind_and_empty_input():
 
 
 # --------------------------------------------------------------------------- fast mode of run_kfold
-SENTS = ["Pt started {d} 81mg PO daily.", "BP 180/110, HbA1c 8.9%.", "Stop {d} if bleeding.", "Hx of CHF, on {d} 5 mg."]
-DRUGS = ["aspirin", "warfarin", "metoprolol", "lisinopril"]
-
-
-def _doc(doc_id: str, n: int, *, group: str | None = None, annotated: bool = True) -> Document:
-    parts, spans, pos = [], [], 0
-    for i in range(n):
-        drug = DRUGS[(i + len(doc_id)) % len(DRUGS)]
-        s = SENTS[i % len(SENTS)].format(d=drug)
-        if "{d}" in SENTS[i % len(SENTS)]:
-            a = pos + s.index(drug)
-            spans.append(Span(doc_id, a, a + len(drug), "Drug"))
-        if "81mg" in s:
-            a = pos + s.index("81mg")
-            spans.append(Span(doc_id, a, a + 4, "Dose"))
-        parts.append(s)
-        pos += len(s) + 1
-    return Document(doc_id, " ".join(parts), tuple(spans) if annotated else None, group=group)
+from test_kfold import _doc  # noqa: E402  (the same small notes as the k-fold tests)
 
 
 @pytest.fixture(scope="module")
