@@ -15,9 +15,16 @@ or is set to cuda.  Each task sends its fold files back to the driver, which wri
 them into ``run_dir`` unless they are already there, so ``run_dir`` need not be on a
 filesystem shared with the workers; the corpus path must be readable on every worker.
 
-In fast mode every job encodes the whole corpus with the frozen encoder (the
-features are shared by all folds); with a shared ``run_dir`` the cache in
-``run_dir/features/`` is reused by jobs that start after the first has written it.
+**Corpus shards (fast mode).**  The frozen encoder's features are shared by all folds, so
+:func:`run_kfold_ray` first encodes the corpus as ``shards`` independent tasks
+(:func:`encode_shard_job`: consecutive slices of the documents, each labelled with the
+whole corpus's cache key), merges them into the one cache file
+``run_dir/features/words_<key>.npz`` that a single-process run would write, and only
+then starts the fold tasks, which find the features instead of encoding the corpus
+again.  Workers that cannot see ``run_dir`` get the file through Ray's object store
+(put once; for corpora whose features do not fit in memory, share ``run_dir`` or use
+``train.mode = "finetune"``; the features take ``layers * hidden * 2`` bytes per word,
+3 KiB with MiniLM's last 4 layers).
 """
 
 from __future__ import annotations
@@ -59,11 +66,22 @@ def run_fold_job(corpus_path: str | Path, format: str | None, config: AuditConfi
     return run_fold(corpus, _config(config), k, run_dir=Path(run_dir), progress=False)
 
 
-def _fold_files(corpus_path: str, format: str | None, config: dict, k: int, run_dir: str) -> dict[str, bytes]:
+def encode_shard_job(corpus_path: str | Path, format: str | None, config: AuditConfig | Mapping[str, Any],
+                     start: int, end: int, key: str) -> Any:
+    """Fast mode: the features of documents ``start:end`` (run order) as one job (:func:`spanqa.kfold.encode_shard`)."""
+    from spanqa.kfold import encode_shard
+
+    return encode_shard(read_job_corpus(corpus_path, format), _config(config), start, end, key=key)
+
+
+def _fold_files(corpus_path: str, format: str | None, config: dict, k: int, run_dir: str,
+                features: tuple[str, bytes] | None = None) -> dict[str, bytes]:
     """The Ray task body: run the fold job and return its files' bytes by name (``fold_k.npz``, ``fold_k.done``).
 
     When ``run_dir``'s parent does not exist on this worker (no shared filesystem),
-    the job runs in a temporary folder that is removed afterwards.
+    the job runs in a temporary folder that is removed afterwards; ``features``
+    (``(file name, bytes)`` of the fast mode's feature cache) is put there first, so
+    the fold does not encode the corpus again.
     """
     def read(npz: Path) -> dict[str, bytes]:
         done = npz.with_suffix(".done")
@@ -72,7 +90,11 @@ def _fold_files(corpus_path: str, format: str | None, config: dict, k: int, run_
     if Path(run_dir).parent.is_dir():
         return read(run_fold_job(corpus_path, format, config, k, run_dir))
     with tempfile.TemporaryDirectory(prefix="spanqa-fold-") as tmp:
-        return read(run_fold_job(corpus_path, format, config, k, Path(tmp) / "run"))
+        local = Path(tmp) / "run"
+        if features is not None:
+            (local / "features").mkdir(parents=True)
+            (local / "features" / features[0]).write_bytes(features[1])
+        return read(run_fold_job(corpus_path, format, config, k, local))
 
 
 def _write_back(run_dir: Path, files: Mapping[str, bytes]) -> None:
@@ -97,14 +119,42 @@ def fold_resources(config: AuditConfig) -> dict[str, float]:
     return {"num_cpus": 1, "num_gpus": 1 if device == "cuda" else 0}
 
 
+def encode_corpus_ray(corpus_path: str | Path, corpus: Corpus, cfg: AuditConfig, fmt: str | None, run_dir: Path,
+                      shards: int) -> tuple[Path, dict[str, Any]]:
+    """Fast mode: the corpus's feature cache in ``run_dir``, encoded as ``shards`` Ray tasks unless already there.
+
+    Returns the cache file and ``{"shards", "cached", "encode_s"}`` (``encode_s``: wall
+    time of the sharded encoding on the driver's clock).
+    """
+    import time
+
+    import ray
+
+    from spanqa.features import load_features, merge_features, save_features
+    from spanqa.kfold import features_target, run_order, shard_ranges
+
+    path, key = features_target(corpus, cfg, run_dir)
+    if load_features(path, key) is not None:
+        return path, {"shards": 0, "cached": True, "encode_s": 0.0}
+    t0 = time.perf_counter()
+    task = ray.remote(**fold_resources(cfg))(encode_shard_job)
+    bounds = shard_ranges(len(run_order(corpus)), shards)
+    parts = ray.get([task.remote(str(Path(corpus_path).resolve()), fmt, cfg.to_dict(), a, b, key) for a, b in bounds])
+    save_features(path, merge_features(parts))
+    return path, {"shards": len(bounds), "cached": False, "encode_s": round(time.perf_counter() - t0, 3)}
+
+
 def run_kfold_ray(corpus_path: str | Path, config: AuditConfig | Mapping[str, Any], run_dir: str | Path, *,
-                  address: str | None = None, format: str | None = None, progress: bool = False) -> OOFPredictions:
-    """Every fold as one Ray task, then :func:`spanqa.kfold.run_kfold` assembles the finished folds.
+                  address: str | None = None, format: str | None = None, shards: int | None = None,
+                  progress: bool = False) -> OOFPredictions:
+    """Corpus shards (fast mode) and then every fold as Ray tasks; :func:`spanqa.kfold.run_kfold` assembles them.
 
     ``address``: a Ray cluster (``"auto"`` = the one this machine joined with
     ``ray start``; ``None`` = connect to a running one if any, else start a local
-    one).  ``format`` defaults to ``data.format``.  Returns the same OOF predictions
-    as ``run_kfold(corpus, config, run_dir=run_dir)``.
+    one).  ``format`` defaults to ``data.format``.  ``shards``: encoding tasks in fast
+    mode (default: ``train.folds``).  Returns the same OOF predictions as
+    ``run_kfold(corpus, config, run_dir=run_dir)``; ``meta["distributed"]`` records the
+    shards and tasks.
     """
     import ray
 
@@ -118,8 +168,14 @@ def run_kfold_ray(corpus_path: str | Path, config: AuditConfig | Mapping[str, An
     corpus = read_job_corpus(corpus_path, fmt)
     if not ray.is_initialized():
         ray.init(address=address)
+    info: dict[str, Any] = {"fold_tasks": cfg.train.folds}
+    features = None
+    if cfg.train.mode == "fast":
+        path, info["encoding"] = encode_corpus_ray(corpus_path, corpus, cfg, fmt, run_dir,
+                                                   shards or cfg.train.folds)
+        features = ray.put((path.name, path.read_bytes()))
     task = ray.remote(**fold_resources(cfg))(_fold_files)
-    refs = [task.remote(str(Path(corpus_path).resolve()), fmt, cfg.to_dict(), k, str(run_dir))
+    refs = [task.remote(str(Path(corpus_path).resolve()), fmt, cfg.to_dict(), k, str(run_dir), features)
             for k in range(cfg.train.folds)]
     for files in ray.get(refs):
         _write_back(run_dir, files)
@@ -127,4 +183,6 @@ def run_kfold_ray(corpus_path: str | Path, config: AuditConfig | Mapping[str, An
         resolve_device(cfg.model.device)
     except SpanqaError:
         cfg = cfg.replace(**{"model.device": "auto"})
-    return run_kfold(corpus, cfg, run_dir=run_dir, progress=progress)
+    oof = run_kfold(corpus, cfg, run_dir=run_dir, progress=progress)
+    oof.meta["distributed"] = info
+    return oof

@@ -250,27 +250,27 @@ def build_encoder(model: Any, *, tokenizer: Any, seed: int, max_length: int) -> 
     return net.eval()
 
 
-def word_features(encodings: Sequence[DocEncoding], model: Any, *, tokenizer: Any, layers: int,
-                  pooling: Pooling = "first", dtype: FeatureDtype = "float16", seed: int = 0, max_length: int = 128,
-                  run_dir: Path | None = None, on_batch: Callable[[int], None] | None = None,
-                  device: str = "cpu") -> WordFeatures:
-    """Per-word features of ``encodings`` from the frozen encoder of ``model``, cached in ``run_dir``.
-
-    ``model`` is a :class:`spanqa.config.ModelConfig`; ``seed`` only matters for the tiny
-    random model; ``max_length`` is checked against the encoder's positions.  With
-    ``run_dir`` the features are read from / written to :func:`cache_path`.  ``device``
-    (``"cpu"``/``"cuda"``) runs the encoder there (``model.compile`` applies on cuda);
-    the cache key does not include it.
-    """
-    from spanqa.tagger import resolve_model_path, to_device
+def encoder_features_key(encodings: Sequence[DocEncoding], model: Any, *, layers: int, pooling: Pooling = "first",
+                         dtype: FeatureDtype = "float16", seed: int = 0) -> str:
+    """The cache key of ``encodings``' features from the frozen encoder of ``model`` (a ``ModelConfig``)."""
+    from spanqa.tagger import resolve_model_path
 
     digest = model_digest(resolve_model_path(model), init=model.init, seed=seed)
-    key = features_key(encodings, model=digest, layers=layers, pooling=pooling, dtype=dtype)
-    path = cache_path(run_dir, key) if run_dir is not None else None
-    if path is not None:
-        cached = load_features(path, key)
-        if cached is not None and cached.doc_ids == [e.doc_id for e in encodings]:
-            return cached
+    return features_key(encodings, model=digest, layers=layers, pooling=pooling, dtype=dtype)
+
+
+def compute_features(encodings: Sequence[DocEncoding], model: Any, *, tokenizer: Any, layers: int, key: str,
+                     pooling: Pooling = "first", dtype: FeatureDtype = "float16", seed: int = 0,
+                     max_length: int = 128, on_batch: Callable[[int], None] | None = None,
+                     device: str = "cpu") -> WordFeatures:
+    """Encode ``encodings`` now (no cache) and label the result with ``key``.
+
+    ``key`` is normally :func:`encoder_features_key` of these encodings; a corpus shard
+    (:mod:`spanqa.distributed`) passes the key of the WHOLE corpus, so that
+    :func:`merge_features` of the shards is exactly what :func:`word_features` caches.
+    """
+    from spanqa.tagger import to_device
+
     t0, c0 = time.perf_counter(), time.process_time()
     net = build_encoder(model, tokenizer=tokenizer, seed=seed, max_length=max_length)
     n_layers = int(getattr(net.config, "num_hidden_layers", layers))
@@ -285,7 +285,53 @@ def word_features(encodings: Sequence[DocEncoding], model: Any, *, tokenizer: An
              "subtokens": int(sum(len(w) for e in encodings for w in e.windows)), "dim": int(dim),
              "layers": layers, "layers_used": used, "pooling": pooling, "dtype": dtype, "cached": False,
              "device": device}
-    out = WordFeatures([e.doc_id for e in encodings], feats, int(dim), key, stats)
+    return WordFeatures([e.doc_id for e in encodings], feats, int(dim), key, stats)
+
+
+#: stats of corpus shards that add up when the shards are merged
+_ADDITIVE_STATS = ("encode_s", "encode_cpu_s", "windows", "words", "subtokens")
+
+
+def merge_features(parts: Sequence[WordFeatures]) -> WordFeatures:
+    """Consecutive corpus shards' features as one :class:`WordFeatures` (documents in shard order).
+
+    Every part must carry the same key and width.  Times, windows, words and subtokens
+    are summed (``encode_s`` is then the total over the shards, not the wall time);
+    ``stats["shards"]`` holds each part's own stats.
+    """
+    if not parts:
+        raise ValueError("no feature shards to merge")
+    keys, dims = {p.key for p in parts}, {p.dim for p in parts}
+    if len(keys) != 1 or len(dims) != 1:
+        raise ValueError(f"feature shards disagree: keys {sorted(k[:12] for k in keys)}, widths {sorted(dims)}")
+    stats = dict(parts[0].stats)
+    for k in _ADDITIVE_STATS:
+        stats[k] = round(sum(p.stats.get(k, 0) for p in parts), 3)
+    stats["shards"] = [dict(p.stats) for p in parts]
+    return WordFeatures([d for p in parts for d in p.doc_ids], [f for p in parts for f in p.features],
+                        parts[0].dim, parts[0].key, stats)
+
+
+def word_features(encodings: Sequence[DocEncoding], model: Any, *, tokenizer: Any, layers: int,
+                  pooling: Pooling = "first", dtype: FeatureDtype = "float16", seed: int = 0, max_length: int = 128,
+                  run_dir: Path | None = None, on_batch: Callable[[int], None] | None = None,
+                  device: str = "cpu") -> WordFeatures:
+    """Per-word features of ``encodings`` from the frozen encoder of ``model``, cached in ``run_dir``.
+
+    ``model`` is a :class:`spanqa.config.ModelConfig`; ``seed`` only matters for the tiny
+    random model; ``max_length`` is checked against the encoder's positions.  With
+    ``run_dir`` the features are read from / written to :func:`cache_path`.  ``device``
+    (``"cpu"``/``"cuda"``) runs the encoder there (``model.compile`` applies on cuda);
+    the cache key does not include it.
+    """
+    key = encoder_features_key(encodings, model, layers=layers, pooling=pooling, dtype=dtype, seed=seed)
+    path = cache_path(run_dir, key) if run_dir is not None else None
+    if path is not None:
+        cached = load_features(path, key)
+        if cached is not None and cached.doc_ids == [e.doc_id for e in encodings]:
+            return cached
+    out = compute_features(encodings, model, tokenizer=tokenizer, layers=layers, key=key, pooling=pooling,
+                           dtype=dtype, seed=seed, max_length=max_length, on_batch=on_batch, device=device)
     if path is not None:
         save_features(path, out)
     return out

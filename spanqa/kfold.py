@@ -326,6 +326,55 @@ def _features(prepared: Sequence[PreparedDoc], tokenizer: Any, config: AuditConf
     return wf.by_id(), dict(wf.stats, key=wf.key[:24])
 
 
+def run_order(corpus: Corpus) -> list[Document]:
+    """Documents in the order a run prepares and encodes them: the annotated ones, then the unannotated."""
+    return [d for d in corpus.documents if d.spans is not None] + [d for d in corpus.documents if d.spans is None]
+
+
+def shard_ranges(n_docs: int, n_shards: int) -> list[tuple[int, int]]:
+    """``n_shards`` consecutive, nearly equal half-open ranges covering ``0..n_docs`` (empty ones dropped).
+
+    >>> shard_ranges(10, 3)
+    [(0, 4), (4, 7), (7, 10)]
+    """
+    if n_shards < 1:
+        raise ValueError("n_shards must be >= 1")
+    edges = np.cumsum([0] + [len(part) for part in np.array_split(np.arange(n_docs), n_shards)])
+    edges = [int(e) for e in edges]
+    return [(a, b) for a, b in zip(edges, edges[1:]) if b > a]
+
+
+def features_target(corpus: Corpus, config: AuditConfig, run_dir: Path) -> tuple[Path, str]:
+    """Fast mode: the cache file in ``run_dir`` that ``run_kfold`` reads the corpus's features from, and its key."""
+    from spanqa.features import cache_path, encoder_features_key
+
+    r = _setup(corpus, config, run_dir)
+    f = config.fast
+    key = encoder_features_key([p.enc for p in r.prepared], config.model, layers=f.layers, pooling=f.pooling,
+                               dtype=f.feature_dtype, seed=config.train.seed)
+    return cache_path(run_dir, key), key
+
+
+def encode_shard(corpus: Corpus, config: AuditConfig, start: int, end: int, *, key: str) -> Any:
+    """Fast mode, one corpus shard: the frozen-encoder features of ``run_order(corpus)[start:end]``.
+
+    ``key`` is the whole corpus's cache key (:func:`features_target`), so
+    :func:`spanqa.features.merge_features` of consecutive shards is the file
+    :func:`run_kfold` would have written.  A document's windows and words do not
+    depend on the other documents, so a shard prepares only its own.
+    """
+    from spanqa.features import compute_features
+
+    docs = run_order(corpus)[start:end]
+    tokenizer = load_tokenizer(config.model)
+    prepared, _, _ = prepare(docs, tag_inventory(corpus.labels), tokenizer, config)
+    f, t = config.fast, config.train
+    with torch_threads(threads_for(config.model)):
+        return compute_features([p.enc for p in prepared], config.model, tokenizer=tokenizer, layers=f.layers,
+                                key=key, pooling=f.pooling, dtype=f.feature_dtype, seed=t.seed,
+                                max_length=t.max_length, device=resolve_device(config.model.device))
+
+
 # --------------------------------------------------------------------------- the run
 @dataclass
 class _Run:
@@ -361,8 +410,9 @@ class _Run:
 
 def _setup(corpus: Corpus, config: AuditConfig, run_dir: Path | None) -> _Run:
     t = config.train
-    annotated = [d for d in corpus.documents if d.spans is not None]
-    unannotated = [d for d in corpus.documents if d.spans is None]
+    ordered = run_order(corpus)
+    annotated = [d for d in ordered if d.spans is not None]
+    unannotated = ordered[len(annotated):]
     if not annotated:
         raise fail("E405", "no annotated documents to train on", key="train.folds")
     tags = tag_inventory(corpus.labels)
@@ -374,7 +424,7 @@ def _setup(corpus: Corpus, config: AuditConfig, run_dir: Path | None) -> _Run:
     device = resolve_device(config.model.device)
     t0 = time.perf_counter()
     tokenizer = load_tokenizer(config.model)
-    prepared, more, dropped = prepare(list(annotated) + list(unannotated), tags, tokenizer, config)
+    prepared, more, dropped = prepare(ordered, tags, tokenizer, config)
     problems.extend(more)
     return _Run(tags, groups, folds, fp, tokenizer, prepared, len(annotated), problems, dropped,
                 time.perf_counter() - t0, device)

@@ -210,3 +210,43 @@ def test_audit_cli_reports_coded_errors(tmp_path, capsys):
     with pytest.raises(SystemExit) as ex:
         main(["audit", str(tmp_path), "--set", "train.fold=3", "--out", str(tmp_path / "run"), "-q"])
     assert ex.value.code == 2 and "E401" in capsys.readouterr().err
+
+
+def test_audit_cli_ray_without_ray_installed_is_E407(tmp_path, capsys, monkeypatch):
+    import sys
+
+    from spanqa.cli import main
+
+    path = tmp_path / "c.jsonl"
+    from spanqa.formats import write_corpus
+    write_corpus(_corpus(), path, "jsonl")
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    with pytest.raises(SystemExit) as ex:
+        main(["audit", str(path), "--ray", "local", "--out", str(tmp_path / "run"), "-q"] + [x for s in TINY for x in ("--set", s)])
+    err = capsys.readouterr().err
+    assert ex.value.code == 2 and "E407" in err and "spanqa[ray]" in err
+    assert not (tmp_path / "run" / "summary.json").exists()
+
+
+@pytest.mark.slow
+def test_audit_cli_ray_local_gives_the_same_run_as_a_plain_audit(demo_run, tmp_path):
+    ray = pytest.importorskip("ray")
+    from spanqa.cli import main
+    from spanqa.cli.demo import DEMO_GROUP_REGEX
+
+    out, _ = demo_run
+    sets = [x for s in TINY + [f"data.group_regex='{DEMO_GROUP_REGEX}'"] for x in ("--set", s)]
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        with pytest.raises(SystemExit) as ex:
+            # one encoding shard: the same batches as a plain run, so the files must be byte-identical
+            # (more shards change the batches' padding: features then differ by a float16 rounding step)
+            main(["audit", str(out / "corpus" / "noisy"), "--format", "brat", "--ray", "local", "--shards", "1",
+                  "--out", str(tmp_path), "-q"] + sets)
+    finally:
+        ray.shutdown()
+    assert ex.value.code == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["kfold"]["resumed_folds"] == [0, 1]  # the folds ran as Ray tasks; the audit found them finished
+    for name in ("spans", "findings", "predictions"):
+        assert (tmp_path / FILES[name]).read_bytes() == (out / "run" / FILES[name]).read_bytes(), name

@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 
 from spanqa.config import load_config
-from spanqa.distributed import _config, _fold_files, _write_back, fold_resources, read_job_corpus, run_fold_job
+from spanqa.distributed import (_config, _fold_files, _write_back, encode_shard_job, fold_resources, read_job_corpus,
+                                run_fold_job)
 from spanqa.document import Corpus, Document
 from spanqa.errors import SpanqaError
 from spanqa.formats import write_corpus
-from spanqa.kfold import run_kfold
+from spanqa.features import load_features, merge_features
+from spanqa.kfold import features_target, run_kfold, run_order, shard_ranges
 from spanqa.span import Span
 
 CFG = load_config(overrides=["model.init=random_tiny", "train.folds=2", "train.epochs=1", "train.batch_size=8",
@@ -105,6 +107,50 @@ def test_distributed_fold_files_travel_back_when_run_dir_is_not_shared(corpus_fi
     assert fold_resources(CFG.replace(**{"model.device": "cpu"})) == {"num_cpus": 1, "num_gpus": 0}
 
 
+def test_distributed_corpus_shards_merge_into_the_cache_a_plain_run_writes(corpus_file, tmp_path):
+    corpus = read_job_corpus(corpus_file, "jsonl")
+    order = run_order(corpus)
+    assert [d.spans is None for d in order] == [False] * 6 + [True]  # annotated first, as run_kfold prepares them
+    path, key = features_target(corpus, CFG, tmp_path / "shards")
+    bounds = shard_ranges(len(order), 3)
+    assert bounds == [(0, 3), (3, 5), (5, 7)]
+    parts = [encode_shard_job(str(corpus_file), "jsonl", CFG.to_dict(), a, b, key) for a, b in bounds]
+    assert [p.doc_ids for p in parts] == [[d.id for d in order[a:b]] for a, b in bounds]
+    merged = merge_features(parts)
+    assert merged.stats["words"] == sum(p.stats["words"] for p in parts) and len(merged.stats["shards"]) == 3
+
+    run_kfold(corpus, CFG, run_dir=tmp_path / "plain", progress=False)
+    plain_path, plain_key = features_target(corpus, CFG, tmp_path / "plain")
+    assert plain_key == key and plain_path.name == path.name
+    whole = load_features(plain_path, key)
+    assert whole is not None and whole.doc_ids == merged.doc_ids
+    for a, b in zip(whole.features, merged.features):
+        # other batch-mates change the padding and so the last bits of a few values: one float16 step at most
+        np.testing.assert_allclose(a.astype(np.float32), b.astype(np.float32), rtol=0, atol=1e-3)
+    with pytest.raises(ValueError, match="disagree"):
+        merge_features([parts[0], type(parts[1])(parts[1].doc_ids, parts[1].features, parts[1].dim, "other", {})])
+
+
+def test_distributed_fold_job_without_run_dir_uses_the_features_it_is_sent(corpus_file, tmp_path, monkeypatch):
+    import spanqa.features
+
+    corpus = read_job_corpus(corpus_file, "jsonl")
+    plain = run_kfold(corpus, CFG, run_dir=tmp_path / "plain", progress=False)
+    path, _ = features_target(corpus, CFG, tmp_path / "plain")
+
+    def no_encoding(*a, **k):
+        raise AssertionError("the fold job encoded the corpus again")
+
+    monkeypatch.setattr(spanqa.features, "compute_features", no_encoding)
+    for k in range(CFG.train.folds):
+        files = _fold_files(str(corpus_file), "jsonl", CFG.to_dict(), k, str(tmp_path / "absent" / "run"),
+                            (path.name, path.read_bytes()))
+        _write_back(tmp_path / "run", files)
+    _same(plain, run_kfold(corpus, CFG, run_dir=tmp_path / "run", progress=False))
+    with pytest.raises(AssertionError, match="encoded the corpus again"):  # without them it would encode
+        _fold_files(str(corpus_file), "jsonl", CFG.to_dict(), 0, str(tmp_path / "absent2" / "run"))
+
+
 @pytest.mark.slow
 def test_distributed_ray_local_cluster_equals_plain_run(corpus_file, tmp_path):
     ray = pytest.importorskip("ray")
@@ -118,4 +164,6 @@ def test_distributed_ray_local_cluster_equals_plain_run(corpus_file, tmp_path):
     finally:
         ray.shutdown()
     assert out.meta["resumed_folds"] == [0, 1]
+    assert out.meta["distributed"] == {"fold_tasks": 2, "encoding": {"shards": 2, "cached": False,
+                                                                     "encode_s": out.meta["distributed"]["encoding"]["encode_s"]}}
     _same(plain, out)

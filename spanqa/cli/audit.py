@@ -1,7 +1,9 @@
 """``spanqa audit PATH``: k-fold out-of-fold tagging, span quality scores and findings, into a run folder.
 
 A thin wrapper over :func:`spanqa.audit.audit`; rerunning with the same ``--out`` resumes
-from the folds already finished.
+from the folds already finished.  With ``--ray ADDRESS`` the corpus shards and folds run
+first as Ray tasks (:func:`spanqa.distributed.run_kfold_ray`, into the same run folder),
+and the audit then finds every fold finished.
 """
 
 from __future__ import annotations
@@ -42,13 +44,34 @@ def audit(
     model: Optional[Path] = typer.Option(None, "--model", help="Local Hugging Face checkpoint directory (config model.path)."),
     out: Path = typer.Option(DEFAULT_OUT, "--out", "-o", help="Run folder; an interrupted run there resumes."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or tables."),
+    ray: Optional[str] = typer.Option(None, "--ray", help="Run corpus shards and folds as Ray tasks: a cluster "
+                                      "address ('auto' = the cluster this machine joined), or 'local' for a Ray "
+                                      "started here (pip install 'spanqa[ray]')."),
+    shards: Optional[int] = typer.Option(None, "--shards", min=1, help="With --ray in fast mode: encoding tasks "
+                                         "(default: train.folds)."),
 ) -> None:
     """Find likely annotation errors: out-of-fold model vs labels, with span quality scores and suggested fixes."""
     cfg = build_config(config, set_, model=model, format=format)
     fmt = None if cfg.data.format in ("", "auto") else cfg.data.format
     corpus = read_corpus(path, format=fmt)
+    if ray is not None:
+        _folds_on_ray(path, cfg, fmt, out, address=None if ray == "local" else ray, shards=shards)
     result = run_audit(corpus, cfg, out=out, progress=not quiet)
     if not quiet:
         render_summary(result.summary, result.findings, console=Console())
         Console().print(f"run folder: {out} (findings.jsonl, spans.jsonl, summary.json)", markup=False,
                         highlight=False)
+
+
+def _folds_on_ray(path: Path, cfg: AuditConfig, fmt: Optional[str], out: Path, *, address: Optional[str],
+                  shards: Optional[int]) -> None:
+    """Every fold (and, in fast mode, the corpus encoding) as Ray tasks, finished into ``out/folds``."""
+    from spanqa.errors import fail
+
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise fail("E407", "--ray needs Ray (pip install 'spanqa[ray]')", key="--ray") from None
+    from spanqa.distributed import run_kfold_ray
+
+    run_kfold_ray(path, cfg, out, address=address, format=fmt, shards=shards)
