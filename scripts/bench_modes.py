@@ -12,6 +12,8 @@ Corpora (all read with :func:`spanqa.formats.read_corpus`; no text is copied):
 - ``conll1k`` / ``conll5k``: the first documents of CoNLL-2003 ``original/train.txt`` (from
   ``/work/shared/corpora`` or ``$SPANQA_CORPORA``) until 1,000 / 5,000 sentences.  Quality:
   out-of-fold span F1 against the file's own annotation (no clean reference for train).
+- ``conll_all``: all of CoNLL-2003 ``original/`` train + valid + test (1,393 documents, 20,744
+  sentences) - the size of the issue's GPU target (5 folds in <= 60 s on one H200).
 
 Each (corpus, mode) runs ``run_kfold`` in a **child process** (so its peak RSS is its own)
 with its run folder ``OUT/<corpus>-<mode>[-<tag>]/`` (k-fold checkpoints, the fast mode's
@@ -55,19 +57,23 @@ DEMO_GROUP_REGEX = r"^([^_]+)_"
 CONLL_SIZES = {"conll1k": 1000, "conll5k": 5000}
 
 
-def conll_train_path() -> Path:
+def conll_path(split: str = "train") -> Path:
     root = Path(os.environ.get("SPANQA_CORPORA", "/work/shared/corpora"))
-    return root / "conll2003" / "original" / "train.txt"
+    return root / "conll2003" / "original" / f"{split}.txt"
 
 
 def load_bench_corpus(name: str) -> Any:
-    """The corpus ``name`` (``demo``, ``conll1k``, ``conll5k``)."""
+    """The corpus ``name`` (``demo``, ``conll1k``, ``conll5k``, ``conll_all``)."""
+    from spanqa.document import Corpus
     from spanqa.formats import read_corpus
 
     if name == "demo":
         return read_corpus(DEMO / "noisy", "brat")
+    if name == "conll_all":  # document ids carry the split ("train-0", "valid-0"), so they stay unique
+        return Corpus.from_docs([d for split in ("train", "valid", "test")
+                                 for d in read_corpus(conll_path(split), "conll").documents])
     if name in CONLL_SIZES:
-        full = read_corpus(conll_train_path(), "conll")
+        full = read_corpus(conll_path("train"), "conll")
         docs, n = [], 0
         for d in full.documents:           # cut by document: never half a document
             if n >= CONLL_SIZES[name]:
@@ -75,7 +81,7 @@ def load_bench_corpus(name: str) -> Any:
             docs.append(d)
             n += len(d.sentences or ())
         return full.evolve(documents=tuple(docs))
-    raise SystemExit(f"unknown corpus {name!r}; choose demo, conll1k or conll5k")
+    raise SystemExit(f"unknown corpus {name!r}; choose demo, conll1k, conll5k or conll_all")
 
 
 def n_sentences(corpus: Any) -> int:
@@ -189,7 +195,7 @@ def conll_quality(oof: Any, corpus: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------- parent
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--corpus", action="append", choices=["demo", "conll1k", "conll5k"])
+    ap.add_argument("--corpus", action="append", choices=["demo", "conll1k", "conll5k", "conll_all"])
     ap.add_argument("--mode", action="append", choices=["fast", "finetune"])
     ap.add_argument("--set", action="append", default=[], help="config override for every run (repeatable)")
     ap.add_argument("--tag", default="", help="suffix of the run folders (to keep variants apart)")

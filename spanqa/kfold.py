@@ -40,6 +40,8 @@ What it does
    deterministic, so the result is identical to an uninterrupted run - and a
    different fingerprint is ``E406``.  :func:`run_fold` trains one fold alone into
    ``run_dir`` (a job of :mod:`spanqa.distributed`); ``run_kfold`` then finds it finished.
+   In fast mode :func:`encode_shard` encodes one slice of :func:`run_order` (a corpus
+   shard, another job), labelled with the whole corpus's cache key (:func:`features_target`).
 6. **Device.**  ``model.device`` (``auto`` = cuda when available) runs the
    transformer (bf16 autocast on cuda) and the heads there; it is recorded in
    ``meta["device"]`` and in each fold's stats, and is *not* part of the
