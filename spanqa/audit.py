@@ -201,6 +201,7 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
     per_doc_n: list[int] = []
     lattices: dict[str, TagLattice] = {}
     audit_problems: list[Problem] = []
+    all_comps: list = []
     for doc in corpus.documents:
         if doc.spans is None:
             continue
@@ -217,6 +218,7 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
         cands: list[CandidateScore] = []
         if lat is not None:
             comps = compare_spans(doc.id, list(doc.spans), predictions[doc.id])
+            all_comps.extend(comps)
             fs, cands = doc_findings(doc.text, list(doc.spans), predictions[doc.id], m, oof.tags, qs,
                                      min_quality=f.min_quality, ambiguous_margin=f.ambiguous_margin,
                                      lattice=lat, components=comps)
@@ -261,15 +263,39 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
     timings["total_s"] = time.perf_counter() - t_all
 
     summary = build_summary(corpus, config, oof, qualities, findings, candidates, per_doc_err, per_doc_n,
-                            problems=problems, timings=timings, n_predicted=len(pred_recs))
+                            problems=problems, timings=timings, n_predicted=len(pred_recs),
+                            agreement=model_agreement(all_comps))
     (out / FILES["summary"]).write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return AuditResult(out, oof, qualities, findings, predictions, candidates, summary)
+
+
+def model_agreement(components: Sequence[Any]) -> dict[str, Any]:
+    """How well the out-of-fold model agrees with the labels: strict span P/R/F1, micro and per label.
+
+    ``components`` are :func:`spanqa.comparison.compare_spans` components with the labels
+    on the ``labels`` side and the decoded predictions on the ``other`` side.  Every
+    finding is a disagreement, so this is the yardstick for all of them: with a weak
+    model (low F1) most findings and most of the estimated error rate are the model's own
+    mistakes.
+    """
+    from spanqa.metrics import span_metrics
+
+    m = span_metrics(components)
+
+    def row(prf: Any) -> dict[str, Any]:  # labels side = gold: its "precision" is the model's recall
+        return {"f1": round(prf.f1, 4), "precision": round(prf.recall, 4), "recall": round(prf.precision, 4),
+                "matched": prf.matched, "n_labels": prf.n_labels, "n_predicted": prf.n_other}
+
+    return {**row(m.micro), "per_label": {k: row(v) for k, v in m.per_label.items()},
+            "method": "strict span match (same start, end and label) of the decoded out-of-fold predictions "
+                      "against the labels; precision over predicted spans, recall over labelled spans"}
 
 
 def build_summary(corpus: Corpus, config: AuditConfig, oof: OOFPredictions, qualities: Sequence[SpanQuality],
                   findings: Sequence[Finding], candidates: Sequence[CandidateScore], per_doc_err: Sequence[float],
                   per_doc_n: Sequence[int], *, problems: Sequence[Mapping[str, Any]],
-                  timings: Mapping[str, float], n_predicted: int | None = None) -> dict[str, Any]:
+                  timings: Mapping[str, float], n_predicted: int | None = None,
+                  agreement: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The content of ``summary.json`` (JSON-native)."""
     by_kind = Counter(x.kind for x in findings)
     labels = sorted({q.span.label for q in qualities} | {s.label for x in findings for s in x.suggestion})
@@ -299,6 +325,7 @@ def build_summary(corpus: Corpus, config: AuditConfig, oof: OOFPredictions, qual
                      "candidate_missing_entities": len(candidates)},
         "labels": per_label,
         "error_rate": rate,
+        "model_agreement": dict(agreement) if agreement is not None else None,
         "problems": dict(sorted(Counter(p["code"] for p in problems).items())),
         "kfold": {k: oof.meta.get(k) for k in ("fingerprint", "model", "resumed_folds", "windows", "gold")
                   if k in oof.meta} | {"folds": {k: v for k, v in (oof.meta.get("folds") or {}).items()
@@ -341,6 +368,12 @@ def render_summary(summary: Mapping[str, Any], findings: Sequence[Finding] = (),
         ci = f" (95% CI {lo:.1%}-{hi:.1%})" if lo is not None else ""
         console.print(f"{c['n_spans']} labelled spans in {c['n_annotated_docs']} annotated notes; "
                       f"estimated error rate [bold]{rate['estimate']:.1%}[/bold]{ci}.")
+    agree = summary.get("model_agreement")
+    if agree:
+        console.print(f"Out-of-fold model vs labels: span F1 {agree['f1']:.2f} (precision {agree['precision']:.2f}, "
+                      f"recall {agree['recall']:.2f}). Every finding is a disagreement: the lower this F1, the more "
+                      "findings are the model's own mistakes and the more the error rate overstates (an upper bound).",
+                      highlight=False)
     if c["n_unalignable_spans"]:
         console.print(f"Spans scored on their hull (not alignable to one tag path): {c['n_unalignable_spans']}")
     if findings:

@@ -157,6 +157,15 @@ def test_audit_demo_end_to_end_run_folder(demo_run):
     cal = summary["calibration"]
     assert len(cal["bins"]) == 10 and 0.0 <= cal["ece"] <= 1.0 and cal["n"] == len(spans)
     assert summary["kfold"]["folds"]["n"] == 2
+    # the model-vs-labels yardstick equals a strict set match of predictions.jsonl against the labels
+    agree = summary["model_agreement"]
+    gold = Counter((s.doc_id, s.start, s.end, s.label) for s in noisy.spans())
+    pred = Counter((r["doc_id"], r["start"], r["end"], r["label"]) for r in _records(run / "predictions.jsonl")
+                   if r["annotated"])
+    matched = sum((gold & pred).values())
+    assert (agree["matched"], agree["n_labels"], agree["n_predicted"]) == (matched, sum(gold.values()), sum(pred.values()))
+    assert agree["precision"] == pytest.approx(matched / max(sum(pred.values()), 1), abs=1e-4)
+    assert agree["recall"] == pytest.approx(matched / sum(gold.values()), abs=1e-4)
 
 
 @pytest.mark.slow

@@ -396,8 +396,11 @@ def build_report(run: Run, *, corpus: Corpus | None = None, title: str | None = 
     texts = {d.id: d.text for d in corpus} if corpus is not None else {}
     hints = guideline_hints(findings, texts) if corpus is not None else []
     conf = confusion(findings)
+    agree = summary.get("model_agreement") if isinstance(summary.get("model_agreement"), Mapping) else None
     cards = [("documents", n_docs), ("annotated", n_ann), ("labelled spans", n_spans),
              ("findings", len(findings)), ("estimated error rate", rate)]
+    if agree and agree.get("f1") is not None:  # the yardstick of every finding: a weak model disagrees often
+        cards.append(("model vs labels, span F1", f"{agree['f1']:.2f}"))
     stat_html = "".join(f'<div class="stat"><div class="v">{html.escape(str(v if v is not None else "n/a"))}</div>'
                         f'<div class="k">{html.escape(k)}</div>'
                         + (f'<div class="ci">{html.escape(ci)}</div>' if k == "estimated error rate" and ci else "")
