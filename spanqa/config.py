@@ -73,6 +73,10 @@ class ModelConfig:
         "auto", "auto = cuda when torch.cuda.is_available(), else cpu; on cuda the transformer runs under bf16 "
                 "autocast with larger inference batches (CPU results are unchanged)")
     compile: bool = _key(False, "wrap the transformer in torch.compile (cuda only; ignored on cpu)")
+    threads: int = _key(0, "CPU threads for the encoder, fine-tuning and the fast head; 0 = torch's default (all "
+                           "cores). On a busy shared machine 1 can be faster (OpenMP waits). Same thread count = "
+                           "bit-identical results; not part of the run fingerprint. The tiny model always uses 1",
+                        min=0)
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,7 @@ class TrainConfig:
 
     mode: TrainMode = _key(
         "fast", "fast = encode every word once with the frozen transformer and train a light head per fold "
-                "(see [fast]; the CPU default, ~10x faster); finetune = fine-tune the whole transformer per fold "
+                "(see [fast]; the CPU default, ~6x faster); finetune = fine-tune the whole transformer per fold "
                 "(epochs, lr, batch_size, weight_decay, warmup_ratio below; for a GPU or small corpora)")
     folds: int = _key(5, "number of group k-fold splits (>= 2); every annotated document is predicted once, out of fold", min=2)
     epochs: int = _key(3, "finetune: training epochs per fold", min=1)

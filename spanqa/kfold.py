@@ -74,15 +74,11 @@ from spanqa.span import Span
 from spanqa.tagger import (build_model, device_info, load_tokenizer, predict_windows, resolve_device,
                            resolve_model_path, seeded, threads_for, to_device, torch_threads, train_model)
 
-#: intra-op threads for training and running the fast mode's head: its matrices are small, and with
-#: 2 threads on a busy 2-core machine OpenMP synchronisation made it ~4x slower than with 1
-HEAD_THREADS = 1
-
 _FOLD_FORMAT = "spanqa.kfold.v1"
 #: fold value of unannotated documents (mean of all fold models)
 ENSEMBLE_FOLD = -1
 #: ``[model]`` keys that choose where the models run, not what they compute: left out of the fingerprint
-RUNTIME_KEYS = ("device", "compile")
+RUNTIME_KEYS = ("device", "compile", "threads")
 
 
 @dataclass(frozen=True)
@@ -445,7 +441,7 @@ def _train_fold(k: int, r: _Run, config: AuditConfig, run_dir: Path | None, bar:
                 r.feats, r.feature_stats = _features(r.prepared, r.tokenizer, config, run_dir, bar, r.device)
             r.features_s = time.perf_counter() - t1
         train_groups = [g for g, f in zip(r.groups, r.folds) if f != k]
-        with torch_threads(HEAD_THREADS):
+        with torch_threads(threads_for(config.model)):
             probs, stats = _train_head_and_predict(k, train_docs, test_docs + r.unann, train_groups, r.feats,
                                                    r.tags, config, bar, r.device)
     else:
