@@ -119,6 +119,18 @@ def fold_resources(config: AuditConfig) -> dict[str, float]:
     return {"num_cpus": 1, "num_gpus": 1 if device == "cuda" else 0}
 
 
+def _driver_config(cfg: AuditConfig) -> AuditConfig:
+    """``cfg`` for the driver's own work (preparing, assembling): it trains nothing, so a GPU-less head node
+    accepts ``model.device = cuda`` (the device is outside the fingerprint and the feature key)."""
+    from spanqa.tagger import resolve_device
+
+    try:
+        resolve_device(cfg.model.device)
+    except SpanqaError:
+        return cfg.replace(**{"model.device": "auto"})
+    return cfg
+
+
 def encode_corpus_ray(corpus_path: str | Path, corpus: Corpus, cfg: AuditConfig, fmt: str | None, run_dir: Path,
                       shards: int) -> tuple[Path, dict[str, Any]]:
     """Fast mode: the corpus's feature cache in ``run_dir``, encoded as ``shards`` Ray tasks unless already there.
@@ -133,7 +145,7 @@ def encode_corpus_ray(corpus_path: str | Path, corpus: Corpus, cfg: AuditConfig,
     from spanqa.features import load_features, merge_features, save_features
     from spanqa.kfold import features_target, run_order, shard_ranges
 
-    path, key = features_target(corpus, cfg, run_dir)
+    path, key = features_target(corpus, _driver_config(cfg), run_dir)
     if load_features(path, key) is not None:
         return path, {"shards": 0, "cached": True, "encode_s": 0.0}
     t0 = time.perf_counter()
@@ -159,7 +171,6 @@ def run_kfold_ray(corpus_path: str | Path, config: AuditConfig | Mapping[str, An
     import ray
 
     from spanqa.kfold import run_kfold
-    from spanqa.tagger import resolve_device
 
     cfg = _config(config)
     fmt = format if format is not None else cfg.data.format
@@ -179,10 +190,6 @@ def run_kfold_ray(corpus_path: str | Path, config: AuditConfig | Mapping[str, An
             for k in range(cfg.train.folds)]
     for files in ray.get(refs):
         _write_back(run_dir, files)
-    try:  # the driver trains nothing; a GPU-less head node must still accept model.device = cuda
-        resolve_device(cfg.model.device)
-    except SpanqaError:
-        cfg = cfg.replace(**{"model.device": "auto"})
-    oof = run_kfold(corpus, cfg, run_dir=run_dir, progress=progress)
+    oof = run_kfold(corpus, _driver_config(cfg), run_dir=run_dir, progress=progress)
     oof.meta["distributed"] = info
     return oof

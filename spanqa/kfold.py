@@ -337,9 +337,14 @@ def shard_ranges(n_docs: int, n_shards: int) -> list[tuple[int, int]]:
     """
     if n_shards < 1:
         raise ValueError("n_shards must be >= 1")
-    edges = np.cumsum([0] + [len(part) for part in np.array_split(np.arange(n_docs), n_shards)])
-    edges = [int(e) for e in edges]
-    return [(a, b) for a, b in zip(edges, edges[1:]) if b > a]
+    size, extra = divmod(n_docs, n_shards)  # the first `extra` shards take one document more
+    out, a = [], 0
+    for i in range(n_shards):
+        b = a + size + (i < extra)
+        if b > a:
+            out.append((a, b))
+        a = b
+    return out
 
 
 def features_target(corpus: Corpus, config: AuditConfig, run_dir: Path) -> tuple[Path, str]:

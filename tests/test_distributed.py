@@ -93,6 +93,19 @@ def test_distributed_cuda_without_gpu_is_E402(corpus_file, tmp_path):
     assert e.value.code == "E402" and "model.device" in str(e.value)
 
 
+def test_distributed_gpu_less_driver_accepts_cuda_config(corpus_file, tmp_path):
+    from spanqa.distributed import _driver_config
+
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    cuda = CFG.replace(**{"model.device": "cuda"})
+    assert _driver_config(cuda).model.device == "auto" and _driver_config(CFG) == CFG
+    # the driver prepares the corpus and finds the features' cache file with it (same key as on a GPU worker)
+    corpus = read_job_corpus(corpus_file, "jsonl")
+    assert features_target(corpus, _driver_config(cuda), tmp_path / "a") == features_target(corpus, CFG, tmp_path / "a")
+
+
 def test_distributed_fold_files_travel_back_when_run_dir_is_not_shared(corpus_file, tmp_path):
     # the worker cannot see the driver's run folder: it works in a local folder and returns the bytes
     files = {}
