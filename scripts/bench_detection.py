@@ -60,7 +60,7 @@ import shlex
 import subprocess
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,8 @@ CORRECTIONS: dict[str, tuple[str, str]] = {
     "cleanconll_dev": ("valid", "cleanconll/reconstructed/cleanconll.dev"),
     "cleanconll_test": ("test", "cleanconll/reconstructed/cleanconll.test"),
 }
+#: the original files, in the order a whole-corpus audit holds them
+ALL_STEMS: tuple[str, ...] = ("train", "valid", "test")
 #: table rows, spanqa first
 METHODS: dict[str, str] = {
     "spanqa": "spanqa findings",
@@ -196,13 +198,69 @@ def _speed(corpus: Corpus, oof: Any, config: AuditConfig, wall_s: float) -> dict
     return out
 
 
+def read_original(stem: str, data: Path, args: argparse.Namespace) -> Corpus:
+    """One original CoNLL-2003 file (ids ``{stem}-{i}``), cut to ``--subset``."""
+    return subset(read_corpus(data / "original" / f"{stem}.txt", format="conll"), args.subset, args.subset_unit)
+
+
 def audit_file(stem: str, data: Path, config: AuditConfig, out: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """Audit one original file once; every method's detections and sentence scores from its marginals."""
+    """``--protocol file``: audit one original file on its own."""
+    return audit_corpus(stem, read_original(stem, data, args), config, out, args)
+
+
+def audit_whole(stems: list[str], data: Path, config: AuditConfig, out: Path, args: argparse.Namespace
+                ) -> dict[str, Any]:
+    """``--protocol corpus``: ONE audit of train + valid + test together (as a user audits a corpus).
+
+    Document ids keep their file (``train-0``, ``valid-0``, ``test-0``), folds are by document over
+    the whole corpus, and every baseline runs on the whole corpus's marginals (cleanlab's
+    per-class thresholds and the surface-form readings see every file); each correction set is
+    then scored on its own file's documents (:func:`restrict`).
+    """
+    docs = [d for stem in ALL_STEMS for d in read_original(stem, data, args).documents]
+    return audit_corpus("all", Corpus.from_docs(docs), config, out, args)
+
+
+def restrict(audited: dict[str, Any], stem: str) -> dict[str, Any]:
+    """The documents of file ``stem`` (ids ``{stem}-N``) of a whole-corpus audit, with their detections and
+    sentence scores (an audit of that file alone is returned as it is)."""
+    if audited["stem"] == stem:
+        return audited
+    keep = {d.id for d in audited["corpus"].documents if d.id.startswith(f"{stem}-")}
+    corpus = Corpus(tuple(d for d in audited["corpus"].documents if d.id in keep), format="conll")
+    mask = np.asarray([s.doc_id in keep for s in audited["sentences"]], dtype=bool)
+    return {**audited, "stem": stem, "corpus": corpus,
+            "sentences": [s for s, m in zip(audited["sentences"], mask) if m],
+            "dets": {k: [d for d in v if d.doc_id in keep] for k, v in audited["dets"].items()},
+            "sent": {k: v[mask] for k, v in audited["sent"].items()}}
+
+
+def share_features(run_dir: Path, stem: str) -> None:
+    """Hard-link the frozen-encoder feature caches of sibling runs of the same corpus into ``run_dir/features``.
+
+    A cache file is named and checked by its key (encoder, layers, pooling, every window), so a run
+    with other head settings reuses it only when it is exactly what it would compute; the others
+    are ignored by :func:`spanqa.features.load_features`.
+    """
+    target = run_dir / "features"
+    for other in sorted(run_dir.parent.glob(f"{stem}-*/features/words_*.npz")):
+        dest = target / other.name
+        if other.parent != target and not dest.exists():
+            target.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(other, dest)
+            except OSError:
+                pass
+
+
+def audit_corpus(stem: str, corpus: Corpus, config: AuditConfig, out: Path, args: argparse.Namespace
+                 ) -> dict[str, Any]:
+    """Audit ``corpus`` once; every method's detections and sentence scores from its marginals."""
     from spanqa.audit import audit
 
-    corpus = subset(read_corpus(data / "original" / f"{stem}.txt", format="conll"), args.subset, args.subset_unit)
     tag = "all" if args.subset is None else f"{args.subset}{'d' if args.subset_unit == 'docs' else 's'}"
     run_dir = out / "runs" / f"{stem}-{tag}-{run_key(config)}"
+    share_features(run_dir, stem)
     print(f"[bench] auditing {stem}: {len(corpus.documents)} docs, "
           f"{sum(len(d.sentences or ()) for d in corpus.documents)} sentences -> {run_dir}", file=sys.stderr)
     t0 = time.perf_counter()
@@ -238,16 +296,36 @@ def audit_file(stem: str, data: Path, config: AuditConfig, out: Path, args: argp
     speed["methods_s"] = round(time.perf_counter() - t1, 1)
     print(f"[bench] {stem}: audit {wall:.0f} s, {len(result.findings)} findings", file=sys.stderr)
     return {"stem": stem, "corpus": corpus, "run_dir": str(run_dir), "sentences": sentences, "dets": dets,
-            "sent": sent, "speed": speed, "summary": result.summary}
+            "sent": sent, "speed": speed, "summary": result.summary, "doc_errors": doc_error_counts(result)}
+
+
+def doc_error_counts(result: Any) -> dict[str, dict[str, float]]:
+    """Per document: the estimated errors of each error-rate estimator in the summary, and its scored spans."""
+    from spanqa.audit import NESTED
+
+    out: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for q in result.spans:
+        if q.quality is None or q.reason == NESTED:
+            continue
+        out[q.span.doc_id]["n"] += 1
+        out[q.span.doc_id]["expected"] += 1.0 - q.quality
+    for c in result.candidates:
+        out[c.span.doc_id]["expected"] += c.p_entity
+    return {d: dict(v) for d, v in out.items()}
 
 
 def score_set(name: str, audited: dict[str, Any], data: Path, args: argparse.Namespace) -> dict[str, Any]:
     stem, rel = CORRECTIONS[name]
-    corpus = audited["corpus"]
     other = read_corpus(data / rel, format="conll")
-    n = len(corpus.documents)
+    n = len(audited["corpus"].documents)
     other = Corpus(tuple(other.documents[:n]), format=other.format, source=other.source, meta=other.meta) \
         if args.subset is not None else other
+    return score_against(audited, other, stem, rel)
+
+
+def score_against(audited: dict[str, Any], other: Corpus, stem: str, rel: str) -> dict[str, Any]:
+    """Every method of ``audited`` against the changes from its corpus to the corrected ``other``."""
+    corpus = audited["corpus"]
     cmp = compare_corpora(corpus, other)
     changes = changes_from_comparison(cmp)
     truth = sentence_truth(audited["sentences"], changes)
@@ -257,7 +335,14 @@ def score_set(name: str, audited: dict[str, Any], data: Path, args: argparse.Nam
                         "sentence": sentence_metrics(truth, audited["sent"][key]),
                         "n_detections": len(audited["dets"][key])}
     methods["spanqa"]["sentence_findings_only"] = sentence_metrics(truth, audited["sent"]["spanqa_findings_only"])
-    return {"original": stem, "corrected": rel, "match": cmp.match, "n_changes": len(changes),
+    n_spans = sum(len(d.spans or ()) for d in corpus.documents)
+    errs = [audited["doc_errors"].get(d.id, {}) for d in corpus.documents]
+    estimators = sorted({k for e in errs for k in e if k != "n"})
+    n_scored = sum(e.get("n", 0) for e in errs)
+    rate = {"truth": round(len(changes) / n_spans, 4) if n_spans else None, "n_spans": n_spans,
+            "estimates": {k: round(sum(e.get(k, 0.0) for e in errs) / n_scored, 4) if n_scored else None
+                          for k in estimators}}
+    return {"original": stem, "corrected": rel, "match": cmp.match, "n_changes": len(changes), "error_rate": rate,
             "changes_by_group": dict(Counter(c.group for c in changes)),
             "changes_by_kind": dict(Counter(c.kind for c in changes)),
             "comparison_problems": len(cmp.problems), "methods": methods}
@@ -353,6 +438,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--config", type=Path, default=None, help="audit TOML file layered under --set")
     p.add_argument("--out", type=Path, required=True, help="output folder (runs are reused from here)")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the conll2003 corpora folder")
+    p.add_argument("--protocol", choices=["corpus", "file"], default="corpus",
+                   help="corpus: ONE audit of train+valid+test, each correction set scored on its file's documents "
+                        "(as a user audits; the default); file: each original file audited on its own")
+    p.add_argument("--noisebench", action="store_true",
+                   help="also audit NoiseBench's original (expert) labels of 5,885 CoNLL train sentences and score "
+                        "them against its clean (CleanCoNLL) labels")
     p.add_argument("--phee", action="store_true", help="also audit PHEE (findings and error rate, no ground truth)")
     p.add_argument("--phee-path", type=Path, default=DEFAULT_PHEE, help="PHEE brat folder to audit")
     p.add_argument("--progress", action="store_true", help="show k-fold progress bars")
@@ -372,16 +463,38 @@ def main(argv: list[str] | None = None) -> int:
     stems = list(dict.fromkeys(CORRECTIONS[n][0] for n in names))
     results: dict[str, Any] = {}
     runs: dict[str, Any] = {}
-    for stem in stems:
-        audited = audit_file(stem, args.data, config, args.out, args)
-        runs[stem] = dict(audited["speed"], run_dir=audited["run_dir"],
-                          n_findings=audited["summary"]["findings"]["total"],
-                          estimated_error_rate=audited["summary"]["error_rate"]["estimate"])
+
+    def score(audited: dict[str, Any], stem: str) -> None:
         for name in names:
             if CORRECTIONS[name][0] == stem:
-                results[name] = score_set(name, audited, args.data, args)
+                results[name] = score_set(name, restrict(audited, stem), args.data, args)
                 print(f"[bench] {name}: {json.dumps({k: v['span']['all']['ap'] for k, v in results[name]['methods'].items()})}",
                       file=sys.stderr)
+
+    def record(audited: dict[str, Any]) -> None:
+        runs[audited["stem"]] = dict(audited["speed"], run_dir=audited["run_dir"],
+                                     n_findings=audited["summary"]["findings"]["total"],
+                                     estimated_error_rate=audited["summary"]["error_rate"]["estimate"])
+
+    if args.protocol == "corpus" and names:
+        audited = audit_whole(stems, args.data, config, args.out, args)
+        record(audited)
+        for stem in stems:
+            score(audited, stem)
+        del audited
+    else:
+        for stem in stems:
+            audited = audit_file(stem, args.data, config, args.out, args)
+            record(audited)
+            score(audited, stem)
+            del audited
+    if args.noisebench:
+        from spanqa.benchmark.noisebench import read_noisebench
+
+        audited = audit_corpus("noisebench", read_noisebench("expert"), config, args.out, args)
+        record(audited)
+        results["noisebench"] = score_against(audited, read_noisebench("clean"), "noisebench expert",
+                                              "noisebench clean (CleanCoNLL)")
         del audited
     phee = audit_phee(args.phee_path, config, args.out, args) if args.phee else None
     res = {"command": "python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(argv if argv is not None else sys.argv[1:])]),

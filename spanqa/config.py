@@ -119,6 +119,16 @@ class FastConfig:
     seq_len: int = _key(256, "words per segment the head reads at once (cut at sentence starts)", min=8)
     dev_fraction: float = _key(0.1, "share of the training folds' groups held back for early stopping", min=0.0,
                                max=0.5)
+    orthography: bool = _key(False, "add hashed embeddings of each word's casing/shape, affixes and lower-cased form "
+                                    "(spanqa.orthography): the cues an uncased encoder never sees")
+    ortho_dim: int = _key(32, "width of each orthographic attribute's embedding", min=1)
+    ortho_buckets: int = _key(65536, "rows of the hashed orthographic embedding table", min=16)
+    heads: int = _key(1, "heads trained per fold (seeds train.seed, train.seed+1, ...); their marginals are averaged",
+                      min=1)
+    calibrate: bool = _key(False, "fit a softmax temperature per head on its held-back slice (the early-stopping "
+                                  "groups), so marginals read as probabilities")
+    dynamics: bool = _key(False, "record each training word's margin over the epochs (area under the margin): how "
+                                 "hard the head found a label while it trained on it")
 
 
 @dataclass(frozen=True)

@@ -76,16 +76,16 @@ def encode_shard_job(corpus_path: str | Path, format: str | None, config: AuditC
 
 def _fold_files(corpus_path: str, format: str | None, config: dict, k: int, run_dir: str,
                 features: tuple[str, bytes] | None = None) -> dict[str, bytes]:
-    """The Ray task body: run the fold job and return its files' bytes by name (``fold_k.npz``, ``fold_k.done``).
+    """The Ray task body: run the fold job and return its files' bytes by name (``fold_k.npz``, ``fold_k.done``,
+    ``fold_k.dynamics.npz``).
 
     When ``run_dir``'s parent does not exist on this worker (no shared filesystem),
     the job runs in a temporary folder that is removed afterwards; ``features``
     (``(file name, bytes)`` of the fast mode's feature cache) is put there first, so
     the fold does not encode the corpus again.
     """
-    def read(npz: Path) -> dict[str, bytes]:
-        done = npz.with_suffix(".done")
-        return {npz.name: npz.read_bytes(), done.name: done.read_bytes()}
+    def read(npz: Path) -> dict[str, bytes]:  # fold_k.npz, fold_k.done and fold_k.dynamics.npz when recorded
+        return {p.name: p.read_bytes() for p in sorted(npz.parent.glob(f"{npz.stem}.*")) if not p.name.endswith(".tmp")}
 
     if Path(run_dir).parent.is_dir():
         return read(run_fold_job(corpus_path, format, config, k, run_dir))

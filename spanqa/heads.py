@@ -68,38 +68,54 @@ class Sequences:
     """Training or prediction inputs: feature rows cut into segments.
 
     Attributes:
-        x: per segment, ``(len, dim)`` float32 features.
+        x: per segment, ``(len, dim)`` features (views of the caller's arrays, float16 or float32;
+            batches are cast to float32, so the corpus is never copied at twice its size).
         y: per segment, ``(len,)`` int64 tag ids (``None`` for prediction).
         origin: per segment, ``(doc index, first word)``.
+        ids: per segment, ``(len, n_ids)`` int64 hashed orthographic ids (:mod:`spanqa.orthography`),
+            or ``None`` when the head uses none.
     """
 
     x: list[np.ndarray]
     y: list[np.ndarray] | None
     origin: list[tuple[int, int]]
+    ids: list[np.ndarray] | None = None
 
 
 def make_sequences(features: Sequence[np.ndarray], labels: Sequence[np.ndarray] | None = None, *, seq_len: int,
-                   sentence_starts: Sequence[Sequence[int]] | None = None) -> Sequences:
-    """Cut each document's ``(n_words, dim)`` features (and ``(n_words,)`` labels) into segments."""
+                   sentence_starts: Sequence[Sequence[int]] | None = None,
+                   ids: Sequence[np.ndarray] | None = None) -> Sequences:
+    """Cut each document's ``(n_words, dim)`` features (and ``(n_words,)`` labels, ``(n_words, n_ids)``
+    orthographic ids) into segments."""
     xs, ys, origin = [], [] if labels is not None else None, []
+    zs: list[np.ndarray] | None = [] if ids is not None else None
     for d, feats in enumerate(features):
         starts = sentence_starts[d] if sentence_starts is not None else ()
         for a, b in segments(len(feats), max_len=seq_len, sentence_starts=starts):
-            xs.append(np.asarray(feats[a:b], dtype=np.float32))
+            xs.append(feats[a:b])
             if ys is not None:
                 ys.append(np.asarray(labels[d][a:b], dtype=np.int64))
+            if zs is not None:
+                zs.append(np.asarray(ids[d][a:b], dtype=np.int64))
             origin.append((d, a))
-    return Sequences(xs, ys, origin)
+    return Sequences(xs, ys, origin, zs)
 
 
 # --------------------------------------------------------------------------- the network
 def _build_net(kind: HeadKind, dim: int, n_tags: int, *, hidden: int, dropout: float, mean: np.ndarray,
-               std: np.ndarray) -> Any:
+               std: np.ndarray, n_ids: int = 0, buckets: int = 0, ortho_dim: int = 0) -> Any:
     import torch
     from torch import nn
 
+    from spanqa.orthography import HASHES
+
     class Head(nn.Module):
-        """Standardise -> (linear | MLP | projection + convolutions | projection + BiLSTM) -> tag logits."""
+        """Standardise -> (linear | MLP | projection + convolutions | projection + BiLSTM) -> tag logits.
+
+        With orthographic ids (``n_ids > 0``): one shared hashed embedding table; each attribute's
+        :data:`~spanqa.orthography.HASHES` rows are summed, the attributes concatenated and mapped
+        linearly into the projection's pre-activation (or straight to the logits for ``linear``).
+        """
 
         def __init__(self) -> None:
             super().__init__()
@@ -107,6 +123,11 @@ def _build_net(kind: HeadKind, dim: int, n_tags: int, *, hidden: int, dropout: f
             self.register_buffer("scale", torch.from_numpy((1.0 / std).astype(np.float32)))
             self.drop = nn.Dropout(dropout)
             self.kind = kind
+            self.n_attrs = n_ids // HASHES if n_ids else 0
+            if self.n_attrs:
+                self.emb = nn.Embedding(buckets, ortho_dim)
+                nn.init.normal_(self.emb.weight, std=0.1)
+                self.emb_out = nn.Linear(self.n_attrs * ortho_dim, n_tags if kind == "linear" else hidden)
             if kind == "linear":
                 self.out = nn.Linear(dim, n_tags)
                 return
@@ -120,13 +141,21 @@ def _build_net(kind: HeadKind, dim: int, n_tags: int, *, hidden: int, dropout: f
             else:
                 self.out = nn.Linear(hidden, n_tags)
 
-        def forward(self, x: "torch.Tensor", lengths: "torch.Tensor") -> "torch.Tensor":
+        def ortho(self, ids: "torch.Tensor") -> "torch.Tensor":
+            e = self.emb(ids)                                            # (B, T, n_attrs * HASHES, d)
+            e = e.view(*ids.shape[:2], self.n_attrs, HASHES, -1).sum(dim=3)
+            return self.emb_out(self.drop(e.flatten(2)))
+
+        def forward(self, x: "torch.Tensor", lengths: "torch.Tensor", ids: "torch.Tensor | None" = None
+                    ) -> "torch.Tensor":
             # dropout acts on the projected features only: on the wide input it cost more than the whole head
             x = (x - self.mean) * self.scale
+            use_ids = self.n_attrs and ids is not None
             if self.kind == "linear":
-                return self.out(x)
+                return self.out(x) + (self.ortho(ids) if use_ids else 0.0)
             mask = (torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]).unsqueeze(-1).to(x.dtype)
-            h = self.drop(nn.functional.gelu(self.proj(x))) * mask
+            pre = self.proj(x) + (self.ortho(ids) if use_ids else 0.0)
+            h = self.drop(nn.functional.gelu(pre)) * mask
             if self.kind == "cnn":
                 h = h.transpose(1, 2)                                   # (B, hidden, T)
                 m = mask.transpose(1, 2)
@@ -143,20 +172,24 @@ def _build_net(kind: HeadKind, dim: int, n_tags: int, *, hidden: int, dropout: f
     return Head()
 
 
-def _pad_batch(seqs: Sequences, idx: Sequence[int], device: str = "cpu") -> tuple[Any, Any, Any, Any]:
-    """Padded ``x``, ``lengths`` and ``y`` tensors on ``device``, and the lengths as numpy."""
+def _pad_batch(seqs: Sequences, idx: Sequence[int], device: str = "cpu") -> tuple[Any, Any, Any, Any, Any]:
+    """Padded float32 ``x``, ``lengths``, ``y`` and orthographic ``ids`` (None without) tensors on ``device``,
+    and the lengths as numpy."""
     import torch
 
     lens = np.asarray([len(seqs.x[i]) for i in idx], dtype=np.int64)
     width, dim = int(lens.max()), seqs.x[idx[0]].shape[1]
     x = np.zeros((len(idx), width, dim), dtype=np.float32)
     y = np.full((len(idx), width), -100, dtype=np.int64)
+    z = np.zeros((len(idx), width, seqs.ids[idx[0]].shape[1]), dtype=np.int64) if seqs.ids is not None else None
     for r, i in enumerate(idx):
         x[r, :lens[r]] = seqs.x[i]
         if seqs.y is not None:
             y[r, :lens[r]] = seqs.y[i]
+        if z is not None:
+            z[r, :lens[r]] = seqs.ids[i]
     return (torch.from_numpy(x).to(device), torch.from_numpy(lens).to(device), torch.from_numpy(y).to(device),
-            lens)
+            None if z is None else torch.from_numpy(z).to(device), lens)
 
 
 def _batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator | None) -> list[np.ndarray]:
@@ -175,11 +208,13 @@ class TrainedHead:
     """A trained head and how its training went.
 
     ``stats``: ``{"kind", "epochs_run", "best_epoch", "train_loss": [...], "dev_loss": [...],
-    "train_words", "dev_words", "params", "seconds"}``.
+    "train_words", "dev_words", "temperature", "params", "seconds"}``; ``margins``: see
+    :func:`train_head` (``record_margins``).
     """
 
     net: Any
     stats: dict[str, Any] = field(default_factory=dict)
+    margins: list[np.ndarray | None] | None = None
 
 
 def split_dev(groups: Sequence[str], *, fraction: float, seed: int) -> np.ndarray:
@@ -194,25 +229,53 @@ def split_dev(groups: Sequence[str], *, fraction: float, seed: int) -> np.ndarra
     return np.asarray([g in dev for g in groups], dtype=bool)
 
 
+def _logits(net: Any, seqs: Sequences, batch_size: int, device: str = "cpu") -> tuple[Any, Any]:
+    """Every word's logits ``(N, n_tags)`` and gold ids ``(N,)`` of ``seqs`` (eval mode, no gradients)."""
+    import torch
+
+    outs, golds = [], []
+    with torch.inference_mode():
+        for idx in _batches(np.asarray([len(x) for x in seqs.x]), batch_size, None):
+            x, lens, y, z, _ = _pad_batch(seqs, idx, device)
+            logits = net(x, lens, z)
+            keep = y.reshape(-1) != -100
+            outs.append(logits.reshape(-1, logits.shape[-1])[keep].float())
+            golds.append(y.reshape(-1)[keep])
+    return torch.cat(outs), torch.cat(golds)
+
+
 def _mean_loss(net: Any, seqs: Sequences, batch_size: int, device: str = "cpu") -> float:
     import torch
 
-    total, n = 0.0, 0
-    with torch.inference_mode():
-        for idx in _batches(np.asarray([len(x) for x in seqs.x]), batch_size, None):
-            x, lens, y, _ = _pad_batch(seqs, idx, device)
-            logits = net(x, lens)
-            total += float(torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
-                                                             ignore_index=-100, reduction="sum"))
-            n += int(lens.sum())
-    return total / max(n, 1)
+    logits, gold = _logits(net, seqs, batch_size, device)
+    return float(torch.nn.functional.cross_entropy(logits, gold)) if len(gold) else 0.0
+
+
+def fit_temperature(logits: Any, gold: Any) -> float:
+    """The temperature ``T`` in ``[0.05, 20]`` minimising the cross-entropy of ``softmax(logits / T)``
+    (Guo et al. 2017), by bounded scalar search over ``log T``; 1.0 without words."""
+    import torch
+    from scipy.optimize import minimize_scalar
+
+    if len(gold) == 0:
+        return 1.0
+    lg = logits.double()
+
+    def nll(log_t: float) -> float:
+        return float(torch.nn.functional.cross_entropy(lg / float(np.exp(log_t)), gold))
+
+    res = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded",
+                          options={"xatol": 1e-4})
+    return float(np.exp(res.x))
 
 
 def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], groups: Sequence[str], *,
                n_tags: int, kind: HeadKind = "cnn", hidden: int = 256, dropout: float = 0.25, lr: float = 2e-3,
                weight_decay: float = 0.0, max_epochs: int = 30, patience: int = 3, batch_size: int = 8,
                seq_len: int = 256, dev_fraction: float = 0.1, seed: int = 13,
-               sentence_starts: Sequence[Sequence[int]] | None = None, device: str = "cpu") -> TrainedHead:
+               sentence_starts: Sequence[Sequence[int]] | None = None, device: str = "cpu",
+               ids: Sequence[np.ndarray] | None = None, buckets: int = 0, ortho_dim: int = 0,
+               calibrate: bool = False, record_margins: bool = False) -> TrainedHead:
     """Train one head on documents' word features.
 
     Args:
@@ -220,6 +283,15 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
         labels: per document, ``(n_words,)`` int64 tag ids in ``[0, n_tags)``.
         groups: per document, its k-fold group (the held-back slice takes whole groups).
         sentence_starts: per document, word indices where sentences begin (segment cuts).
+        ids: per document, ``(n_words, n_ids)`` hashed orthographic ids in ``[0, buckets)``
+            (:func:`spanqa.orthography.attribute_ids`); the head embeds them in ``ortho_dim`` dims.
+        calibrate: fit a softmax temperature on the held-back slice after training
+            (:func:`fit_temperature`; ``stats["temperature"]``, applied by :func:`predict_head`).
+        record_margins: keep each training word's margin (its label's logit minus the best
+            other logit) in every epoch's training pass, averaged over the epochs: the *area
+            under the margin* (Pleiss et al. 2020), low for a label the head learns late or
+            never.  ``TrainedHead.margins[i]``: ``(n_words,)`` float32 for document ``i``,
+            ``None`` for documents of the held-back slice (never trained on).
 
     Call it inside :func:`spanqa.tagger.seeded` for reproducible initialisation and dropout.
     ``device`` (``"cpu"``/``"cuda"``) holds the head and its batches (float32, no autocast).
@@ -235,7 +307,8 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
 
     def pick(idx: list[int]) -> Sequences:
         return make_sequences([features[i] for i in idx], [labels[i] for i in idx], seq_len=seq_len,
-                              sentence_starts=None if sentence_starts is None else [sentence_starts[i] for i in idx])
+                              sentence_starts=None if sentence_starts is None else [sentence_starts[i] for i in idx],
+                              ids=None if ids is None else [ids[i] for i in idx])
 
     train, dev = pick(tr), pick(dv)
     if not train.x:
@@ -250,24 +323,29 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
         n_words += len(x)
     mean = acc / n_words
     std = np.sqrt(np.maximum(acc2 / n_words - mean ** 2, 0.0)) + 1e-4
-    net = _build_net(kind, dim, n_tags, hidden=hidden, dropout=dropout, mean=mean, std=std).to(device)
+    n_ids = 0 if ids is None else int(train.ids[0].shape[1])
+    net = _build_net(kind, dim, n_tags, hidden=hidden, dropout=dropout, mean=mean, std=std, n_ids=n_ids,
+                     buckets=buckets, ortho_dim=ortho_dim).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
     rng = np.random.default_rng(seed)
     lengths = np.asarray([len(x) for x in train.x])
+    margin_sum = [np.zeros(len(x), np.float64) for x in train.x] if record_margins else None
     best, best_loss, best_epoch, bad = None, float("inf"), 0, 0
     train_loss, dev_loss = [], []
     for epoch in range(max_epochs):
         net.train()
         total, n = 0.0, 0
         for idx in _batches(lengths, batch_size, rng):
-            x, lens, y, np_lens = _pad_batch(train, idx, device)
-            logits = net(x, lens)
+            x, lens, y, z, np_lens = _pad_batch(train, idx, device)
+            logits = net(x, lens, z)
             loss = torch.nn.functional.cross_entropy(logits.reshape(-1, n_tags), y.reshape(-1), ignore_index=-100)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             total += float(loss.detach()) * int(np_lens.sum())
             n += int(np_lens.sum())
+            if margin_sum is not None:
+                _add_margins(margin_sum, idx, logits.detach(), y, np_lens)
         train_loss.append(total / max(n, 1))
         if not dev.x:
             continue
@@ -285,24 +363,51 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
     else:
         best_epoch = len(train_loss)
     net.eval()
+    temperature = 1.0
+    if calibrate and dev.x:
+        temperature = fit_temperature(*_logits(net, dev, 64, device))
+    net.temperature = temperature
+    margins: list[np.ndarray | None] | None = None
+    if margin_sum is not None:
+        margins = [None] * len(features)
+        for (d, a), m in zip(train.origin, margin_sum):
+            i = tr[d]
+            if margins[i] is None:
+                margins[i] = np.zeros(len(features[i]), np.float32)
+            margins[i][a:a + len(m)] = m / max(len(train_loss), 1)
     stats = {"kind": kind, "epochs_run": len(train_loss), "best_epoch": best_epoch,
              "train_loss": [round(v, 6) for v in train_loss], "dev_loss": [round(v, 6) for v in dev_loss],
              "train_words": int(n_words), "dev_words": int(sum(len(x) for x in dev.x)),
-             "train_docs": len(tr), "dev_docs": len(dv),
+             "train_docs": len(tr), "dev_docs": len(dv), "temperature": round(temperature, 6),
+             "orthography": bool(n_ids),
              "params": int(sum(p.numel() for p in net.parameters())), "seconds": round(time.perf_counter() - t0, 3)}
-    return TrainedHead(net, stats)
+    return TrainedHead(net, stats, margins)
+
+
+def _add_margins(acc: list[np.ndarray], idx: Sequence[int], logits: Any, y: Any, lens: np.ndarray) -> None:
+    """Add each word's margin (gold logit minus the best other logit) of one training batch to ``acc``."""
+    import torch
+
+    gold = y.clamp(min=0)
+    g = logits.gather(-1, gold.unsqueeze(-1)).squeeze(-1)
+    other = logits.scatter(-1, gold.unsqueeze(-1), float("-inf")).max(dim=-1).values
+    m = (g - other).float().cpu().numpy()
+    for r, i in enumerate(idx):
+        acc[i] += m[r, :lens[r]]
 
 
 def predict_head(head: TrainedHead | Any, features: Sequence[np.ndarray], *, seq_len: int = 256,
                  sentence_starts: Sequence[Sequence[int]] | None = None, batch_size: int = 64,
-                 device: str = "cpu") -> list[np.ndarray]:
-    """Softmax marginals per document: ``(n_words, n_tags)`` float32, rows summing to 1 (float64-renormalised).
+                 device: str = "cpu", ids: Sequence[np.ndarray] | None = None) -> list[np.ndarray]:
+    """Softmax marginals per document: ``(n_words, n_tags)`` float32, rows summing to 1 (float64-renormalised),
+    at the head's fitted temperature (1 unless trained with ``calibrate``).
 
-    ``device`` must be where the head is (``train_head``'s ``device``)."""
+    ``device`` must be where the head is (``train_head``'s ``device``); ``ids`` as in training."""
     import torch
 
     net = head.net if isinstance(head, TrainedHead) else head
-    seqs = make_sequences(features, None, seq_len=seq_len, sentence_starts=sentence_starts)
+    temperature = float(getattr(net, "temperature", 1.0))
+    seqs = make_sequences(features, None, seq_len=seq_len, sentence_starts=sentence_starts, ids=ids)
     n_tags = net.out.out_features
     out = [np.zeros((len(f), n_tags), dtype=np.float32) for f in features]
     if not seqs.x:
@@ -310,8 +415,8 @@ def predict_head(head: TrainedHead | Any, features: Sequence[np.ndarray], *, seq
     net.eval()
     with torch.inference_mode():
         for idx in _batches(np.asarray([len(x) for x in seqs.x]), batch_size, None):
-            x, lens, _, np_lens = _pad_batch(seqs, idx, device)
-            probs = torch.softmax(net(x, lens).double(), dim=-1).cpu().numpy()
+            x, lens, _, z, np_lens = _pad_batch(seqs, idx, device)
+            probs = torch.softmax(net(x, lens, z).double() / temperature, dim=-1).cpu().numpy()
             for r, i in enumerate(idx):
                 d, a = seqs.origin[i]
                 p = probs[r, :np_lens[r]]

@@ -89,6 +89,7 @@ class PreparedDoc:
     enc: DocEncoding
     labels: np.ndarray | None  # (n_words,) int64 tag ids, None when not annotated
     sentence_starts: tuple[int, ...] = ()  # word indices where sentences begin (after the first)
+    ortho: np.ndarray | None = None  # (n_words, n_ids) hashed orthographic ids (fast.orthography), else None
 
 
 # --------------------------------------------------------------------------- groups and folds
@@ -157,7 +158,13 @@ def prepare(docs: Sequence[Document], tags: Sequence[str], tokenizer: Any, confi
             if lost:
                 dropped[doc.id] = len(lost)
             labels = np.asarray([tag_id[t] for t in word_tags], dtype=np.int64)
-        out.append(PreparedDoc(doc, enc, labels, tuple(starts)))
+        ortho = None
+        if config.train.mode == "fast" and config.fast.orthography:
+            from spanqa.orthography import attribute_ids
+
+            ortho = attribute_ids([doc.text[a:b] for a, b in words], buckets=config.fast.ortho_buckets,
+                                  sentence_starts=[0, *starts])
+        out.append(PreparedDoc(doc, enc, labels, tuple(starts), ortho))
     return out, problems, dropped
 
 
@@ -230,39 +237,81 @@ def _train_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[Pr
 
 def _train_head_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[PreparedDoc],
                             train_groups: list[str], feats: dict[str, np.ndarray], tags: list[str],
-                            config: AuditConfig, bar: Any, device: str = "cpu") -> tuple[dict[str, np.ndarray], dict]:
-    """Fast mode, one fold: train a head on the training docs' word features, predict ``pred_docs``."""
+                            config: AuditConfig, bar: Any, device: str = "cpu"
+                            ) -> tuple[dict[str, np.ndarray], dict, dict[str, np.ndarray]]:
+    """Fast mode, one fold: train ``fast.heads`` heads on the training docs' word features (seeds
+    ``train.seed + h``), predict ``pred_docs`` with the mean of their marginals.
+
+    Returns the marginals, the fold's stats and, with ``fast.dynamics``, each training document's
+    word margins averaged over the heads that trained on it (NaN where none did: the held-back slice)."""
     from spanqa.heads import predict_head, train_head
 
     t, f = config.train, config.fast
+    ortho = f.orthography
     task = bar.add_task(f"fold {k + 1}/{t.folds} head", total=None) if bar else None
-    with seeded(t.seed):
-        head = train_head([feats[p.doc.id] for p in train_docs], [p.labels for p in train_docs], train_groups,
-                          n_tags=len(tags), kind=f.head, hidden=f.hidden, dropout=f.dropout, lr=f.lr,
-                          max_epochs=f.max_epochs, patience=f.patience, batch_size=f.batch_size, seq_len=f.seq_len,
-                          dev_fraction=f.dev_fraction, seed=t.seed,
-                          sentence_starts=[p.sentence_starts for p in train_docs], device=device)
-    t0 = time.perf_counter()
-    probs = predict_head(head, [feats[p.doc.id] for p in pred_docs], seq_len=f.seq_len,
-                         sentence_starts=[p.sentence_starts for p in pred_docs], device=device)
+    sums = [np.zeros((len(p.enc.words), len(tags)), np.float64) for p in pred_docs]
+    m_sum = [np.zeros(len(p.enc.words), np.float64) for p in train_docs] if f.dynamics else None
+    m_cnt = [np.zeros(len(p.enc.words), np.int64) for p in train_docs] if f.dynamics else None
+    head_stats, train_s, predict_s = [], 0.0, 0.0
+    for h in range(f.heads):
+        seed = t.seed + h
+        with seeded(seed):
+            head = train_head([feats[p.doc.id] for p in train_docs], [p.labels for p in train_docs], train_groups,
+                              n_tags=len(tags), kind=f.head, hidden=f.hidden, dropout=f.dropout, lr=f.lr,
+                              max_epochs=f.max_epochs, patience=f.patience, batch_size=f.batch_size,
+                              seq_len=f.seq_len, dev_fraction=f.dev_fraction, seed=seed,
+                              sentence_starts=[p.sentence_starts for p in train_docs], device=device,
+                              ids=[p.ortho for p in train_docs] if ortho else None, buckets=f.ortho_buckets,
+                              ortho_dim=f.ortho_dim, calibrate=f.calibrate, record_margins=f.dynamics)
+        t0 = time.perf_counter()
+        probs = predict_head(head, [feats[p.doc.id] for p in pred_docs], seq_len=f.seq_len,
+                             sentence_starts=[p.sentence_starts for p in pred_docs], device=device,
+                             ids=[p.ortho for p in pred_docs] if ortho else None)
+        predict_s += time.perf_counter() - t0
+        train_s += head.stats["seconds"]
+        for acc, pr in zip(sums, probs):
+            acc += pr
+        if m_sum is not None:
+            for i, m in enumerate(head.margins or ()):
+                if m is not None:
+                    m_sum[i] += m
+                    m_cnt[i] += 1
+        head_stats.append(head.stats)
     if bar:
         bar.remove_task(task)
-    out = {p.doc.id: pr for p, pr in zip(pred_docs, probs)}
-    hs = head.stats
-    stats = {"train_s": hs["seconds"], "predict_s": round(time.perf_counter() - t0, 3), "head": hs["kind"],
-             "epochs_run": hs["epochs_run"], "best_epoch": hs["best_epoch"], "epoch_loss": hs["train_loss"],
-             "dev_loss": hs["dev_loss"], "train_words": hs["train_words"], "dev_words": hs["dev_words"],
-             "train_docs": len(train_docs), "dev_docs": hs["dev_docs"],
+    out = {}
+    for p, acc in zip(pred_docs, sums):
+        mean = acc / f.heads
+        out[p.doc.id] = (mean / np.maximum(mean.sum(axis=1, keepdims=True), 1e-300)).astype(np.float32) \
+            if len(mean) else mean.astype(np.float32)
+    margins: dict[str, np.ndarray] = {}
+    if m_sum is not None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            margins = {p.doc.id: np.where(c > 0, s / np.maximum(c, 1), np.nan).astype(np.float32)
+                       for p, s, c in zip(train_docs, m_sum, m_cnt)}
+    hs = head_stats[0]
+    stats = {"train_s": round(train_s, 3), "predict_s": round(predict_s, 3), "head": hs["kind"],
+             "heads": f.heads, "epochs_run": hs["epochs_run"], "best_epoch": hs["best_epoch"],
+             "epoch_loss": hs["train_loss"], "dev_loss": hs["dev_loss"], "train_words": hs["train_words"],
+             "dev_words": hs["dev_words"], "train_docs": len(train_docs), "dev_docs": hs["dev_docs"],
+             "temperature": [x["temperature"] for x in head_stats],
              "predict_words": int(sum(len(p.enc.words) for p in pred_docs)), "params": hs["params"], "device": device}
-    return out, stats
+    if f.heads > 1:
+        stats["per_head"] = [{k: x[k] for k in ("epochs_run", "best_epoch", "seconds", "temperature")}
+                             for x in head_stats]
+    return out, stats, margins
 
 
 def _fold_paths(run_dir: Path, k: int) -> tuple[Path, Path]:
     return run_dir / "folds" / f"fold_{k}.npz", run_dir / "folds" / f"fold_{k}.done"
 
 
+def _dynamics_path(run_dir: Path, k: int) -> Path:
+    return run_dir / "folds" / f"fold_{k}.dynamics.npz"
+
+
 def _save_fold(run_dir: Path, k: int, probs: dict[str, np.ndarray], words: dict[str, tuple], tags: list[str],
-               stats: dict, fp: str, seed: int) -> None:
+               stats: dict, fp: str, seed: int, margins: dict[str, np.ndarray] | None = None) -> None:
     path, done = _fold_paths(run_dir, k)
     path.parent.mkdir(parents=True, exist_ok=True)
     part = OOFPredictions(list(tags), {d: DocMarginals(d, words[d], p, fold=k, seed=seed) for d, p in probs.items()},
@@ -270,17 +319,32 @@ def _save_fold(run_dir: Path, k: int, probs: dict[str, np.ndarray], words: dict[
     tmp = path.with_name(path.name + ".tmp")
     part.save(tmp)
     tmp.replace(path)
+    if margins:  # the training documents' dynamics, beside the held-out marginals (written before .done)
+        dyn = _dynamics_path(run_dir, k)
+        ids = list(margins)
+        tmp = dyn.with_name(dyn.name + ".tmp")
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, fingerprint=np.asarray(fp), doc_ids=np.asarray(ids, dtype=str),
+                                offsets=np.cumsum([0] + [len(margins[d]) for d in ids]).astype(np.int64),
+                                margins=np.concatenate([margins[d] for d in ids]).astype(np.float32))
+        tmp.replace(dyn)
     done.write_text(json.dumps({"fold": k, "fingerprint": fp, "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n")
 
 
-def _load_fold(run_dir: Path, k: int, fp: str) -> tuple[dict[str, np.ndarray], dict] | None:
+def _load_fold(run_dir: Path, k: int, fp: str) -> tuple[dict[str, np.ndarray], dict, dict[str, np.ndarray]] | None:
     path, done = _fold_paths(run_dir, k)
     if not (path.is_file() and done.is_file()):
         return None
     part = OOFPredictions.load(path)
     if part.meta.get("fingerprint") != fp:
         raise fail("E406", f"{path} was made for another corpus or configuration", path=str(path))
-    return {d: m.probs for d, m in part.docs.items()}, part.meta["stats"]
+    margins: dict[str, np.ndarray] = {}
+    dyn = _dynamics_path(run_dir, k)
+    if dyn.is_file():
+        with np.load(dyn, allow_pickle=False) as z:
+            off, vals = z["offsets"], z["margins"]
+            margins = {str(d): vals[off[i]:off[i + 1]].copy() for i, d in enumerate(z["doc_ids"])}
+    return {d: m.probs for d, m in part.docs.items()}, part.meta["stats"], margins
 
 
 def _check_run_dir(run_dir: Path, fp: str) -> None:
@@ -434,7 +498,7 @@ def _setup(corpus: Corpus, config: AuditConfig, run_dir: Path | None) -> _Run:
 
 
 def _train_fold(k: int, r: _Run, config: AuditConfig, run_dir: Path | None, bar: Any
-                ) -> tuple[dict[str, np.ndarray], dict]:
+                ) -> tuple[dict[str, np.ndarray], dict, dict[str, np.ndarray]]:
     """Train fold ``k`` and predict its held-out and the unannotated documents; saved with ``run_dir``."""
     t = config.train
     train_docs = [p for p, f in zip(r.ann, r.folds) if f != k]
@@ -447,15 +511,27 @@ def _train_fold(k: int, r: _Run, config: AuditConfig, run_dir: Path | None, bar:
             r.features_s = time.perf_counter() - t1
         train_groups = [g for g, f in zip(r.groups, r.folds) if f != k]
         with torch_threads(threads_for(config.model)):
-            probs, stats = _train_head_and_predict(k, train_docs, test_docs + r.unann, train_groups, r.feats,
-                                                   r.tags, config, bar, r.device)
+            probs, stats, margins = _train_head_and_predict(k, train_docs, test_docs + r.unann, train_groups,
+                                                            r.feats, r.tags, config, bar, r.device)
     else:
         with torch_threads(threads_for(config.model)):
             probs, stats = _train_and_predict(k, train_docs, test_docs + r.unann, r.tags, r.tokenizer, config,
                                               bar, r.device)
+        margins = {}
     if run_dir is not None:
-        _save_fold(run_dir, k, probs, r.words, r.tags, stats, r.fp, t.seed)
-    return probs, stats
+        _save_fold(run_dir, k, probs, r.words, r.tags, stats, r.fp, t.seed, margins)
+    return probs, stats, margins
+
+
+def _mean_margins(parts: Sequence[np.ndarray]) -> np.ndarray | None:
+    """Word margins averaged over the folds that trained on a document (NaN where none did); None without any."""
+    if not parts:
+        return None
+    stack = np.vstack(parts).astype(np.float64)
+    ok = ~np.isnan(stack)
+    with np.errstate(invalid="ignore"):
+        out = np.where(ok.any(axis=0), np.nansum(stack, axis=0) / np.maximum(ok.sum(axis=0), 1), np.nan)
+    return out.astype(np.float32)
 
 
 def run_fold(corpus: Corpus, config: AuditConfig, k: int, *, run_dir: Path, progress: bool = False) -> Path:
@@ -493,16 +569,17 @@ def run_kfold(corpus: Corpus, config: AuditConfig, *, run_dir: Path | None = Non
 
     results: dict[int, dict[str, np.ndarray]] = {}
     stats: dict[int, dict] = {}
+    dynamics: dict[int, dict[str, np.ndarray]] = {}
     resumed: list[int] = []
     with _progress(progress) as bar:
         task = bar.add_task("folds", total=t.folds) if bar else None
         for k in range(t.folds):
             loaded = _load_fold(run_dir, k, fp) if run_dir is not None else None
             if loaded is not None:
-                results[k], stats[k] = loaded
+                results[k], stats[k], dynamics[k] = loaded
                 resumed.append(k)
             else:
-                results[k], stats[k] = _train_fold(k, r, config, run_dir, bar)
+                results[k], stats[k], dynamics[k] = _train_fold(k, r, config, run_dir, bar)
             if bar:
                 bar.update(task, advance=1)
             if on_fold_done is not None:
@@ -513,7 +590,9 @@ def run_kfold(corpus: Corpus, config: AuditConfig, *, run_dir: Path | None = Non
     for d in corpus.documents:
         if d.spans is not None:
             k = fold_of[d.id]
-            docs[d.id] = DocMarginals(d.id, words[d.id], results[k][d.id], fold=k, seed=t.seed)
+            docs[d.id] = DocMarginals(d.id, words[d.id], results[k][d.id], fold=k, seed=t.seed,
+                                      margins=_mean_margins([dynamics[j][d.id] for j in range(t.folds)
+                                                             if d.id in dynamics[j]]))
         else:
             mean = np.mean([results[k][d.id] for k in range(t.folds)], axis=0, dtype=np.float64)
             docs[d.id] = DocMarginals(d.id, words[d.id], mean.astype(np.float32), fold=ENSEMBLE_FOLD, seed=t.seed)

@@ -49,17 +49,26 @@ class DocMarginals:
     probs: np.ndarray
     fold: int
     seed: int
+    #: ``(n_words,)`` float32 training dynamics: each word's mean margin (its label's logit minus the best
+    #: other logit) while the heads of the OTHER folds trained on this document (``fast.dynamics``); NaN
+    #: where no head trained on the word; None when not recorded
+    margins: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.words = tuple((int(a), int(b)) for a, b in self.words)
         if self.probs.ndim != 2 or self.probs.shape[0] != len(self.words):
             raise ValueError(f"doc {self.doc_id}: probs shape {self.probs.shape} does not match {len(self.words)} words")
+        if self.margins is not None and self.margins.shape != (len(self.words),):
+            raise ValueError(f"doc {self.doc_id}: margins shape {self.margins.shape} does not match "
+                             f"{len(self.words)} words")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DocMarginals):
             return NotImplemented
+        same_margins = (self.margins is None) == (other.margins is None) and (
+            self.margins is None or np.array_equal(self.margins, other.margins, equal_nan=True))
         return (self.doc_id, self.words, self.fold, self.seed) == (other.doc_id, other.words, other.fold, other.seed) \
-            and self.probs.dtype == other.probs.dtype and np.array_equal(self.probs, other.probs)
+            and self.probs.dtype == other.probs.dtype and np.array_equal(self.probs, other.probs) and same_margins
 
 
 @dataclass(eq=False)
@@ -87,10 +96,17 @@ class OOFPredictions:
         probs = [self.docs[d].probs.astype(np.float32, copy=False) for d in ids]
         words = [np.asarray(self.docs[d].words, dtype=np.int64).reshape(-1, 2) for d in ids]
         offsets = np.cumsum([0] + [len(w) for w in words]).astype(np.int64)
+        extra: dict[str, np.ndarray] = {}
+        has_margins = [self.docs[d].margins is not None for d in ids]
+        if any(has_margins):  # NaN rows for documents without, a flag per document says which had none
+            extra["margins"] = np.concatenate([self.docs[d].margins.astype(np.float32) if h
+                                               else np.full(len(w), np.nan, np.float32)
+                                               for d, h, w in zip(ids, has_margins, words)])
+            extra["has_margins"] = np.asarray(has_margins, dtype=bool)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as fh:
             np.savez_compressed(
-                fh,
+                fh, **extra,
                 format=np.asarray(_FORMAT),
                 tags=np.asarray(self.tags, dtype=str),
                 doc_ids=np.asarray(ids, dtype=str),
@@ -112,11 +128,14 @@ class OOFPredictions:
             tags = [str(t) for t in z["tags"]]
             ids = [str(d) for d in z["doc_ids"]]
             off, probs, words = z["offsets"], z["probs"], z["words"]
+            margins = z["margins"] if "margins" in z.files else None
+            has = z["has_margins"] if margins is not None else None
             docs = {}
             for k, d in enumerate(ids):
                 a, b = int(off[k]), int(off[k + 1])
+                m = margins[a:b].copy() if margins is not None and has[k] else None
                 docs[d] = DocMarginals(d, tuple(map(tuple, words[a:b].tolist())), probs[a:b].copy(),
-                                       fold=int(z["folds"][k]), seed=int(z["seeds"][k]))
+                                       fold=int(z["folds"][k]), seed=int(z["seeds"][k]), margins=m)
             meta = json.loads(str(z["meta"]))
         if probs.shape[1:] != (len(tags),):
             raise ValueError(f"{path}: probs have {probs.shape[1:]} columns for {len(tags)} tags")
