@@ -45,9 +45,11 @@ from spanqa.comparison import compare_spans
 from spanqa.config import AuditConfig
 from spanqa.document import Corpus, Document
 from spanqa.errors import Location, Problem
-from spanqa.findings import FINDING_KINDS, Finding, doc_findings, ood_findings, sort_findings
+from spanqa.findings import FINDING_KINDS, Finding, doc_findings, ood_findings, rank_findings, sort_findings
 from spanqa.predictions import OOFPredictions, decode
 from spanqa.quality import CandidateScore, SpanQuality, TagLattice, note_stats, score_spans
+from spanqa.ranking.error_rate import confident_error_rate, o_threshold
+from spanqa.ranking.ranker import rank_corpus
 from spanqa.span import Span
 
 BOOTSTRAP_RESAMPLES = 2000
@@ -73,6 +75,20 @@ class AuditResult:
     predictions: dict[str, list[Span]]
     candidates: list[CandidateScore]
     summary: dict[str, Any] = field(default_factory=dict)
+    ranking: Any = None
+
+
+def words_marginals(marginals: Mapping[str, Any], lattices: Mapping[str, TagLattice]) -> dict[str, Any]:
+    """The marginals of the documents that were scored (those with a lattice)."""
+    return {d: m for d, m in marginals.items() if d in lattices}
+
+
+def gold_word_tags(corpus: Corpus, marginals: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Each scored document's labels as one IOB2 tag per marginal word."""
+    from spanqa.bio import spans_to_tags
+
+    by_id = corpus.by_id()
+    return {d: spans_to_tags(m.words, by_id[d].spans or ()) for d, m in marginals.items()}
 
 
 def _versions() -> dict[str, str]:
@@ -234,9 +250,21 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
     annotated_m = {d.id: oof.docs[d.id] for d in corpus.documents if d.spans is not None and d.id in oof.docs}
     stats = note_stats(annotated_m, texts)
     findings.extend(ood_findings(stats, quantile=f.ood_quantile))
-    findings = sort_findings(findings)
     timings["score_s"] = t_score
     timings["findings_s"] = t_find + time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    say(f"ranking ({config.ranking.method})")
+    rk = config.ranking
+    words = {d: annotated_m[d].words for d in lattices if d in annotated_m}
+    ranking = rank_corpus(corpus, words, {d: lattices[d] for d in words}, predictions, method=rk.method,
+                          rate=rk.inject_rate, seed=rk.inject_seed,
+                          margins={d: annotated_m[d].margins for d in words})
+    findings = sort_findings(rank_findings(findings, ranking, qualities, lattices, texts, min_p_error=f.min_p_error))
+    confident = confident_error_rate(qualities, candidates,
+                                     o_threshold=o_threshold(words_marginals(annotated_m, lattices),
+                                                             gold_word_tags(corpus, annotated_m), oof.tags))
+    timings["ranking_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     by_id = corpus.by_id()
@@ -264,9 +292,9 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
 
     summary = build_summary(corpus, config, oof, qualities, findings, candidates, per_doc_err, per_doc_n,
                             problems=problems, timings=timings, n_predicted=len(pred_recs),
-                            agreement=model_agreement(all_comps))
+                            agreement=model_agreement(all_comps), confident=confident, ranking=ranking)
     (out / FILES["summary"]).write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return AuditResult(out, oof, qualities, findings, predictions, candidates, summary)
+    return AuditResult(out, oof, qualities, findings, predictions, candidates, summary, ranking)
 
 
 def model_agreement(components: Sequence[Any]) -> dict[str, Any]:
@@ -295,7 +323,8 @@ def build_summary(corpus: Corpus, config: AuditConfig, oof: OOFPredictions, qual
                   findings: Sequence[Finding], candidates: Sequence[CandidateScore], per_doc_err: Sequence[float],
                   per_doc_n: Sequence[int], *, problems: Sequence[Mapping[str, Any]],
                   timings: Mapping[str, float], n_predicted: int | None = None,
-                  agreement: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                  agreement: Mapping[str, Any] | None = None, confident: Mapping[str, Any] | None = None,
+                  ranking: Any = None) -> dict[str, Any]:
     """The content of ``summary.json`` (JSON-native)."""
     by_kind = Counter(x.kind for x in findings)
     labels = sorted({q.span.label for q in qualities} | {s.label for x in findings for s in x.suggestion})
@@ -308,7 +337,9 @@ def build_summary(corpus: Corpus, config: AuditConfig, oof: OOFPredictions, qual
                           "n_findings": int(sum(kinds.values())),
                           "findings_by_kind": {k: kinds[k] for k in FINDING_KINDS if kinds[k]}}
     unalignable = Counter(q.reason for q in qualities if not q.alignable)
-    rate = error_rate(per_doc_err, per_doc_n)
+    upper = error_rate(per_doc_err, per_doc_n)
+    rate: dict[str, Any] = dict(confident) if confident is not None else dict(upper)
+    rate["upper_bound"] = {k: upper[k] for k in ("estimate", "ci95", "method")}
     rate["expected_errors_in_labels"] = round(float(sum(1.0 - q.quality for q in qualities
                                                         if q.quality is not None and q.reason != NESTED)), 4)
     rate["n_spans_not_assessed_nested"] = sum(1 for q in qualities if q.reason == NESTED)
@@ -326,6 +357,9 @@ def build_summary(corpus: Corpus, config: AuditConfig, oof: OOFPredictions, qual
         "labels": per_label,
         "error_rate": rate,
         "model_agreement": dict(agreement) if agreement is not None else None,
+        "ranking": None if ranking is None else {
+            **ranking.fit, "model": None if ranking.model is None else ranking.model.to_dict(),
+            "n_candidates": len(ranking.candidates)},
         "problems": dict(sorted(Counter(p["code"] for p in problems).items())),
         "kfold": {k: oof.meta.get(k) for k in ("fingerprint", "model", "resumed_folds", "windows", "gold")
                   if k in oof.meta} | {"folds": {k: v for k, v in (oof.meta.get("folds") or {}).items()
@@ -366,14 +400,21 @@ def render_summary(summary: Mapping[str, Any], findings: Sequence[Finding] = (),
     if rate["estimate"] is not None:
         lo, hi = rate["ci95"]
         ci = f" (95% CI {lo:.1%}-{hi:.1%})" if lo is not None else ""
+        ub = (rate.get("upper_bound") or {}).get("estimate")
+        ubs = f"; every doubt of the model counted: {ub:.1%} (an upper bound)" if ub is not None else ""
         console.print(f"{c['n_spans']} labelled spans in {c['n_annotated_docs']} annotated notes; "
-                      f"estimated error rate [bold]{rate['estimate']:.1%}[/bold]{ci}.")
+                      f"estimated error rate [bold]{rate['estimate']:.1%}[/bold]{ci} by confident learning{ubs}.",
+                      highlight=False)
     agree = summary.get("model_agreement")
     if agree:
         console.print(f"Out-of-fold model vs labels: span F1 {agree['f1']:.2f} (precision {agree['precision']:.2f}, "
-                      f"recall {agree['recall']:.2f}). Every finding is a disagreement: the lower this F1, the more "
-                      "findings are the model's own mistakes and the more the error rate overstates (an upper bound).",
+                      f"recall {agree['recall']:.2f}). Every finding is a disagreement of the model or of the "
+                      "corpus with a label; the lower this F1, the more of them are the model's own mistakes.",
                       highlight=False)
+    rk = summary.get("ranking") or {}
+    if rk.get("method") == "injected" and "heldout_ap" in rk:
+        console.print(f"Ranking fitted on {rk['n_injected']} errors injected into a copy of this corpus "
+                      f"(held-out AP on the copy {rk['heldout_ap']:.2f}).", highlight=False)
     if c["n_unalignable_spans"]:
         console.print(f"Spans scored on their hull (not alignable to one tag path): {c['n_unalignable_spans']}")
     if findings:

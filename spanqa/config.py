@@ -41,6 +41,7 @@ HeadKind = Literal["cnn", "bilstm", "mlp", "linear"]
 Pooling = Literal["first", "mean"]
 FeatureDtype = Literal["float16", "float32"]
 Device = Literal["auto", "cpu", "cuda"]
+RankMethod = Literal["injected", "model"]
 
 #: where the packaged copy of the default file lives (package data)
 PACKAGED_TOML = Path(__file__).with_name("configs") / "audit.toml"
@@ -119,6 +120,8 @@ class FastConfig:
     seq_len: int = _key(256, "words per segment the head reads at once (cut at sentence starts)", min=8)
     dev_fraction: float = _key(0.1, "share of the training folds' groups held back for early stopping", min=0.0,
                                max=0.5)
+    reduce: int = _key(0, "project the encoder features onto this many principal axes (PCA fitted on the corpus's "
+                          "words, no labels) before the head; 0 = keep all (layers x hidden)", min=0)
     orthography: bool = _key(False, "add hashed embeddings of each word's casing/shape, affixes and lower-cased form "
                                     "(spanqa.orthography): the cues an uncased encoder never sees")
     ortho_dim: int = _key(32, "width of each orthographic attribute's embedding", min=1)
@@ -138,6 +141,20 @@ class FindingsConfig:
     min_quality: float = _key(0.5, "report a gold span whose quality score is below this", min=0.0, max=1.0)
     ambiguous_margin: float = _key(0.25, "a span is ambiguous when its top two labels differ by less than this", min=0.0, max=1.0)
     ood_quantile: float = _key(0.98, "documents beyond this quantile of the novelty score are flagged as out of distribution", min=0.0, max=1.0)
+    min_p_error: float = _key(0.05, "a labelled span the model reproduces, or an unlabelled string the corpus labels "
+                                    "elsewhere, becomes a finding when the ranking's P(error) is at least this",
+                              min=0.0, max=1.0)
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    """How the signals become one ranking (spanqa.ranking) - fitted on errors injected into a copy of the corpus."""
+
+    method: RankMethod = _key("injected", "injected = a logistic ranking over every signal, fitted on errors injected "
+                                          "into a copy of this corpus; model = the out-of-fold model's probability "
+                                          "alone (1 - P(labels right))")
+    inject_rate: float = _key(0.08, "errors injected per labelled span in the copy", gt=0.0, max=0.5)
+    inject_seed: int = _key(0, "seed of the injected copy", min=0)
 
 
 @dataclass(frozen=True)
@@ -149,6 +166,7 @@ class AuditConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     fast: FastConfig = field(default_factory=FastConfig)
     findings: FindingsConfig = field(default_factory=FindingsConfig)
+    ranking: RankingConfig = field(default_factory=RankingConfig)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """``{section: {key: value}}`` - JSON/TOML-native values only."""

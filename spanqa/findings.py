@@ -49,8 +49,8 @@ from spanqa.comparison import Component, Kind, compare_spans
 from spanqa.quality import CandidateScore, NoteStats, SpanQuality, TagLattice, WordIndex
 from spanqa.span import Span
 
-#: finding kinds beyond the comparator's: the score flags
-FLAG_KINDS: tuple[str, ...] = ("ambiguous", "low_confidence", "out_of_distribution")
+#: finding kinds beyond the comparator's: the score flags, the corpus's inconsistencies, odd notes
+FLAG_KINDS: tuple[str, ...] = ("ambiguous", "low_confidence", "inconsistent", "out_of_distribution")
 #: every finding kind, in table order
 FINDING_KINDS: tuple[str, ...] = tuple(k.value for k in Kind if k is not Kind.EXACT) + FLAG_KINDS
 #: a note is flagged out of distribution only if its novelty is also at least this many SDs above the mean
@@ -151,6 +151,14 @@ TEMPLATES: dict[str, str] = {
                  "{top2} ({p2}), and the label says {label}. Could we check the guideline for this case together?",
     "low_confidence": "The model matches the {label} label on {text} but is only {q} confident it is exactly "
                       "right (its best alternative: {alt}). Could we have a second look together?",
+    "inconsistent_relabel": "Elsewhere in the corpus {text} is labelled {sug_label} {k} of {n} times, while here "
+                            "the label calls it {a_label} (the model gives {a_sug_label} {p}). Could we check it "
+                            "against the guideline together?",
+    "inconsistent_delete": "Elsewhere in the corpus {text} is left unlabelled {k} of {n} times, while here the label "
+                           "marks it as {a_label} (the model gives no entity {p}). Could we check together whether "
+                           "it belongs?",
+    "inconsistent_add": "Elsewhere in the corpus {sug_text} is labelled {sug_label} {k} of {n} times, but no label "
+                        "covers it here (the model gives {a_sug_label} {p}). Could it be a missing annotation?",
     "out_of_distribution": "Note {doc} looks unlike the rest of the corpus (the model's mean confidence there is "
                            "{conf} against a corpus median of {median}, and {oov} of its words appear in no other "
                            "note), so its labels deserve a closer look. Could we review it together?",
@@ -190,7 +198,10 @@ def render_message(finding: Finding, text: str) -> str:
             alt_s = f"{_quote(text[alt['start']:alt['end']])} as {_a(alt['label'])}, {_pct(alt['p'])}"
         else:
             alt_s = "none"
-        fields.update(q=_pct(finding.score), alt=alt_s)
+        fields.update(q=_pct(ev.get("p_labels", finding.score)), alt=alt_s)
+    elif finding.kind == "inconsistent":
+        fields.update(k=ev["majority_count"], n=ev["n_other"])
+        return TEMPLATES[f"inconsistent_{finding.action}"].format(**fields)
     elif finding.kind == "out_of_distribution":
         fields.update(conf=_pct(ev["mean_confidence"]), median=_pct(ev["corpus_median_confidence"]),
                       oov=_pct(ev["oov_rate"]) if ev["oov_rate"] > 0 else "none")
@@ -335,6 +346,94 @@ def ood_findings(stats: Mapping[str, "NoteStats"], *, quantile: float = 0.98,
     return out
 
 
+# --------------------------------------------------------------------------- the one ranking
+def rank_findings(findings: Sequence[Finding], ranking: Any, qualities: Sequence[SpanQuality],
+                  lattices: Mapping[str, TagLattice], texts: Mapping[str, str], *,
+                  min_p_error: float = 0.05) -> list[Finding]:
+    """Give every finding the ranking's score and add the candidates the model alone did not flag.
+
+    ``ranking`` is a :class:`spanqa.ranking.ranker.Ranking` of the same corpus.  A finding
+    of the comparator's kinds, and an ``ambiguous`` / ``low_confidence`` flag (the candidate of
+    its exact span), gets ``score = 1 - p_error`` and ``evidence["ranking"]`` = ``{p_error,
+    signals, contributions}`` (each feature's push on the logit); its ``p_labels`` /
+    ``p_suggestion`` evidence and its sentence are unchanged.  A candidate no finding covers
+    becomes a finding when ``p_error >= min_p_error``:
+
+    - an ``inconsistent`` one when most other occurrences of its string read it otherwise
+      (``surface_agree < 0.5`` with at least :data:`spanqa.ranking.signals.MIN_SUPPORT` others):
+      ``relabel`` to the majority label, ``delete`` when the majority leaves it unlabelled,
+      ``add`` for an unlabelled occurrence the majority labels;
+    - else a ``low_confidence`` review flag on the exact span.
+
+    Findings without a candidate (out of distribution, labels over no word) keep their score.
+    Without a fitted model (``ranking.method = "model"``, or too few spans to inject into)
+    nothing is added: ``findings.min_quality`` alone flags the spans the model reproduces.
+    """
+    from spanqa.ranking.ranker import candidate_key
+    from spanqa.ranking.signals import MIN_SUPPORT
+
+    index = ranking.by_key()
+    used: set[int] = set()
+    quality_of = {(q.span.doc_id, q.span.start, q.span.end, q.span.label): q for q in qualities}
+    out: list[Finding] = []
+
+    def ranked(i: int) -> dict[str, Any]:
+        c = ranking.candidates[i]
+        ev: dict[str, Any] = {"p_error": round(float(ranking.p_error[i]), 6),
+                              "signals": {k: None if v != v else round(float(v), 6) for k, v in c.values.items()}}
+        if ranking.model is not None:
+            ev["contributions"] = ranking.model.contributions(ranking.features[i])
+        if c.surface:
+            ev["surface"] = dict(c.surface)
+        return ev
+
+    for f in findings:
+        if f.kind == "out_of_distribution":
+            out.append(f)
+            continue
+        sug = () if f.kind in ("ambiguous", "low_confidence") else f.suggestion
+        i = index.get(candidate_key(f.doc_id, f.labels, sug))
+        if i is None:
+            out.append(f)
+            continue
+        used.add(i)
+        out.append(replace(f, score=1.0 - float(ranking.p_error[i]), evidence=dict(f.evidence, ranking=ranked(i))))
+    for i, c in enumerate(ranking.candidates):
+        p = float(ranking.p_error[i])
+        if ranking.model is None:      # the model alone: its flags (min_quality) stay the only ones
+            break
+        if i in used or p < min_p_error or c.kind not in ("exact", "inconsistent"):
+            continue
+        lat, text = lattices[c.doc_id], texts[c.doc_id]
+        a, b = c.words
+        share, support = c.values.get("surface_agree", 0.5), c.values.get("surface_support", 0.0)
+        n_other = int(round(np.expm1(support))) if support == support else 0
+        base = {"p_labels": round(float(np.exp(c.values["log_p_labels"])), 6), "ranking": ranked(i)}
+        if c.kind == "inconsistent" or (share == share and share < 0.5 and n_other >= MIN_SUPPORT and c.surface):
+            reading, k = max(c.surface.items(), key=lambda kv: (kv[1], kv[0]))
+            if c.kind == "inconsistent":
+                labels, sugg, action = (), c.suggestion, "add"
+                p_s = lat.span_prob(a, b, sugg[0].label)
+            elif reading == "O":
+                labels, sugg, action = c.labels, (), "delete"
+                p_s = lat.none_prob(a, b)
+            else:
+                labels, sugg, action = c.labels, (c.labels[0].evolve(label=reading),), "relabel"
+                p_s = lat.span_prob(a, b, reading)
+            ev = dict(base, p_suggestion=round(float(p_s), 6), majority=reading, majority_count=int(k),
+                      n_other=int(sum(c.surface.values())), fold=None)
+            f = Finding(c.doc_id, "inconsistent", action, 1.0 - p, labels, sugg, ev)
+        else:
+            q = quality_of.get((c.doc_id, c.labels[0].start, c.labels[0].end, c.labels[0].label))
+            ev = dict(base, fold=q.fold if q else None)
+            if q is not None and q.alternative is not None:
+                ev["alternative"] = dict(q.alternative, p=round(q.alternative["p"], 6))
+                ev["p_suggestion"] = round(q.alternative["p"], 6)
+            f = Finding(c.doc_id, "low_confidence", "review", 1.0 - p, c.labels, (), ev)
+        out.append(_with_message(f, text))
+    return out
+
+
 def sort_findings(findings: Sequence[Finding]) -> list[Finding]:
     """Most suspicious first; ties by document and position (deterministic)."""
     return sorted(findings, key=lambda f: (f.score, f.doc_id, f.start if f.start is not None else -1, f.kind, f.id))
@@ -435,5 +534,5 @@ def evaluate_findings(findings: Sequence[Finding], injected: Sequence[Mapping[st
     return out
 
 
-__all__ = ["Finding", "FINDING_KINDS", "FLAG_KINDS", "TEMPLATES", "doc_findings", "ood_findings",
+__all__ = ["Finding", "FINDING_KINDS", "FLAG_KINDS", "TEMPLATES", "doc_findings", "ood_findings", "rank_findings",
            "render_message", "sort_findings", "evaluate_findings", "fixes", "flags"]

@@ -508,6 +508,11 @@ def _train_fold(k: int, r: _Run, config: AuditConfig, run_dir: Path | None, bar:
             t1 = time.perf_counter()
             with torch_threads(threads_for(config.model)):
                 r.feats, r.feature_stats = _features(r.prepared, r.tokenizer, config, run_dir, bar, r.device)
+                if config.fast.reduce:
+                    from spanqa.features import reduce_features
+
+                    r.feats, r.feature_stats["reduce"] = reduce_features(r.feats, config.fast.reduce, seed=t.seed,
+                                                                         dtype=config.fast.feature_dtype)
             r.features_s = time.perf_counter() - t1
         train_groups = [g for g, f in zip(r.groups, r.folds) if f != k]
         with torch_threads(threads_for(config.model)):

@@ -99,7 +99,7 @@ def test_config_bad_value_is_E402_naming_the_key(override, key):
 def test_config_to_dict_round_trips_and_replace_validates():
     cfg = load_config(overrides=["train.epochs=1"])
     d = cfg.to_dict()
-    assert set(d) == {"data", "model", "train", "fast", "findings"} and d["train"]["epochs"] == 1
+    assert set(d) == {"data", "model", "train", "fast", "findings", "ranking"} and d["train"]["epochs"] == 1
     assert cfg.replace(**{"train.folds": 2}).train.folds == 2
     with pytest.raises(SpanqaError) as exc:
         cfg.replace(**{"train.folds": 0})

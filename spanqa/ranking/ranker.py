@@ -1,0 +1,135 @@
+"""Rank a corpus: candidates and signals for the real labels and for an injected copy, fit, score.
+
+:func:`rank_corpus` is what ``spanqa audit`` runs after k-fold:
+
+1. the corpus's :class:`~spanqa.ranking.consistency.SurfaceIndex` and every candidate with its
+   signals (:func:`spanqa.ranking.signals.doc_candidates`);
+2. a copy with ``rate`` x spans injected errors (:func:`spanqa.ranking.injection.inject_errors`,
+   seeded), judged the same way with the same marginals; a candidate of the copy is *positive*
+   when it overlaps an injected error;
+3. a :class:`~spanqa.ranking.combine.RankingModel` fitted on the copy's candidates (and, as a
+   check reported in the summary, one fitted on half of the copy's documents and scored on
+   the other half: the candidate-level average precision of finding injected errors);
+4. ``p_error`` of every real candidate.
+
+With ``method = "model"`` steps 2-3 are skipped and ``p_error = 1 - P(labels right)`` (the
+out-of-fold model alone, spanqa's ranking before this module existed).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping, Sequence
+
+import numpy as np
+
+from spanqa.comparison import compare_spans
+from spanqa.document import Corpus
+from spanqa.quality import TagLattice
+from spanqa.ranking.combine import RankingModel
+from spanqa.ranking.consistency import SurfaceIndex
+from spanqa.ranking.injection import inject_errors
+from spanqa.ranking.signals import Candidate, doc_candidates, feature_matrix, feature_names
+from spanqa.span import Span
+
+Method = Literal["injected", "model"]
+#: features the injected fit uses: training dynamics cannot be fitted on errors the heads never trained on
+FIT_EXCLUDE = ("margin", "margin_missing")
+
+
+@dataclass
+class Ranking:
+    """Every candidate of the corpus, its ``p_error``, the fitted model (None for ``method="model"``), fit facts."""
+
+    candidates: list[Candidate]
+    p_error: np.ndarray
+    model: RankingModel | None
+    fit: dict[str, Any] = field(default_factory=dict)
+    features: np.ndarray | None = None
+
+    def by_key(self) -> dict[tuple, int]:
+        """``(doc_id, labels keys, suggestion keys) -> candidate index``."""
+        return {candidate_key(c.doc_id, c.labels, c.suggestion): i for i, c in enumerate(self.candidates)}
+
+
+def candidate_key(doc_id: str, labels: Sequence[Span], suggestion: Sequence[Span]) -> tuple:
+    keys = lambda spans: tuple(sorted((s.start, s.end, s.label) for s in spans))  # noqa: E731
+    return doc_id, keys(labels), keys(suggestion)
+
+
+def corpus_candidates(corpus: Corpus, words: Mapping[str, Sequence[tuple[int, int]]],
+                      lattices: Mapping[str, TagLattice], predictions: Mapping[str, Sequence[Span]],
+                      margins: Mapping[str, np.ndarray | None] | None = None) -> list[Candidate]:
+    """Candidates of every annotated document that has a lattice, in corpus order."""
+    surface = SurfaceIndex(corpus, words)
+    out: list[Candidate] = []
+    for doc in corpus.documents:
+        if doc.spans is None or doc.id not in lattices:
+            continue
+        comps = compare_spans(doc.id, list(doc.spans), list(predictions.get(doc.id, ())))
+        out.extend(doc_candidates(doc.id, words[doc.id], lattices[doc.id], comps, surface=surface,
+                                  margins=None if margins is None else margins.get(doc.id), text=doc.text))
+    return out
+
+
+def _positives(cands: Sequence[Candidate], errors: Sequence[Any]) -> np.ndarray:
+    by_doc: dict[str, list[tuple[int, int]]] = {}
+    for e in errors:
+        by_doc.setdefault(e.doc_id, []).append((e.start, e.end))
+    return np.asarray([any(c.start < b and a < c.end for a, b in by_doc.get(c.doc_id, ())) for c in cands], bool)
+
+
+def rank_corpus(corpus: Corpus, words: Mapping[str, Sequence[tuple[int, int]]],
+                lattices: Mapping[str, TagLattice], predictions: Mapping[str, Sequence[Span]], *,
+                method: Method = "injected", rate: float = 0.08, seed: int = 0,
+                margins: Mapping[str, np.ndarray | None] | None = None) -> Ranking:
+    """Candidates of ``corpus`` with ``p_error`` (module docstring).  ``words``/``lattices``: per annotated
+    document with marginals; ``predictions``: the decoded out-of-fold spans."""
+    t0 = time.perf_counter()
+    cands = corpus_candidates(corpus, words, lattices, predictions, margins)
+    names = feature_names()
+    keep = [i for i, n in enumerate(names) if n not in FIT_EXCLUDE]
+    x = feature_matrix(cands)[:, keep]
+    if method == "model" or not cands:
+        p = 1.0 - np.exp(np.asarray([c.values["log_p_labels"] for c in cands], dtype=np.float64))
+        return Ranking(cands, np.clip(p, 0.0, 1.0), None, {"method": "model", "seconds": round(time.perf_counter() - t0, 3)},
+                       x)
+    noisy, errors = inject_errors(corpus, words, rate=rate, seed=seed)
+    fake = corpus_candidates(noisy, words, lattices, predictions)
+    xf = feature_matrix(fake)[:, keep]
+    yf = _positives(fake, errors)
+    fit: dict[str, Any] = {"method": "injected", "rate": rate, "seed": seed, "n_injected": len(errors),
+                           "injected_by_kind": _count(e.kind for e in errors),
+                           "n_candidates_copy": len(fake), "n_positive_copy": int(yf.sum())}
+    if len(errors) == 0 or yf.all() or not yf.any():
+        fit["fallback"] = "too few labelled spans to inject errors into; ranked by the model alone"
+        p = 1.0 - np.exp(np.asarray([c.values["log_p_labels"] for c in cands], dtype=np.float64))
+        return Ranking(cands, np.clip(p, 0.0, 1.0), None, fit, x)
+    fit["heldout_ap"] = _heldout_ap(fake, xf, yf, [names[i] for i in keep])
+    model = RankingModel.fit(xf, yf, [names[i] for i in keep], meta={"rate": rate, "seed": seed})
+    fit["seconds"] = round(time.perf_counter() - t0, 3)
+    return Ranking(cands, model.p_error(x), model, fit, x)
+
+
+def _heldout_ap(cands: Sequence[Candidate], x: np.ndarray, y: np.ndarray, names: Sequence[str]) -> float | None:
+    """Candidate-level AP on the odd documents of the copy of a model fitted on the even ones."""
+    from sklearn.metrics import average_precision_score
+
+    ids = sorted({c.doc_id for c in cands})
+    even = {d for d in ids[::2]}
+    tr = np.asarray([c.doc_id in even for c in cands], bool)
+    if tr.all() or not tr.any() or y[tr].all() or not y[tr].any() or not y[~tr].any():
+        return None
+    m = RankingModel.fit(x[tr], y[tr], names)
+    return round(float(average_precision_score(y[~tr], m.p_error(x[~tr]))), 4)
+
+
+def _count(items) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for k in items:
+        out[k] = out.get(k, 0) + 1
+    return dict(sorted(out.items()))
+
+
+__all__ = ["FIT_EXCLUDE", "Method", "Ranking", "candidate_key", "corpus_candidates", "rank_corpus"]

@@ -1,0 +1,207 @@
+"""Signals: one row of evidence per candidate finding (numbers only; the ranking combines them).
+
+A **candidate** is a place a reviewer might look at, with the labels there and what would
+replace them:
+
+- every non-``exact`` component of ``compare_spans(labels, predictions)`` (kinds ``type`` ...
+  ``spurious``): the model disagrees;
+- every ``exact`` component: a labelled span the model reproduces (kind ``exact``; it can
+  still be wrong - the model learned the corpus's habits);
+- every occurrence of a labelled string left unlabelled (reading ``O``) that neither a label
+  nor a prediction touches and that most other occurrences label (kind ``inconsistent``,
+  suggestion: the majority label): the corpus disagrees where the model is silent.
+
+Each candidate carries the values of :data:`SIGNALS` (a missing value is ``nan``):
+
+===========================  ================================================================
+``log_p_labels``             log P(the labels are exactly right on the candidate's words),
+                             IOB2 chain of :class:`spanqa.quality.TagLattice` (floor 1e-6)
+``log_p_labels_per_word``    the same divided by the number of words (long spans are not
+                             penalised for their length)
+``log_p_suggestion``         log P(the suggestion is exactly right there) - for ``exact``
+                             the best competing explanation's probability
+``label_marginal``           mean over the words of the marginal of the labels' own tag
+                             (nessie's classification uncertainty, per word)
+``min_label_marginal``       its minimum over the words
+``surface_agree``            leave-one-out share of the other occurrences of the labelled
+                             string(s) read as labelled here (:mod:`spanqa.ranking.consistency`;
+                             for a candidate without labels: the share read as ``O``)
+``surface_support``          log(1 + number of those other occurrences)
+``margin``                   training dynamics: the mean word margin of the labels while the
+                             other folds' heads trained on this note (``fast.dynamics``)
+===========================  ================================================================
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from spanqa.bio import spans_to_tags
+from spanqa.comparison import Component, Kind
+from spanqa.quality import TagLattice, WordIndex
+from spanqa.ranking.consistency import SurfaceIndex
+from spanqa.span import Span
+
+SIGNALS: tuple[str, ...] = ("log_p_labels", "log_p_labels_per_word", "log_p_suggestion", "label_marginal",
+                            "min_label_marginal", "surface_agree", "surface_support", "margin")
+#: candidate kinds: the comparator's disagreements, ``exact`` and ``inconsistent``
+CANDIDATE_KINDS: tuple[str, ...] = tuple(k.value for k in Kind if k is not Kind.EXACT) + ("exact", "inconsistent")
+#: probabilities are floored here before the log
+LOG_FLOOR = 1e-6
+#: an unlabelled occurrence becomes an ``inconsistent`` candidate when at least this many other
+#: occurrences exist and more than half of them carry one label
+MIN_SUPPORT = 2
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One candidate finding: kind, the labelled spans, the suggested spans, its words and its signal values."""
+
+    doc_id: str
+    kind: str
+    action: str
+    labels: tuple[Span, ...]
+    suggestion: tuple[Span, ...]
+    words: tuple[int, int]
+    values: Mapping[str, float] = field(default_factory=dict)
+    #: how the OTHER occurrences of the (least consistent) labelled string read: reading -> count
+    surface: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def start(self) -> int:
+        return min(s.start for s in self.labels + self.suggestion)
+
+    @property
+    def end(self) -> int:
+        return max(s.end for s in self.labels + self.suggestion)
+
+
+def _log(p: float) -> float:
+    return math.log(max(float(p), LOG_FLOOR))
+
+
+def _surface(surface: SurfaceIndex | None, index: WordIndex, doc_id: str, spans: Sequence[Span],
+             a: int, b: int) -> tuple[float, float, dict[str, int]]:
+    if surface is None:
+        return math.nan, math.nan, {}
+    places = [(a, b, "O")] if not spans else []
+    for s in spans:
+        rng = index.range(s.start, s.end)
+        if rng is not None:
+            places.append((rng[0], rng[1], s.label))
+    found: tuple[float, float, dict[str, int]] | None = None
+    for lo, hi, reading in places:       # the least consistent labelled span speaks for the candidate
+        share, n = surface.agreement(doc_id, lo, hi, reading)
+        if n and (found is None or share < found[0]):
+            found = (share, math.log1p(n), surface.other_readings(doc_id, lo, hi))
+    return found or (0.5, 0.0, {})
+
+
+def doc_candidates(doc_id: str, words: Sequence[tuple[int, int]], lattice: TagLattice,
+                   components: Sequence[Component], *, surface: SurfaceIndex | None = None,
+                   margins: np.ndarray | None = None, text: str = "") -> list[Candidate]:
+    """Every candidate of one annotated document with its signal values (module docstring).
+
+    Args:
+        words: the marginals' word ranges; ``lattice`` their :class:`TagLattice`.
+        components: ``compare_spans(doc_id, labels, predictions)`` (labels first).
+        surface: the corpus's :class:`SurfaceIndex` (None: no surface signals, no ``inconsistent``).
+        margins: the document's training-dynamics margins (``DocMarginals.margins``) or None.
+    """
+    index = WordIndex(words)
+    probs = np.exp(lattice.logp)
+    tag_col = {t: j for j, t in enumerate(lattice.tags)}
+    out: list[Candidate] = []
+    touched = np.zeros(len(words), dtype=bool)
+    for comp in components:
+        rng = index.range(comp.start, comp.end)
+        if rng is None:
+            continue
+        a, b = rng
+        touched[a:b] = True
+        label_path = spans_to_tags(words[a:b], comp.labels)
+        cols = [tag_col.get(t) for t in label_path]
+        marg = np.asarray([probs[a + i, c] if c is not None else 0.0 for i, c in enumerate(cols)])
+        p_lab = lattice.path_prob(a, b, label_path)
+        if comp.kind is Kind.EXACT:
+            span = comp.labels[0]
+            p_sug = lattice.best_alternative(a, b, span.label)["p"]
+            kind, action, sug = "exact", "keep", ()
+        else:
+            p_sug = lattice.path_prob(a, b, spans_to_tags(words[a:b], comp.other))
+            kind, action, sug = comp.kind.value, comp.action, comp.other
+        share, support, readings = _surface(surface, index, comp.doc_id, comp.labels, a, b)
+        values = {"log_p_labels": _log(p_lab), "log_p_labels_per_word": _log(p_lab) / (b - a),
+                  "log_p_suggestion": _log(p_sug), "label_marginal": float(marg.mean()),
+                  "min_label_marginal": float(marg.min()), "surface_agree": share, "surface_support": support,
+                  "margin": _margin(margins, a, b, comp.labels, index)}
+        out.append(Candidate(doc_id, kind, action, comp.labels, sug, (a, b), values, readings))
+    if surface is not None:
+        out.extend(_inconsistent(doc_id, words, lattice, surface, touched, probs, tag_col))
+    return out
+
+
+def _margin(margins: np.ndarray | None, a: int, b: int, labels: Sequence[Span], index: WordIndex) -> float:
+    if margins is None:
+        return math.nan
+    m = margins[a:b]
+    m = m[~np.isnan(m)]
+    return float(m.mean()) if len(m) else math.nan
+
+
+def _inconsistent(doc_id: str, words: Sequence[tuple[int, int]], lattice: TagLattice, surface: SurfaceIndex,
+                  touched: np.ndarray, probs: np.ndarray, tag_col: Mapping[str, int]) -> list[Candidate]:
+    """Unlabelled, untouched occurrences that most other occurrences of the string label one way."""
+    out = []
+    o = tag_col["O"]
+    for (_, a, b), (form, reading) in surface.occurrences_in(doc_id):
+        if reading != "O" or touched[a:b].any():
+            continue
+        counts = surface.readings(form)
+        counts["O"] -= 1
+        total = sum(counts.values())
+        if total < MIN_SUPPORT:
+            continue
+        label, n = max(((lab, c) for lab, c in counts.items() if lab != "O"), key=lambda x: (x[1], x[0]),
+                       default=(None, 0))
+        if label is None or n * 2 <= total:
+            continue
+        span = Span(doc_id, words[a][0], words[b - 1][1], label)
+        p_none = lattice.none_prob(a, b)
+        p_sug = lattice.span_prob(a, b, label)
+        marg = probs[a:b, o]
+        values = {"log_p_labels": _log(p_none), "log_p_labels_per_word": _log(p_none) / (b - a),
+                  "log_p_suggestion": _log(p_sug), "label_marginal": float(marg.mean()),
+                  "min_label_marginal": float(marg.min()), "surface_agree": counts["O"] / total,
+                  "surface_support": math.log1p(total), "margin": math.nan}
+        out.append(Candidate(doc_id, "inconsistent", "add", (), (span,), (a, b), values, dict(counts)))
+        touched[a:b] = True
+    return out
+
+
+def feature_names() -> list[str]:
+    """Columns of :func:`feature_matrix`."""
+    return [*SIGNALS, "margin_missing", *(f"kind={k}" for k in CANDIDATE_KINDS)]
+
+
+def feature_matrix(candidates: Sequence[Candidate]) -> np.ndarray:
+    """``(n, len(feature_names()))`` float64: the signals (``nan`` margin -> 0 plus a flag; other ``nan`` -> the
+    neutral value 0.5 share / 0 support) and one-hot kinds."""
+    kinds = {k: i for i, k in enumerate(CANDIDATE_KINDS)}
+    x = np.zeros((len(candidates), len(SIGNALS) + 1 + len(CANDIDATE_KINDS)), dtype=np.float64)
+    neutral = {"surface_agree": 0.5, "surface_support": 0.0, "margin": 0.0}
+    for r, c in enumerate(candidates):
+        for j, name in enumerate(SIGNALS):
+            v = c.values.get(name, math.nan)
+            x[r, j] = neutral.get(name, 0.0) if v is None or math.isnan(v) else v
+        m = c.values.get("margin", math.nan)
+        x[r, len(SIGNALS)] = 1.0 if m is None or math.isnan(m) else 0.0
+        x[r, len(SIGNALS) + 1 + kinds[c.kind]] = 1.0
+    return x
+
+
+__all__ = ["CANDIDATE_KINDS", "Candidate", "SIGNALS", "doc_candidates", "feature_matrix", "feature_names"]
