@@ -66,7 +66,7 @@ from typing import Any
 
 import numpy as np
 
-from spanqa.benchmark import (GROUPS, KIND_GROUP, changes_from_comparison, cleanlab_baseline, corpus_sentences, finding_detections,
+from spanqa.benchmark import (GROUPS, KIND_GROUP, SIGNAL_DIRECTION, candidate_detections, sentence_noisy_or, changes_from_comparison, cleanlab_baseline, corpus_sentences, finding_detections,
                               gold_path_scores, nessie_retag, quality_detections, nessie_uncertainty, sentence_metrics,
                               sentence_min_scores, sentence_truth, span_metrics, surface_form_detections)
 from spanqa.comparison import compare_corpora
@@ -90,12 +90,15 @@ CORRECTIONS: dict[str, tuple[str, str]] = {
 ALL_STEMS: tuple[str, ...] = ("train", "valid", "test")
 #: table rows, spanqa first
 METHODS: dict[str, str] = {
-    "spanqa": "spanqa findings",
-    "spanqa_spans": "spanqa every span by quality (no threshold)",
+    "spanqa": "spanqa findings (the ranking)",
+    "spanqa_all": "spanqa every candidate by the ranking (no threshold)",
+    "spanqa_nodyn": "spanqa ranking without training dynamics",
+    "spanqa_model": "spanqa, the model alone (P(labels right); before the ranking)",
     "cleanlab": "cleanlab token_classification",
     "retag": "nessie-style retag",
     "uncertainty": "nessie-style classification uncertainty",
     "surface": "surface-form variation (no model)",
+    **{f"signal:{n}": f"signal alone: {n}" for n in SIGNAL_DIRECTION},
 }
 GROUP_TITLES = {"type": "type", "boundary": "boundary", "split_merge": "split/merge", "missing": "missing",
                 "spurious": "spurious"}
@@ -164,6 +167,10 @@ def run_key(config: AuditConfig) -> str:
     if train.pop("mode", "finetune") != "finetune":
         head["mode"] = cfg["train"]["mode"]
         head["fast"] = cfg.get("fast")
+    from spanqa.kfold import uses_probes
+
+    if uses_probes(config):  # probe documents train on the injected copy's labels
+        head["probes"] = {"rate": config.ranking.inject_rate, "seed": config.ranking.inject_seed}
     raw = json.dumps(head, sort_keys=True)
     return hashlib.sha256(raw.encode()).hexdigest()[:10]
 
@@ -235,6 +242,22 @@ def restrict(audited: dict[str, Any], stem: str) -> dict[str, Any]:
             "sent": {k: v[mask] for k, v in audited["sent"].items()}}
 
 
+def rerank(corpus: Corpus, oof: Any, result: Any, config: AuditConfig) -> dict[str, Any]:
+    """The audit's ranking again without training dynamics (``nodyn``) and by the model alone (``model``)."""
+    from spanqa.quality import TagLattice
+    from spanqa.ranking.ranker import rank_corpus
+
+    rk = config.ranking
+    ann = {d.id for d in corpus.documents if d.spans is not None}
+    words = {d: m.words for d, m in oof.docs.items() if d in ann and len(m.words)}
+    lattices = {d: TagLattice(oof.docs[d].probs, oof.tags) for d in words}
+    out = {}
+    for name, method in (("nodyn", "injected"), ("model", "model")):
+        out[name] = rank_corpus(corpus, words, lattices, result.predictions, method=method, rate=rk.inject_rate,
+                                seed=rk.inject_seed)
+    return out
+
+
 def share_features(run_dir: Path, stem: str) -> None:
     """Hard-link the frozen-encoder feature caches of sibling runs of the same corpus into ``run_dir/features``.
 
@@ -281,14 +304,22 @@ def audit_corpus(stem: str, corpus: Corpus, config: AuditConfig, out: Path, args
         return value
 
     dets["spanqa"] = finding_detections(result.findings)
-    dets["spanqa_spans"] = quality_detections(result.spans, result.findings)
-    sent["spanqa"] = timed("spanqa_sentence", lambda: gold_path_scores(corpus, oof, sentences))
+    dets["spanqa_all"] = candidate_detections(result.ranking)
+    sent["spanqa"] = sent["spanqa_all"] = sentence_noisy_or(sentences, result.ranking)
     sent["spanqa_findings_only"] = sentence_min_scores(sentences, dets["spanqa"])
+    variants = timed("spanqa_variants", lambda: rerank(corpus, oof, result, config))
+    dets["spanqa_nodyn"], sent["spanqa_nodyn"] = candidate_detections(variants["nodyn"]), \
+        sentence_noisy_or(sentences, variants["nodyn"])
+    dets["spanqa_model"] = candidate_detections(variants["model"])
+    sent["spanqa_model"] = timed("spanqa_path", lambda: gold_path_scores(corpus, oof, sentences))
+    for name in SIGNAL_DIRECTION:
+        dets[f"signal:{name}"] = candidate_detections(result.ranking, signal=name)
+        sent[f"signal:{name}"] = sentence_min_scores(sentences, dets[f"signal:{name}"])
     dets["cleanlab"], sent["cleanlab"] = timed("cleanlab", lambda: cleanlab_baseline(corpus, oof, sentences))
     dets["retag"] = timed("retag", lambda: nessie_retag(corpus, oof, result.predictions))
     dets["uncertainty"] = timed("uncertainty", lambda: nessie_uncertainty(corpus, oof))
     dets["surface"] = timed("surface", lambda: surface_form_detections(corpus, words))
-    for name in ("spanqa_spans", "retag", "uncertainty", "surface"):
+    for name in ("retag", "uncertainty", "surface"):
         sent[name] = sentence_min_scores(sentences, dets[name])
     speed = _speed(corpus, oof, config, wall)
     speed["audit_timings"] = result.summary.get("timings", {})

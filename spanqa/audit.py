@@ -259,7 +259,8 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
     words = {d: annotated_m[d].words for d in lattices if d in annotated_m}
     ranking = rank_corpus(corpus, words, {d: lattices[d] for d in words}, predictions, method=rk.method,
                           rate=rk.inject_rate, seed=rk.inject_seed,
-                          margins={d: annotated_m[d].margins for d in words})
+                          margins={d: annotated_m[d].margins for d in words},
+                          copy_margins={d: annotated_m[d].copy_margins for d in words})
     findings = sort_findings(rank_findings(findings, ranking, qualities, lattices, texts, min_p_error=f.min_p_error))
     confident = confident_error_rate(qualities, candidates,
                                      o_threshold=o_threshold(words_marginals(annotated_m, lattices),

@@ -152,13 +152,13 @@ TEMPLATES: dict[str, str] = {
     "low_confidence": "The model matches the {label} label on {text} but is only {q} confident it is exactly "
                       "right (its best alternative: {alt}). Could we have a second look together?",
     "inconsistent_relabel": "Elsewhere in the corpus {text} is labelled {sug_label} {k} of {n} times, while here "
-                            "the label calls it {a_label} (the model gives {a_sug_label} {p}). Could we check it "
+                            "the label calls it {a_label} (the model is {p} confident it is {a_sug_label}). Could we check it "
                             "against the guideline together?",
     "inconsistent_delete": "Elsewhere in the corpus {text} is left unlabelled {k} of {n} times, while here the label "
-                           "marks it as {a_label} (the model gives no entity {p}). Could we check together whether "
+                           "marks it as {a_label} (the model is {p} confident it is not an entity). Could we check together whether "
                            "it belongs?",
     "inconsistent_add": "Elsewhere in the corpus {sug_text} is labelled {sug_label} {k} of {n} times, but no label "
-                        "covers it here (the model gives {a_sug_label} {p}). Could it be a missing annotation?",
+                        "covers it here (the model is {p} confident it is {a_sug_label}). Could it be a missing annotation?",
     "out_of_distribution": "Note {doc} looks unlike the rest of the corpus (the model's mean confidence there is "
                            "{conf} against a corpus median of {median}, and {oov} of its words appear in no other "
                            "note), so its labels deserve a closer look. Could we review it together?",
@@ -421,7 +421,7 @@ def rank_findings(findings: Sequence[Finding], ranking: Any, qualities: Sequence
                 labels, sugg, action = c.labels, (c.labels[0].evolve(label=reading),), "relabel"
                 p_s = lat.span_prob(a, b, reading)
             ev = dict(base, p_suggestion=round(float(p_s), 6), majority=reading, majority_count=int(k),
-                      n_other=int(sum(c.surface.values())), fold=None)
+                      n_other=int(sum(c.surface.values())), surface=dict(c.surface), fold=None)
             f = Finding(c.doc_id, "inconsistent", action, 1.0 - p, labels, sugg, ev)
         else:
             q = quality_of.get((c.doc_id, c.labels[0].start, c.labels[0].end, c.labels[0].label))

@@ -57,7 +57,7 @@ import os
 import re
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -180,6 +180,8 @@ def fingerprint(corpus: Corpus, tags: Sequence[str], config: AuditConfig) -> str
     if mode != "finetune":  # finetune fingerprints stay what they were before train.mode existed
         head["mode"] = mode
         head["fast"] = cfg["fast"]
+    if uses_probes(config):  # the probe documents' training labels come from the injected copy
+        head["probes"] = {"rate": config.ranking.inject_rate, "seed": config.ranking.inject_seed}
     h.update(json.dumps(head, sort_keys=True).encode())
     for d in corpus.documents:
         rec = {"id": d.id, "group": d.group, "annotated": d.spans is not None,
@@ -311,7 +313,7 @@ def _dynamics_path(run_dir: Path, k: int) -> Path:
 
 
 def _save_fold(run_dir: Path, k: int, probs: dict[str, np.ndarray], words: dict[str, tuple], tags: list[str],
-               stats: dict, fp: str, seed: int, margins: dict[str, np.ndarray] | None = None) -> None:
+               stats: dict, fp: str, seed: int, margins: dict[tuple[str, bool], np.ndarray] | None = None) -> None:
     path, done = _fold_paths(run_dir, k)
     path.parent.mkdir(parents=True, exist_ok=True)
     part = OOFPredictions(list(tags), {d: DocMarginals(d, words[d], p, fold=k, seed=seed) for d, p in probs.items()},
@@ -321,17 +323,18 @@ def _save_fold(run_dir: Path, k: int, probs: dict[str, np.ndarray], words: dict[
     tmp.replace(path)
     if margins:  # the training documents' dynamics, beside the held-out marginals (written before .done)
         dyn = _dynamics_path(run_dir, k)
-        ids = list(margins)
+        keys = list(margins)
         tmp = dyn.with_name(dyn.name + ".tmp")
         with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, fingerprint=np.asarray(fp), doc_ids=np.asarray(ids, dtype=str),
-                                offsets=np.cumsum([0] + [len(margins[d]) for d in ids]).astype(np.int64),
-                                margins=np.concatenate([margins[d] for d in ids]).astype(np.float32))
+            np.savez_compressed(fh, fingerprint=np.asarray(fp), doc_ids=np.asarray([d for d, _ in keys], dtype=str),
+                                probe=np.asarray([pr for _, pr in keys], dtype=bool),
+                                offsets=np.cumsum([0] + [len(margins[x]) for x in keys]).astype(np.int64),
+                                margins=np.concatenate([margins[x] for x in keys]).astype(np.float32))
         tmp.replace(dyn)
     done.write_text(json.dumps({"fold": k, "fingerprint": fp, "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n")
 
 
-def _load_fold(run_dir: Path, k: int, fp: str) -> tuple[dict[str, np.ndarray], dict, dict[str, np.ndarray]] | None:
+def _load_fold(run_dir: Path, k: int, fp: str) -> tuple[dict[str, np.ndarray], dict, dict[tuple[str, bool], np.ndarray]] | None:
     path, done = _fold_paths(run_dir, k)
     if not (path.is_file() and done.is_file()):
         return None
@@ -343,7 +346,8 @@ def _load_fold(run_dir: Path, k: int, fp: str) -> tuple[dict[str, np.ndarray], d
     if dyn.is_file():
         with np.load(dyn, allow_pickle=False) as z:
             off, vals = z["offsets"], z["margins"]
-            margins = {str(d): vals[off[i]:off[i + 1]].copy() for i, d in enumerate(z["doc_ids"])}
+            probe = z["probe"]
+            margins = {(str(d), bool(probe[i])): vals[off[i]:off[i + 1]].copy() for i, d in enumerate(z["doc_ids"])}
     return {d: m.probs for d, m in part.docs.items()}, part.meta["stats"], margins
 
 
@@ -461,6 +465,9 @@ class _Run:
     feats: dict[str, np.ndarray] = field(default_factory=dict)
     feature_stats: dict[str, Any] = field(default_factory=dict)
     features_s: float = 0.0
+    #: doc id -> tag ids of the injected copy's labels (probe samples, fast.dynamics), for changed documents
+    probe: dict[str, np.ndarray] = field(default_factory=dict)
+    probe_errors: int = 0
 
     @property
     def ann(self) -> list[PreparedDoc]:
@@ -493,8 +500,51 @@ def _setup(corpus: Corpus, config: AuditConfig, run_dir: Path | None) -> _Run:
     tokenizer = load_tokenizer(config.model)
     prepared, more, dropped = prepare(ordered, tags, tokenizer, config)
     problems.extend(more)
-    return _Run(tags, groups, folds, fp, tokenizer, prepared, len(annotated), problems, dropped,
-                time.perf_counter() - t0, device)
+    r = _Run(tags, groups, folds, fp, tokenizer, prepared, len(annotated), problems, dropped,
+             time.perf_counter() - t0, device)
+    if uses_probes(config):
+        r.probe, r.probe_errors = probe_labels(r.ann, tags, config)
+    return r
+
+
+def uses_probes(config: AuditConfig) -> bool:
+    """Training dynamics are recorded for the injected copy too (fast mode, ``fast.dynamics``, injected ranking,
+    at least 3 folds: one training fold of a document sees its copy's labels, the others its own)."""
+    return (config.train.mode == "fast" and config.fast.dynamics and config.ranking.method == "injected"
+            and config.train.folds >= 3)
+
+
+def probe_fold(fold: int, n_folds: int) -> int:
+    """The one fold whose heads train on a document's injected-copy labels instead of its own (doc in ``fold``)."""
+    return (fold - 1) % n_folds
+
+
+def probe_labels(ann: Sequence[PreparedDoc], tags: Sequence[str], config: AuditConfig
+                 ) -> tuple[dict[str, np.ndarray], int]:
+    """Tag ids of the injected copy (:func:`spanqa.ranking.injection.inject_errors` with ``ranking.inject_rate``
+    and ``ranking.inject_seed`` - the copy :func:`spanqa.ranking.ranker.rank_corpus` rebuilds) for the documents
+    it changes, and the number of injected errors.
+
+    **Probe samples** (the *threshold samples* of Pleiss et al. 2020): the heads of fold
+    :func:`probe_fold` of a document train on these labels in place of the document's own, so
+    the margins of injected errors *while trained on* are recorded (``DocMarginals.copy_margins``)
+    and the ranking can learn what a trained-on error looks like.  The other ``folds - 2``
+    training folds see the real labels (``DocMarginals.margins``); the held-out prediction of
+    a document is never affected by its own labels.  Each head thus trains on about
+    ``inject_rate / (folds - 1)`` extra noise.
+    """
+    from spanqa.ranking.injection import inject_errors
+
+    corpus = Corpus.from_docs([p.doc for p in ann])
+    noisy, errors = inject_errors(corpus, {p.doc.id: p.enc.words for p in ann}, rate=config.ranking.inject_rate,
+                                  seed=config.ranking.inject_seed)
+    tag_id = {t: i for i, t in enumerate(tags)}
+    changed = {e.doc_id for e in errors}
+    out = {}
+    for d, p in zip(noisy.documents, ann):
+        if d.id in changed:
+            out[d.id] = np.asarray([tag_id[t] for t in spans_to_tags(p.enc.words, d.spans or ())], dtype=np.int64)
+    return out, len(errors)
 
 
 def _train_fold(k: int, r: _Run, config: AuditConfig, run_dir: Path | None, bar: Any
@@ -515,9 +565,16 @@ def _train_fold(k: int, r: _Run, config: AuditConfig, run_dir: Path | None, bar:
                                                                          dtype=config.fast.feature_dtype)
             r.features_s = time.perf_counter() - t1
         train_groups = [g for g, f in zip(r.groups, r.folds) if f != k]
+        probes: set[str] = set()
+        if r.probe:
+            probes = {p.doc.id for p, f in zip(r.ann, r.folds) if f != k and probe_fold(int(f), t.folds) == k
+                      and p.doc.id in r.probe}
+            train_docs = [replace(p, labels=r.probe[p.doc.id]) if p.doc.id in probes else p for p in train_docs]
         with torch_threads(threads_for(config.model)):
             probs, stats, margins = _train_head_and_predict(k, train_docs, test_docs + r.unann, train_groups,
                                                             r.feats, r.tags, config, bar, r.device)
+        margins = {(d, d in probes): m for d, m in margins.items()}  # (doc, trained on the copy's labels)
+        stats["probe_docs"] = len(probes)
     else:
         with torch_threads(threads_for(config.model)):
             probs, stats = _train_and_predict(k, train_docs, test_docs + r.unann, r.tags, r.tokenizer, config,
@@ -595,9 +652,12 @@ def run_kfold(corpus: Corpus, config: AuditConfig, *, run_dir: Path | None = Non
     for d in corpus.documents:
         if d.spans is not None:
             k = fold_of[d.id]
+            copy = [dynamics[j][(d.id, True)] for j in range(t.folds) if (d.id, True) in dynamics[j]]
+            own = [dynamics[j][(d.id, False)] for j in range(t.folds) if (d.id, False) in dynamics[j]]
+            if r.probe and fast and config.fast.dynamics and d.id not in r.probe:
+                copy = own          # the copy leaves this document as it is: its own margins are the copy's
             docs[d.id] = DocMarginals(d.id, words[d.id], results[k][d.id], fold=k, seed=t.seed,
-                                      margins=_mean_margins([dynamics[j][d.id] for j in range(t.folds)
-                                                             if d.id in dynamics[j]]))
+                                      margins=_mean_margins(own), copy_margins=_mean_margins(copy))
         else:
             mean = np.mean([results[k][d.id] for k in range(t.folds)], axis=0, dtype=np.float64)
             docs[d.id] = DocMarginals(d.id, words[d.id], mean.astype(np.float32), fold=ENSEMBLE_FOLD, seed=t.seed)
@@ -622,6 +682,9 @@ def run_kfold(corpus: Corpus, config: AuditConfig, *, run_dir: Path | None = Non
                     "multi_window_docs": int(sum(len(p.enc.windows) > 1 for p in prepared)),
                     "max_length": t.max_length, "stride": t.stride},
         "fold_stats": [stats[k] for k in range(t.folds)],
+        "probes": {"injected_errors": r.probe_errors, "docs": len(r.probe),
+                   "policy": "fold (f - 1) mod k trains on the injected copy's labels of a document in fold f"}
+        if r.probe else None,
         "resumed_folds": resumed,
         "device": dict(device_info(r.device), requested=config.model.device, compile=config.model.compile,
                        by_fold=[stats[k].get("device") for k in range(t.folds)]),

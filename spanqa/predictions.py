@@ -53,20 +53,25 @@ class DocMarginals:
     #: other logit) while the heads of the OTHER folds trained on this document (``fast.dynamics``); NaN
     #: where no head trained on the word; None when not recorded
     margins: np.ndarray | None = None
+    #: ``(n_words,)`` float32: the same for the labels of the injected copy (:mod:`spanqa.ranking.injection`),
+    #: which one fold's heads trained on in place of this document's labels (probe samples); None when not recorded
+    copy_margins: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.words = tuple((int(a), int(b)) for a, b in self.words)
         if self.probs.ndim != 2 or self.probs.shape[0] != len(self.words):
             raise ValueError(f"doc {self.doc_id}: probs shape {self.probs.shape} does not match {len(self.words)} words")
-        if self.margins is not None and self.margins.shape != (len(self.words),):
-            raise ValueError(f"doc {self.doc_id}: margins shape {self.margins.shape} does not match "
-                             f"{len(self.words)} words")
+        for name in ("margins", "copy_margins"):
+            arr = getattr(self, name)
+            if arr is not None and arr.shape != (len(self.words),):
+                raise ValueError(f"doc {self.doc_id}: {name} shape {arr.shape} does not match {len(self.words)} words")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DocMarginals):
             return NotImplemented
-        same_margins = (self.margins is None) == (other.margins is None) and (
-            self.margins is None or np.array_equal(self.margins, other.margins, equal_nan=True))
+        same_margins = all((getattr(self, n) is None) == (getattr(other, n) is None) and (
+            getattr(self, n) is None or np.array_equal(getattr(self, n), getattr(other, n), equal_nan=True))
+            for n in ("margins", "copy_margins"))
         return (self.doc_id, self.words, self.fold, self.seed) == (other.doc_id, other.words, other.fold, other.seed) \
             and self.probs.dtype == other.probs.dtype and np.array_equal(self.probs, other.probs) and same_margins
 
@@ -97,12 +102,13 @@ class OOFPredictions:
         words = [np.asarray(self.docs[d].words, dtype=np.int64).reshape(-1, 2) for d in ids]
         offsets = np.cumsum([0] + [len(w) for w in words]).astype(np.int64)
         extra: dict[str, np.ndarray] = {}
-        has_margins = [self.docs[d].margins is not None for d in ids]
-        if any(has_margins):  # NaN rows for documents without, a flag per document says which had none
-            extra["margins"] = np.concatenate([self.docs[d].margins.astype(np.float32) if h
-                                               else np.full(len(w), np.nan, np.float32)
-                                               for d, h, w in zip(ids, has_margins, words)])
-            extra["has_margins"] = np.asarray(has_margins, dtype=bool)
+        for name in ("margins", "copy_margins"):
+            has = [getattr(self.docs[d], name) is not None for d in ids]
+            if any(has):  # NaN rows for documents without, a flag per document says which had none
+                extra[name] = np.concatenate([getattr(self.docs[d], name).astype(np.float32) if h
+                                              else np.full(len(w), np.nan, np.float32)
+                                              for d, h, w in zip(ids, has, words)])
+                extra[f"has_{name}"] = np.asarray(has, dtype=bool)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as fh:
             np.savez_compressed(
@@ -128,14 +134,13 @@ class OOFPredictions:
             tags = [str(t) for t in z["tags"]]
             ids = [str(d) for d in z["doc_ids"]]
             off, probs, words = z["offsets"], z["probs"], z["words"]
-            margins = z["margins"] if "margins" in z.files else None
-            has = z["has_margins"] if margins is not None else None
+            dyn = {n: (z[n], z[f"has_{n}"]) for n in ("margins", "copy_margins") if n in z.files}
             docs = {}
             for k, d in enumerate(ids):
                 a, b = int(off[k]), int(off[k + 1])
-                m = margins[a:b].copy() if margins is not None and has[k] else None
+                extra = {n: (v[a:b].copy() if has[k] else None) for n, (v, has) in dyn.items()}
                 docs[d] = DocMarginals(d, tuple(map(tuple, words[a:b].tolist())), probs[a:b].copy(),
-                                       fold=int(z["folds"][k]), seed=int(z["seeds"][k]), margins=m)
+                                       fold=int(z["folds"][k]), seed=int(z["seeds"][k]), **extra)
             meta = json.loads(str(z["meta"]))
         if probs.shape[1:] != (len(tags),):
             raise ValueError(f"{path}: probs have {probs.shape[1:]} columns for {len(tags)} tags")

@@ -315,6 +315,8 @@ def sentence_metrics(positive: Sequence[bool], scores: Sequence[float]) -> dict[
 # --------------------------------------------------------------------------- spanqa's findings
 #: spanqa finding kind -> kind group (``low_confidence`` goes by its best alternative, below)
 FINDING_GROUP: dict[str, str] = dict(KIND_GROUP, ambiguous="type")
+#: ``inconsistent`` findings: action -> group
+ACTION_GROUP: dict[str, str] = {"add": "missing", "delete": "spurious", "relabel": "type"}
 #: ``low_confidence`` findings: alternative kind -> group
 ALTERNATIVE_GROUP: dict[str, str] = {"label": "type", "boundary": "boundary", "none": "spurious"}
 
@@ -336,7 +338,9 @@ def finding_detections(findings: Iterable[Any]) -> list[Detection]:
         if not spans or rec["kind"] == "out_of_distribution":
             continue
         kind = rec["kind"]
-        if kind == "low_confidence":
+        if kind == "inconsistent":
+            group = ACTION_GROUP.get(rec.get("action"), "type")
+        elif kind == "low_confidence":
             alt = (rec.get("evidence") or {}).get("alternative") or {}
             group = ALTERNATIVE_GROUP.get(alt.get("kind"), "type")
         else:
@@ -361,6 +365,45 @@ def quality_detections(qualities: Iterable[Any], findings: Iterable[Any]) -> lis
         out.append(Detection(q.span.doc_id, q.span.start, q.span.end, ALTERNATIVE_GROUP.get(alt, "type"),
                              float(q.quality), "spanqa:span"))
     out.extend(d for d in finding_detections(findings) if d.source == "spanqa:missing")
+    return out
+
+
+#: candidate kind -> kind group
+CANDIDATE_GROUP: dict[str, str] = dict(KIND_GROUP, inconsistent="missing", exact="type")
+#: each signal's direction: the candidate is more suspicious when ``direction * value`` is lower
+SIGNAL_DIRECTION: dict[str, float] = {"log_p_labels": 1.0, "log_p_labels_per_word": 1.0, "log_p_suggestion": -1.0,
+                                      "label_marginal": 1.0, "min_label_marginal": 1.0, "surface_agree": 1.0,
+                                      "margin": 1.0}
+
+
+def candidate_detections(ranking: Any, *, signal: str | None = None) -> list[Detection]:
+    """Every candidate of a :class:`spanqa.ranking.ranker.Ranking` as a detection: scored by ``1 - p_error``, or
+    by one signal alone (``signal``; oriented by :data:`SIGNAL_DIRECTION`; candidates without it are left out)."""
+    out = []
+    for c, p in zip(ranking.candidates, ranking.p_error):
+        if signal is None:
+            score = 1.0 - float(p)
+        else:
+            v = c.values.get(signal)
+            if v is None or v != v:
+                continue
+            score = SIGNAL_DIRECTION[signal] * float(v)
+        group = CANDIDATE_GROUP.get(c.kind, "type")      # exact: a span the model reproduces, mostly type errors
+        out.append(Detection(c.doc_id, c.start, c.end, group, score, f"spanqa:{c.kind}"))
+    return out
+
+
+def sentence_noisy_or(sentences: Sequence[Sentence], ranking: Any) -> np.ndarray:
+    """``(n_sentences,)``: P(no label error in the sentence) = prod over its candidates of ``1 - p_error``
+    (candidates treated as independent; 1.0 for a sentence without one)."""
+    by_doc: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
+    for c, p in zip(ranking.candidates, ranking.p_error):
+        by_doc[c.doc_id].append((c.start, c.end, float(p)))
+    out = np.ones(len(sentences), dtype=np.float64)
+    for i, s in enumerate(sentences):
+        for a, b, p in by_doc.get(s.doc_id, ()):
+            if a < s.end and s.start < b:
+                out[i] *= 1.0 - p
     return out
 
 
@@ -606,7 +649,8 @@ def surface_form_detections(corpus: Corpus, words: Mapping[str, Sequence[Range]]
     return out
 
 
-__all__ = ["ALTERNATIVE_GROUP", "Change", "Detection", "FINDING_GROUP", "GROUPS", "KIND_GROUP", "Sentence",
+__all__ = ["ACTION_GROUP", "CANDIDATE_GROUP", "SIGNAL_DIRECTION", "candidate_detections", "sentence_noisy_or",
+           "ALTERNATIVE_GROUP", "Change", "Detection", "FINDING_GROUP", "GROUPS", "KIND_GROUP", "Sentence",
            "average_precision", "changes_from_comparison", "cleanlab_baseline", "corpus_sentences",
            "finding_detections", "gold_path_scores", "quality_detections", "hits", "match", "nessie_retag", "nessie_uncertainty",
            "r_precision", "rank", "sentence_metrics", "sentence_min_scores", "sentence_truth", "span_metrics",

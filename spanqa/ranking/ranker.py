@@ -34,8 +34,9 @@ from spanqa.ranking.signals import Candidate, doc_candidates, feature_matrix, fe
 from spanqa.span import Span
 
 Method = Literal["injected", "model"]
-#: features the injected fit uses: training dynamics cannot be fitted on errors the heads never trained on
-FIT_EXCLUDE = ("margin", "margin_missing")
+#: features left out when no training dynamics of the injected copy were recorded: they cannot be fitted on
+#: errors the heads never trained on
+DYNAMICS_FEATURES = ("margin", "margin_missing")
 
 
 @dataclass
@@ -83,23 +84,32 @@ def _positives(cands: Sequence[Candidate], errors: Sequence[Any]) -> np.ndarray:
 def rank_corpus(corpus: Corpus, words: Mapping[str, Sequence[tuple[int, int]]],
                 lattices: Mapping[str, TagLattice], predictions: Mapping[str, Sequence[Span]], *,
                 method: Method = "injected", rate: float = 0.08, seed: int = 0,
-                margins: Mapping[str, np.ndarray | None] | None = None) -> Ranking:
+                margins: Mapping[str, np.ndarray | None] | None = None,
+                copy_margins: Mapping[str, np.ndarray | None] | None = None) -> Ranking:
     """Candidates of ``corpus`` with ``p_error`` (module docstring).  ``words``/``lattices``: per annotated
-    document with marginals; ``predictions``: the decoded out-of-fold spans."""
+    document with marginals; ``predictions``: the decoded out-of-fold spans.
+
+    ``margins`` / ``copy_margins``: training dynamics of the real labels and of the injected
+    copy's labels (``DocMarginals.margins`` / ``copy_margins``, recorded by k-fold with probe
+    samples, :func:`spanqa.kfold.probe_labels`); the margin features enter the ranking only
+    when both were recorded.
+    """
     t0 = time.perf_counter()
-    cands = corpus_candidates(corpus, words, lattices, predictions, margins)
+    dynamics = _recorded(margins) and _recorded(copy_margins)
+    cands = corpus_candidates(corpus, words, lattices, predictions, margins if dynamics else None)
     names = feature_names()
-    keep = [i for i, n in enumerate(names) if n not in FIT_EXCLUDE]
+    keep = [i for i, n in enumerate(names) if dynamics or n not in DYNAMICS_FEATURES]
     x = feature_matrix(cands)[:, keep]
     if method == "model" or not cands:
         p = 1.0 - np.exp(np.asarray([c.values["log_p_labels"] for c in cands], dtype=np.float64))
         return Ranking(cands, np.clip(p, 0.0, 1.0), None, {"method": "model", "seconds": round(time.perf_counter() - t0, 3)},
                        x)
     noisy, errors = inject_errors(corpus, words, rate=rate, seed=seed)
-    fake = corpus_candidates(noisy, words, lattices, predictions)
+    fake = corpus_candidates(noisy, words, lattices, predictions, copy_margins if dynamics else None)
     xf = feature_matrix(fake)[:, keep]
     yf = _positives(fake, errors)
     fit: dict[str, Any] = {"method": "injected", "rate": rate, "seed": seed, "n_injected": len(errors),
+                           "dynamics": dynamics,
                            "injected_by_kind": _count(e.kind for e in errors),
                            "n_candidates_copy": len(fake), "n_positive_copy": int(yf.sum())}
     if len(errors) == 0 or yf.all() or not yf.any():
@@ -110,6 +120,10 @@ def rank_corpus(corpus: Corpus, words: Mapping[str, Sequence[tuple[int, int]]],
     model = RankingModel.fit(xf, yf, [names[i] for i in keep], meta={"rate": rate, "seed": seed})
     fit["seconds"] = round(time.perf_counter() - t0, 3)
     return Ranking(cands, model.p_error(x), model, fit, x)
+
+
+def _recorded(margins: Mapping[str, np.ndarray | None] | None) -> bool:
+    return bool(margins) and any(m is not None for m in margins.values())
 
 
 def _heldout_ap(cands: Sequence[Candidate], x: np.ndarray, y: np.ndarray, names: Sequence[str]) -> float | None:
@@ -132,4 +146,4 @@ def _count(items) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
-__all__ = ["FIT_EXCLUDE", "Method", "Ranking", "candidate_key", "corpus_candidates", "rank_corpus"]
+__all__ = ["DYNAMICS_FEATURES", "Method", "Ranking", "candidate_key", "corpus_candidates", "rank_corpus"]

@@ -178,7 +178,8 @@ def _inconsistent(doc_id: str, words: Sequence[tuple[int, int]], lattice: TagLat
                   "log_p_suggestion": _log(p_sug), "label_marginal": float(marg.mean()),
                   "min_label_marginal": float(marg.min()), "surface_agree": counts["O"] / total,
                   "surface_support": math.log1p(total), "margin": math.nan}
-        out.append(Candidate(doc_id, "inconsistent", "add", (), (span,), (a, b), values, dict(counts)))
+        out.append(Candidate(doc_id, "inconsistent", "add", (), (span,), (a, b), values,
+                             {k: v for k, v in sorted(counts.items()) if v > 0}))
         touched[a:b] = True
     return out
 
