@@ -88,6 +88,11 @@ CORRECTIONS: dict[str, tuple[str, str]] = {
 }
 #: the original files, in the order a whole-corpus audit holds them
 ALL_STEMS: tuple[str, ...] = ("train", "valid", "test")
+# Share of spans the published correction sets change per original file (low = Reiss et al. 2020 /
+# CoNLL++, high = CleanCoNLL; train high = CleanCoNLL's 7.0% of all labels changed): the range an
+# error-rate estimate must land in.
+PUBLISHED_RANGE: dict[str, tuple[float, float]] = {"test": (0.036, 0.108), "valid": (0.055, 0.091),
+                                                   "train": (0.023, 0.070)}
 #: table rows, spanqa first
 METHODS: dict[str, str] = {
     "spanqa": "spanqa findings (the ranking)",
@@ -327,7 +332,8 @@ def audit_corpus(stem: str, corpus: Corpus, config: AuditConfig, out: Path, args
     speed["methods_s"] = round(time.perf_counter() - t1, 1)
     print(f"[bench] {stem}: audit {wall:.0f} s, {len(result.findings)} findings", file=sys.stderr)
     return {"stem": stem, "corpus": corpus, "run_dir": str(run_dir), "sentences": sentences, "dets": dets,
-            "sent": sent, "speed": speed, "summary": result.summary, "doc_errors": doc_error_counts(result)}
+            "sent": sent, "speed": speed, "summary": result.summary, "doc_errors": doc_error_counts(result),
+            "result": result}
 
 
 def doc_error_counts(result: Any) -> dict[str, dict[str, float]]:
@@ -343,6 +349,15 @@ def doc_error_counts(result: Any) -> dict[str, dict[str, float]]:
     for c in result.candidates:
         out[c.span.doc_id]["expected"] += c.p_entity
     return {d: dict(v) for d, v in out.items()}
+
+
+def file_error_rate(audited: dict[str, Any], docs: set[str]) -> dict[str, Any]:
+    """The audit's confident-learning error rate read on ``docs`` only (thresholds from the whole audit)."""
+    from spanqa.ranking.error_rate import confident_error_rate
+
+    result = audited["result"]
+    o = audited["summary"]["error_rate"].get("thresholds", {}).get("O", 1.0)
+    return confident_error_rate(result.spans, result.candidates, o_threshold=o, docs=docs)
 
 
 def score_set(name: str, audited: dict[str, Any], data: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -368,11 +383,12 @@ def score_against(audited: dict[str, Any], other: Corpus, stem: str, rel: str) -
     methods["spanqa"]["sentence_findings_only"] = sentence_metrics(truth, audited["sent"]["spanqa_findings_only"])
     n_spans = sum(len(d.spans or ()) for d in corpus.documents)
     errs = [audited["doc_errors"].get(d.id, {}) for d in corpus.documents]
-    estimators = sorted({k for e in errs for k in e if k != "n"})
     n_scored = sum(e.get("n", 0) for e in errs)
+    upper = round(sum(e.get("expected", 0.0) for e in errs) / n_scored, 4) if n_scored else None
+    cl = file_error_rate(audited, {d.id for d in corpus.documents})
     rate = {"truth": round(len(changes) / n_spans, 4) if n_spans else None, "n_spans": n_spans,
-            "estimates": {k: round(sum(e.get(k, 0.0) for e in errs) / n_scored, 4) if n_scored else None
-                          for k in estimators}}
+            "estimate": cl["estimate"], "ci95": cl["ci95"], "upper_bound": upper,
+            "labelled_errors": cl["labelled_errors"], "missing_entities": cl["missing_entities"]}
     return {"original": stem, "corrected": rel, "match": cmp.match, "n_changes": len(changes), "error_rate": rate,
             "changes_by_group": dict(Counter(c.group for c in changes)),
             "changes_by_kind": dict(Counter(c.kind for c in changes)),
@@ -432,6 +448,21 @@ def render_markdown(res: dict[str, Any]) -> str:
         lines += ["", f"{pos['n_positive']} of {pos['n_sentences']} sentences positive. spanqa sentence score with "
                       f"min over findings only (1.0 without a finding): AUPRC {_f(fo['auprc'])}, AUROC {_f(fo['auroc'])}.",
                   ""]
+    lines += ["## Estimated error rate", "",
+              "Confident learning over spans (`spanqa.ranking.error_rate`), thresholds learned from the whole audit, "
+              "read on each set's documents; upper bound = the old sum of every doubt (1 - quality, plus every "
+              "missing-entity probability).", "",
+              "| set | changed share (this set) | published range (file) | estimate (95% CI) | in range | upper bound |",
+              "|---|---:|---:|---:|---|---:|"]
+    for name, r in res["results"].items():
+        e = r["error_rate"]
+        lo_hi = PUBLISHED_RANGE.get(r["original"])
+        est = e.get("estimate")
+        ok = "-" if lo_hi is None or est is None else ("yes" if lo_hi[0] <= est <= lo_hi[1] else "no")
+        ci = e.get("ci95") or [None, None]
+        lines.append(f"| {name} | {_f(e['truth'])} | {'-' if lo_hi is None else f'{lo_hi[0]:.3f}-{lo_hi[1]:.3f}'} | "
+                     f"{_f(est)} ({_f(ci[0])}-{_f(ci[1])}) | {ok} | {_f(e.get('upper_bound'))} |")
+    lines += [""]
     lines += ["## Speed", "", "| original file | mode | docs | sentences | audit wall s | k-fold wall s | "
               "encoder pass s (sent/s) | train s | train sent/s | predict s | infer sent/s | peak RSS MiB | "
               "resumed folds |",

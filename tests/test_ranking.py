@@ -149,6 +149,12 @@ def test_ranking_confident_error_rate_counts_only_confident_disagreements():
     assert r["missing_entities"] == 1
     assert math.isclose(r["estimate"], (8 / 7 + 1) / 8, rel_tol=1e-5)
     assert r["ci95"][0] <= r["estimate"] <= r["ci95"][1]
+    # read on some documents only: the corpus's thresholds and calibration, that file's errors and spans
+    c = confident_error_rate(spans, cands, o_threshold=0.9, docs={"c"})
+    assert c["thresholds"] == r["thresholds"] and c["n_spans"] == 1 and c["missing_entities"] == 0
+    assert math.isclose(c["estimate"], 8 / 7, rel_tol=1e-5) and math.isclose(c["labelled_errors"], 8 / 7, rel_tol=1e-4)
+    a = confident_error_rate(spans, cands, o_threshold=0.9, docs={"a"})
+    assert a["n_spans"] == 6 and a["missing_entities"] == 1 and a["estimate"] == round(1 / 6, 6)
 
 
 def test_ranking_o_threshold_is_the_mean_o_marginal_of_unlabelled_words():

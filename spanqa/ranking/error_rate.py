@@ -38,7 +38,7 @@ Nested spans a flat tagger never saw are left out, as everywhere.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Mapping, Sequence
+from typing import Any, Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -62,12 +62,15 @@ def o_threshold(marginals: Mapping[str, Any], gold_tags: Mapping[str, Sequence[s
 
 
 def confident_error_rate(qualities: Sequence[Any], candidates: Sequence[Any], *, o_threshold: float,
-                         resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> dict[str, Any]:
+                         resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED,
+                         docs: Collection[str] | None = None) -> dict[str, Any]:
     """The confident-learning error rate (module docstring).
 
     ``qualities``: :class:`spanqa.quality.SpanQuality` of every labelled span; ``candidates``:
     :class:`spanqa.quality.CandidateScore` of the predicted spans no label overlaps (their
-    ``span.label`` is the predicted label).
+    ``span.label`` is the predicted label).  ``docs``: report the rate of these documents only,
+    with thresholds and calibration still learned from every span (one audit of a whole corpus,
+    read per file).
     """
     scored = [q for q in qualities if q.quality is not None and q.reason != NESTED]
     by_label: dict[str, list[float]] = defaultdict(list)
@@ -102,10 +105,12 @@ def confident_error_rate(qualities: Sequence[Any], candidates: Sequence[Any], *,
             per_doc[d][0] += factor[lab]
     n_missing = 0
     for c in candidates:
+        if docs is not None and c.span.doc_id not in docs:
+            continue
         if c.p_entity >= t.get(c.span.label, 1.0):
             n_missing += 1
             per_doc[c.span.doc_id][0] += 1.0
-    docs = sorted(per_doc)
+    docs = sorted(per_doc) if docs is None else sorted(d for d in per_doc if d in docs)
     e = np.asarray([per_doc[d][0] for d in docs], dtype=np.float64)
     n = np.asarray([per_doc[d][1] for d in docs], dtype=np.float64)
     total = float(n.sum())
@@ -121,7 +126,7 @@ def confident_error_rate(qualities: Sequence[Any], candidates: Sequence[Any], *,
     return {"estimate": None if est is None else round(est, 6),
             "ci95": [None if c is None else round(c, 6) for c in ci],
             "n_errors": round(float(e.sum()), 4), "n_spans": int(total),
-            "labelled_errors": round(float(sum(off[lab] * factor[lab] for lab in n_label)), 4),
+            "labelled_errors": round(float(e.sum()) - n_missing, 4),
             "missing_entities": n_missing,
             "thresholds": {lab: round(v, 4) for lab, v in sorted(t.items())} | {"O": round(o_threshold, 4)},
             "per_label": {lab: {"n": n_label[lab], "confident_right": right[lab], "confident_other": off[lab],
