@@ -122,10 +122,11 @@ class FastConfig:
                                max=0.5)
     reduce: int = _key(0, "project the encoder features onto this many principal axes (PCA fitted on the corpus's "
                           "words, no labels) before the head; 0 = keep all (layers x hidden)", min=0)
-    orthography: bool = _key(False, "add hashed embeddings of each word's casing/shape, affixes and lower-cased form "
+    orthography: bool = _key(True, "add hashed embeddings of each word's casing/shape, affixes and lower-cased form "
                                     "(spanqa.orthography): the cues an uncased encoder never sees")
     ortho_dim: int = _key(32, "width of each orthographic attribute's embedding", min=1)
-    ortho_buckets: int = _key(65536, "rows of the hashed orthographic embedding table", min=16)
+    ortho_buckets: int = _key(8192, "rows of the hashed orthographic embedding table (spaCy's MultiHashEmbed "
+                                        "uses 2,500-5,000 per attribute)", min=16)
     heads: int = _key(1, "heads trained per fold (seeds train.seed, train.seed+1, ...); their marginals are averaged",
                       min=1)
     calibrate: bool = _key(False, "fit a softmax temperature per head on its held-back slice (the early-stopping "
