@@ -163,7 +163,7 @@ def subset(corpus: Corpus, n: int | None, unit: str) -> Corpus:
 def run_key(config: AuditConfig) -> str:
     """10 hex digits over the settings that change the out-of-fold model (not [findings]).
 
-    Mirrors :func:`spanqa.kfold.fingerprint`: ``train.mode`` and ``[fast]`` count only in fast mode, so a
+    Mirrors :func:`spanqa.tagging.kfold.fingerprint`: ``train.mode`` and ``[fast]`` count only in fast mode, so a
     finetune run folder made before ``train.mode`` existed keeps its name.
     """
     cfg = config.to_dict()
@@ -172,7 +172,7 @@ def run_key(config: AuditConfig) -> str:
     if train.pop("mode", "finetune") != "finetune":
         head["mode"] = cfg["train"]["mode"]
         head["fast"] = cfg.get("fast")
-    from spanqa.kfold import uses_probes
+    from spanqa.tagging.kfold import uses_probes
 
     if uses_probes(config):  # probe documents train on the injected copy's labels
         head["probes"] = {"rate": config.ranking.inject_rate, "seed": config.ranking.inject_seed}
@@ -268,7 +268,7 @@ def share_features(run_dir: Path, stem: str) -> None:
 
     A cache file is named and checked by its key (encoder, layers, pooling, every window), so a run
     with other head settings reuses it only when it is exactly what it would compute; the others
-    are ignored by :func:`spanqa.features.load_features`.
+    are ignored by :func:`spanqa.tagging.features.load_features`.
     """
     target = run_dir / "features"
     for other in sorted(run_dir.parent.glob(f"{stem}-*/features/words_*.npz")):

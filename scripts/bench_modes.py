@@ -105,7 +105,7 @@ def config_for(corpus_name: str, mode: str, sets: list[str]) -> Any:
 
 # --------------------------------------------------------------------------- child: one timed run
 def child(args: argparse.Namespace) -> int:
-    from spanqa.kfold import run_kfold
+    from spanqa.tagging.kfold import run_kfold
 
     run_dir = Path(args.run_dir)
     load_before = os.getloadavg()
@@ -140,7 +140,7 @@ def demo_quality(oof: Any, corpus: Any, cfg: Any, out: Path) -> dict[str, Any]:
 
     from spanqa.audit import audit, evaluate_demo
     from spanqa.formats import read_corpus
-    from spanqa.predictions import decode
+    from spanqa.tagging.predictions import decode
     from spanqa.quality import score_spans, word_range
 
     clean = read_corpus(DEMO / "clean", "brat").by_id()
@@ -181,7 +181,7 @@ def demo_quality(oof: Any, corpus: Any, cfg: Any, out: Path) -> dict[str, Any]:
 
 
 def conll_quality(oof: Any, corpus: Any) -> dict[str, Any]:
-    from spanqa.predictions import decode
+    from spanqa.tagging.predictions import decode
 
     tp = fp = fn = 0
     for d in corpus.documents:
@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         return child(args)
 
-    from spanqa.predictions import OOFPredictions
+    from spanqa.tagging.predictions import OOFPredictions
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

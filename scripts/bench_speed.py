@@ -27,7 +27,7 @@ import time
 
 from spanqa.config import load_config
 from spanqa.document import Corpus, Document
-from spanqa.kfold import run_kfold
+from spanqa.tagging.kfold import run_kfold
 from spanqa.span import Span
 
 DRUGS = ["aspirin", "warfarin", "metoprolol", "lisinopril", "atorvastatin", "metformin", "furosemide", "heparin"]

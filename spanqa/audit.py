@@ -2,7 +2,7 @@
 
 The run folder ``out/`` (all span offsets are half-open **document character offsets**)::
 
-    fingerprint.json, folds/   k-fold checkpoints (spanqa.kfold): a killed run resumes from finished folds
+    fingerprint.json, folds/   k-fold checkpoints (spanqa.tagging.kfold): a killed run resumes from finished folds
     marginals.npz              the out-of-fold word marginals (OOFPredictions.save)
     predictions.jsonl          one predicted span a line: {doc_id, start, end, label, text, score, p_exact, fold, annotated}
     spans.jsonl                one labelled span a line (every one, exactly once): {doc_id, start, end, label, text,
@@ -46,7 +46,7 @@ from spanqa.config import AuditConfig
 from spanqa.document import Corpus, Document
 from spanqa.errors import Location, Problem
 from spanqa.findings import FINDING_KINDS, Finding, doc_findings, ood_findings, rank_findings, sort_findings
-from spanqa.predictions import OOFPredictions, decode
+from spanqa.tagging.predictions import OOFPredictions, decode
 from spanqa.quality import CandidateScore, SpanQuality, TagLattice, note_stats, score_spans
 from spanqa.ranking.error_rate import confident_error_rate, o_threshold
 from spanqa.ranking.ranker import rank_corpus
@@ -181,7 +181,7 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
             settings there is resumed (``E406`` if it belongs to another).
         progress: show progress bars and stage messages on stderr.
         oof: marginals computed elsewhere (skips k-fold; for tests and re-scoring).
-        on_fold_done: passed to :func:`spanqa.kfold.run_kfold` (tests simulate interruptions with it).
+        on_fold_done: passed to :func:`spanqa.tagging.kfold.run_kfold` (tests simulate interruptions with it).
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -191,7 +191,7 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
 
     t0 = time.perf_counter()
     if oof is None:
-        from spanqa.kfold import run_kfold
+        from spanqa.tagging.kfold import run_kfold
 
         if config.train.mode == "fast":
             say(f"k-fold ({config.train.mode}): {config.train.folds} folds, frozen encoder + {config.fast.head} head, "

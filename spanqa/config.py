@@ -123,7 +123,7 @@ class FastConfig:
     reduce: int = _key(0, "project the encoder features onto this many principal axes (PCA fitted on the corpus's "
                           "words, no labels) before the head; 0 = keep all (layers x hidden)", min=0)
     orthography: bool = _key(True, "add hashed embeddings of each word's casing/shape, affixes and lower-cased form "
-                                    "(spanqa.orthography): the cues an uncased encoder never sees")
+                                    "(spanqa.tagging.orthography): the cues an uncased encoder never sees")
     ortho_dim: int = _key(32, "width of each orthographic attribute's embedding", min=1)
     ortho_buckets: int = _key(8192, "rows of the hashed orthographic embedding table (spaCy's MultiHashEmbed "
                                         "uses 2,500-5,000 per attribute)", min=16)

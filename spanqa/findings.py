@@ -239,7 +239,7 @@ def doc_findings(text: str, labels: Sequence[Span], preds: Sequence[Span], margi
         labels: its labelled spans; ``qualities`` are their scores (same order, from
             :func:`spanqa.quality.score_spans`).
         preds: the decoded out-of-fold predicted spans.
-        marginals: its :class:`~spanqa.predictions.DocMarginals` (``words``, ``probs``, ``fold``).
+        marginals: its :class:`~spanqa.tagging.predictions.DocMarginals` (``words``, ``probs``, ``fold``).
         tags: the IOB2 inventory of the marginals' columns.
     """
     words = list(marginals.words)

@@ -9,7 +9,7 @@ does the flagging.
 How the probability is computed
 -------------------------------
 The tagger gives, for each word ``i``, a distribution ``p_i(t)`` over the IOB2 tags
-(:class:`spanqa.predictions.DocMarginals`, rows sum to 1).  :class:`TagLattice` treats these
+(:class:`spanqa.tagging.predictions.DocMarginals`, rows sum to 1).  :class:`TagLattice` treats these
 as the potentials of a linear chain whose only transitions are the IOB2 rules
 (``I-X`` only after ``B-X``/``I-X``, never first) and renormalises over the *valid*
 tag paths of the whole note::
@@ -351,7 +351,7 @@ def score_spans(spans: Sequence[Span], marginals: Any | None, tags: Sequence[str
 
     Args:
         spans: the document's labelled spans.
-        marginals: the document's :class:`~spanqa.predictions.DocMarginals` (``words``,
+        marginals: the document's :class:`~spanqa.tagging.predictions.DocMarginals` (``words``,
             ``probs``, ``fold``) or None when the tagger produced none for it.
         tags: the IOB2 inventory the marginals' columns follow.
     """

@@ -4,7 +4,7 @@ A :class:`Span` is a labelled stretch of a document's text given by **half-open
 character offsets** ``[start, end)`` into ``Document.text``: ``text[start:end]``
 is the surface string.  This is the identity of a span everywhere in spanqa.
 Token and subword indices are derived views (see :mod:`spanqa.tokenize` and
-:mod:`spanqa.align`); they are never stored as a span's position.
+:mod:`spanqa.tagging.align`); they are never stored as a span's position.
 
 A discontinuous span (brat ``T1 Drug 0 5;10 16``) keeps its pieces in
 ``fragments``, each half-open, sorted, non-overlapping; ``start``/``end`` are

@@ -12,7 +12,7 @@ import pytest
 from spanqa.audit import FILES, audit, error_rate
 from spanqa.config import load_config
 from spanqa.document import Corpus, Document
-from spanqa.predictions import DocMarginals, OOFPredictions
+from spanqa.tagging.predictions import DocMarginals, OOFPredictions
 from spanqa.span import Span
 
 TEXT = "Pt started aspirin 81mg PO daily"

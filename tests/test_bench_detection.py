@@ -12,7 +12,7 @@ from spanqa.benchmark import (Change, Detection, Sentence, average_precision, ch
                               sentence_min_scores, sentence_truth, span_metrics, surface_form_detections)
 from spanqa.comparison import compare_corpora
 from spanqa.document import Corpus, Document
-from spanqa.predictions import DocMarginals, OOFPredictions
+from spanqa.tagging.predictions import DocMarginals, OOFPredictions
 from spanqa.span import Span
 
 

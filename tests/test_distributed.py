@@ -1,4 +1,4 @@
-"""spanqa.distributed: folds run as independent jobs assemble into the same OOF predictions.
+"""spanqa.tagging.distributed: folds run as independent jobs assemble into the same OOF predictions.
 
 Tiny random BERT (``model.init = "random_tiny"``), 2 folds, 1 epoch, on CPU.
 """
@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from spanqa.config import load_config
-from spanqa.distributed import (_config, _fold_files, _write_back, encode_shard_job, fold_resources, read_job_corpus,
+from spanqa.tagging.distributed import (_config, _fold_files, _write_back, encode_shard_job, fold_resources, read_job_corpus,
                                 run_fold_job)
 from spanqa.document import Corpus, Document
 from spanqa.errors import SpanqaError
 from spanqa.formats import write_corpus
-from spanqa.features import load_features, merge_features
-from spanqa.kfold import features_target, run_kfold, run_order, shard_ranges
+from spanqa.tagging.features import load_features, merge_features
+from spanqa.tagging.kfold import features_target, run_kfold, run_order, shard_ranges
 from spanqa.span import Span
 
 CFG = load_config(overrides=["model.init=random_tiny", "train.folds=2", "train.epochs=1", "train.batch_size=8",
@@ -94,7 +94,7 @@ def test_distributed_cuda_without_gpu_is_E402(corpus_file, tmp_path):
 
 
 def test_distributed_gpu_less_driver_accepts_cuda_config(corpus_file, tmp_path):
-    from spanqa.distributed import _driver_config
+    from spanqa.tagging.distributed import _driver_config
 
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():
@@ -145,7 +145,7 @@ def test_distributed_corpus_shards_merge_into_the_cache_a_plain_run_writes(corpu
 
 
 def test_distributed_fold_job_without_run_dir_uses_the_features_it_is_sent(corpus_file, tmp_path, monkeypatch):
-    import spanqa.features
+    import spanqa.tagging.features
 
     corpus = read_job_corpus(corpus_file, "jsonl")
     plain = run_kfold(corpus, CFG, run_dir=tmp_path / "plain", progress=False)
@@ -154,7 +154,7 @@ def test_distributed_fold_job_without_run_dir_uses_the_features_it_is_sent(corpu
     def no_encoding(*a, **k):
         raise AssertionError("the fold job encoded the corpus again")
 
-    monkeypatch.setattr(spanqa.features, "compute_features", no_encoding)
+    monkeypatch.setattr(spanqa.tagging.features, "compute_features", no_encoding)
     for k in range(CFG.train.folds):
         files = _fold_files(str(corpus_file), "jsonl", CFG.to_dict(), k, str(tmp_path / "absent" / "run"),
                             (path.name, path.read_bytes()))
@@ -167,7 +167,7 @@ def test_distributed_fold_job_without_run_dir_uses_the_features_it_is_sent(corpu
 @pytest.mark.slow
 def test_distributed_ray_local_cluster_equals_plain_run(corpus_file, tmp_path):
     ray = pytest.importorskip("ray")
-    from spanqa.distributed import run_kfold_ray
+    from spanqa.tagging.distributed import run_kfold_ray
 
     corpus = read_job_corpus(corpus_file, "jsonl")
     plain = run_kfold(corpus, CFG, progress=False)

@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 from spanqa.findings import FINDING_KINDS, TEMPLATES, Finding, doc_findings, ood_findings, render_message, sort_findings
-from spanqa.predictions import DocMarginals, decode
+from spanqa.tagging.predictions import DocMarginals, decode
 from spanqa.quality import NoteStats, score_spans
 from spanqa.span import Span
 

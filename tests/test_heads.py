@@ -1,4 +1,4 @@
-"""spanqa.heads and the fast mode of spanqa.kfold: segments, held-back groups, learning, determinism, OOF, resume.
+"""spanqa.tagging.heads and the fast mode of spanqa.tagging.kfold: segments, held-back groups, learning, determinism, OOF, resume.
 
 The k-fold runs use the tiny random BERT (``model.init = "random_tiny"``) as the frozen encoder.
 """
@@ -11,10 +11,10 @@ import pytest
 from spanqa.config import load_config
 from spanqa.document import Corpus, Document
 from spanqa.errors import SpanqaError
-from spanqa.heads import HEAD_KINDS, predict_head, segments, split_dev, train_head
-from spanqa.kfold import ENSEMBLE_FOLD, fingerprint, run_kfold
+from spanqa.tagging.heads import HEAD_KINDS, predict_head, segments, split_dev, train_head
+from spanqa.tagging.kfold import ENSEMBLE_FOLD, fingerprint, run_kfold
 from spanqa.bio import tag_inventory
-from spanqa.tagger import seeded, torch_threads
+from spanqa.tagging.tagger import seeded, torch_threads
 from spanqa.tokenize import doc_words
 
 

@@ -1,4 +1,4 @@
-"""spanqa.kfold / spanqa.predictions: group folds, OOF marginals, determinism, resume, decoding.
+"""spanqa.tagging.kfold / spanqa.tagging.predictions: group folds, OOF marginals, determinism, resume, decoding.
 
 All runs use the tiny random BERT (``model.init = "random_tiny"``) with MiniLM's tokenizer.
 """
@@ -11,8 +11,8 @@ import pytest
 from spanqa.config import load_config
 from spanqa.document import Corpus, Document
 from spanqa.errors import SpanqaError
-from spanqa.kfold import ENSEMBLE_FOLD, assign_folds, doc_groups, run_kfold
-from spanqa.predictions import DocMarginals, OOFPredictions, decode, viterbi
+from spanqa.tagging.kfold import ENSEMBLE_FOLD, assign_folds, doc_groups, run_kfold
+from spanqa.tagging.predictions import DocMarginals, OOFPredictions, decode, viterbi
 from spanqa.span import Span
 from spanqa.tokenize import doc_words
 

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from spanqa.predictions import DocMarginals
+from spanqa.tagging.predictions import DocMarginals
 from spanqa.quality import TagLattice, note_stats, score_candidates, score_spans
 from spanqa.span import Span
 

@@ -15,7 +15,7 @@ from spanqa.comparison import compare_corpora, compare_spans
 from spanqa.config import load_config
 from spanqa.document import Corpus, Document
 from spanqa.formats import read_corpus
-from spanqa.predictions import DocMarginals, OOFPredictions
+from spanqa.tagging.predictions import DocMarginals, OOFPredictions
 from spanqa.quality import CandidateScore, SpanQuality, TagLattice
 from spanqa.ranking.combine import RankingModel
 from spanqa.ranking.consistency import SurfaceIndex
@@ -87,7 +87,7 @@ def test_ranking_surface_readings_leave_one_out_and_skip_nested_occurrences():
 def test_ranking_signals_cover_every_component_and_read_the_lattice():
     labels = [Span("d", 11, 23, "Drug"), Span("d", 24, 26, "Route")]
     m = DocMarginals("d", WORDS, _probs(MODEL_ROWS), fold=0, seed=13)
-    from spanqa.predictions import decode
+    from spanqa.tagging.predictions import decode
 
     preds = decode(m, TAGS)
     comps = compare_spans("d", labels, preds)
@@ -110,7 +110,7 @@ def test_ranking_signals_propose_inconsistent_unlabelled_occurrences():
     ix = SurfaceIndex(corpus, {d.id: WORDS for d in docs})
     rows = {2: "B-Drug", 3: "B-Strength", 4: "I-Strength"}                 # the model misses PO too
     m = DocMarginals("o", WORDS, _probs(rows), fold=0, seed=13)
-    from spanqa.predictions import decode
+    from spanqa.tagging.predictions import decode
 
     comps = compare_spans("o", list(docs[-1].spans), decode(m, TAGS))
     cands = doc_candidates("o", WORDS, TagLattice(m.probs, TAGS), comps, surface=ix)

@@ -2,7 +2,7 @@
 
 A thin wrapper over :func:`spanqa.audit.audit`; rerunning with the same ``--out`` resumes
 from the folds already finished.  With ``--ray ADDRESS`` the corpus shards and folds run
-first as Ray tasks (:func:`spanqa.distributed.run_kfold_ray`, into the same run folder),
+first as Ray tasks (:func:`spanqa.tagging.distributed.run_kfold_ray`, into the same run folder),
 and the audit then finds every fold finished.
 """
 
@@ -72,6 +72,6 @@ def _folds_on_ray(path: Path, cfg: AuditConfig, fmt: Optional[str], out: Path, *
         import ray  # noqa: F401
     except ImportError:
         raise fail("E407", "--ray needs Ray (pip install 'spanqa[ray]')", key="--ray") from None
-    from spanqa.distributed import run_kfold_ray
+    from spanqa.tagging.distributed import run_kfold_ray
 
     run_kfold_ray(path, cfg, out, address=address, format=fmt, shards=shards)

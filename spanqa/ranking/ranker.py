@@ -91,7 +91,7 @@ def rank_corpus(corpus: Corpus, words: Mapping[str, Sequence[tuple[int, int]]],
 
     ``margins`` / ``copy_margins``: training dynamics of the real labels and of the injected
     copy's labels (``DocMarginals.margins`` / ``copy_margins``, recorded by k-fold with probe
-    samples, :func:`spanqa.kfold.probe_labels`); the margin features enter the ranking only
+    samples, :func:`spanqa.tagging.kfold.probe_labels`); the margin features enter the ranking only
     when both were recorded.
     """
     t0 = time.perf_counter()

@@ -1,8 +1,8 @@
 """Frozen-encoder word features: every word of every document encoded once, cached per run.
 
 The fast audit mode (``train.mode = "fast"``) never fine-tunes the transformer.  It runs
-the encoder once, in inference mode, over the windows of :mod:`spanqa.align` and keeps
-one feature row per word; small per-fold heads (:mod:`spanqa.heads`) are then trained on
+the encoder once, in inference mode, over the windows of :mod:`spanqa.tagging.align` and keeps
+one feature row per word; small per-fold heads (:mod:`spanqa.tagging.heads`) are then trained on
 those rows.  Since the encoder never sees a label, sharing its features across folds
 does not leak the held-out annotation: each fold's head is still trained only on the
 other folds' labels.
@@ -12,7 +12,7 @@ Shapes
 For a document with ``n_words`` words (half-open character ranges), :func:`encode_features`
 returns ``(n_words, layers * hidden)`` arrays: the last ``layers`` hidden layers of the
 encoder concatenated (last layer first), taken from the window that *owns* the word
-(:attr:`spanqa.align.DocEncoding.owner` - the one where it has the most context), so
+(:attr:`spanqa.tagging.align.DocEncoding.owner` - the one where it has the most context), so
 every word gets exactly one row.  ``pooling = "first"`` takes the word's first subtoken,
 ``"mean"`` the mean over its subtokens in that window.
 
@@ -42,10 +42,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from spanqa.align import DocEncoding
+from spanqa.tagging.align import DocEncoding
 from spanqa.config import FeatureDtype, Pooling
 
-_FORMAT = "spanqa.features.v1"
+_FORMAT = "spanqa.tagging.features.v1"
 #: windows per inference batch (padded to the longest window of the batch; batches are length-sorted)
 ENCODE_BATCH = 32
 #: windows per inference batch on a GPU (bf16 autocast)
@@ -109,7 +109,7 @@ def encode_features(encodings: Sequence[DocEncoding], net: Any, *, layers: int, 
     """
     import torch
 
-    from spanqa.tagger import autocast
+    from spanqa.tagging.tagger import autocast
 
     if batch_size is None:
         batch_size = ENCODE_BATCH_CUDA if device == "cuda" else ENCODE_BATCH
@@ -159,7 +159,7 @@ def encode_features(encodings: Sequence[DocEncoding], net: Any, *, layers: int, 
         if out[d] is None:
             out[d] = np.zeros((enc.n_words, dim), dtype=dtype)
         if not filled[d].all():  # pragma: no cover - align guarantees one owner per word
-            from spanqa.align import AlignmentError
+            from spanqa.tagging.align import AlignmentError
 
             raise AlignmentError(f"doc {enc.doc_id}: words {np.nonzero(~filled[d])[0][:10].tolist()} got no feature")
         result.append(out[d])
@@ -178,7 +178,7 @@ def _file_digest(path: Path) -> str:
 def model_digest(model_dir: Path, *, init: str, seed: int) -> str:
     """A digest of what makes the encoder's outputs: weights and config files, or the tiny model's seed."""
     if init == "random_tiny":
-        from spanqa.tagger import TINY
+        from spanqa.tagging.tagger import TINY
 
         return hashlib.sha256(json.dumps({"init": init, "seed": seed, "tiny": TINY}, sort_keys=True).encode()).hexdigest()
     h = hashlib.sha256(init.encode())
@@ -241,7 +241,7 @@ def load_features(path: Path, key: str) -> WordFeatures | None:
 # --------------------------------------------------------------------------- the entry point
 def build_encoder(model: Any, *, tokenizer: Any, seed: int, max_length: int) -> Any:
     """The frozen encoder of ``model`` (a :class:`spanqa.config.ModelConfig`; the tiny random one seeded with ``seed``)."""
-    from spanqa.tagger import build_model, seeded
+    from spanqa.tagging.tagger import build_model, seeded
 
     with seeded(seed):
         net = build_model(model, ["O"], tokenizer=tokenizer, max_length=max_length)
@@ -253,7 +253,7 @@ def build_encoder(model: Any, *, tokenizer: Any, seed: int, max_length: int) -> 
 def encoder_features_key(encodings: Sequence[DocEncoding], model: Any, *, layers: int, pooling: Pooling = "first",
                          dtype: FeatureDtype = "float16", seed: int = 0) -> str:
     """The cache key of ``encodings``' features from the frozen encoder of ``model`` (a ``ModelConfig``)."""
-    from spanqa.tagger import resolve_model_path
+    from spanqa.tagging.tagger import resolve_model_path
 
     digest = model_digest(resolve_model_path(model), init=model.init, seed=seed)
     return features_key(encodings, model=digest, layers=layers, pooling=pooling, dtype=dtype)
@@ -266,10 +266,10 @@ def compute_features(encodings: Sequence[DocEncoding], model: Any, *, tokenizer:
     """Encode ``encodings`` now (no cache) and label the result with ``key``.
 
     ``key`` is normally :func:`encoder_features_key` of these encodings; a corpus shard
-    (:mod:`spanqa.distributed`) passes the key of the WHOLE corpus, so that
+    (:mod:`spanqa.tagging.distributed`) passes the key of the WHOLE corpus, so that
     :func:`merge_features` of the shards is exactly what :func:`word_features` caches.
     """
-    from spanqa.tagger import to_device
+    from spanqa.tagging.tagger import to_device
 
     t0, c0 = time.perf_counter(), time.process_time()
     net = build_encoder(model, tokenizer=tokenizer, seed=seed, max_length=max_length)

@@ -2,11 +2,11 @@
 
 A fold job needs only plain, picklable inputs - the corpus path and format, the
 configuration as a ``{section: {key: value}}`` dict, the fold index and the run
-folder - and produces exactly the resume file that :func:`spanqa.kfold.run_kfold`
+folder - and produces exactly the resume file that :func:`spanqa.tagging.kfold.run_kfold`
 writes, ``run_dir/folds/fold_{k}.npz`` (and its ``.done`` marker), by calling
-:func:`spanqa.kfold.run_fold`.  Once every fold is finished,
+:func:`spanqa.tagging.kfold.run_fold`.  Once every fold is finished,
 ``run_kfold(..., run_dir=run_dir)`` loads them all and assembles the same
-:class:`spanqa.predictions.OOFPredictions` as a single-process run (training is
+:class:`spanqa.tagging.predictions.OOFPredictions` as a single-process run (training is
 deterministic for a given device; the fingerprint check ``E406`` still applies).
 
 :func:`run_kfold_ray` submits one Ray task per fold (``pip install spanqa[ray]``),
@@ -36,7 +36,7 @@ from typing import Any, Mapping
 from spanqa.config import AuditConfig
 from spanqa.document import Corpus
 from spanqa.errors import SpanqaError
-from spanqa.predictions import OOFPredictions
+from spanqa.tagging.predictions import OOFPredictions
 
 
 def _config(config: AuditConfig | Mapping[str, Mapping[str, Any]]) -> AuditConfig:
@@ -60,7 +60,7 @@ def run_fold_job(corpus_path: str | Path, format: str | None, config: AuditConfi
     ``config`` may be an :class:`AuditConfig` or its ``to_dict()``.  A fold already
     finished in ``run_dir`` is not trained again.
     """
-    from spanqa.kfold import run_fold
+    from spanqa.tagging.kfold import run_fold
 
     corpus = read_job_corpus(corpus_path, format)
     return run_fold(corpus, _config(config), k, run_dir=Path(run_dir), progress=False)
@@ -68,8 +68,8 @@ def run_fold_job(corpus_path: str | Path, format: str | None, config: AuditConfi
 
 def encode_shard_job(corpus_path: str | Path, format: str | None, config: AuditConfig | Mapping[str, Any],
                      start: int, end: int, key: str) -> Any:
-    """Fast mode: the features of documents ``start:end`` (run order) as one job (:func:`spanqa.kfold.encode_shard`)."""
-    from spanqa.kfold import encode_shard
+    """Fast mode: the features of documents ``start:end`` (run order) as one job (:func:`spanqa.tagging.kfold.encode_shard`)."""
+    from spanqa.tagging.kfold import encode_shard
 
     return encode_shard(read_job_corpus(corpus_path, format), _config(config), start, end, key=key)
 
@@ -111,7 +111,7 @@ def _write_back(run_dir: Path, files: Mapping[str, bytes]) -> None:
 
 def fold_resources(config: AuditConfig) -> dict[str, float]:
     """Ray resources of one fold task: ``num_gpus=1`` when ``model.device`` is (or auto-resolves to) cuda."""
-    from spanqa.tagger import resolve_device
+    from spanqa.tagging.tagger import resolve_device
 
     device = config.model.device
     if device == "auto":
@@ -122,7 +122,7 @@ def fold_resources(config: AuditConfig) -> dict[str, float]:
 def _driver_config(cfg: AuditConfig) -> AuditConfig:
     """``cfg`` for the driver's own work (preparing, assembling): it trains nothing, so a GPU-less head node
     accepts ``model.device = cuda`` (the device is outside the fingerprint and the feature key)."""
-    from spanqa.tagger import resolve_device
+    from spanqa.tagging.tagger import resolve_device
 
     try:
         resolve_device(cfg.model.device)
@@ -142,8 +142,8 @@ def encode_corpus_ray(corpus_path: str | Path, corpus: Corpus, cfg: AuditConfig,
 
     import ray
 
-    from spanqa.features import load_features, merge_features, save_features
-    from spanqa.kfold import features_target, run_order, shard_ranges
+    from spanqa.tagging.features import load_features, merge_features, save_features
+    from spanqa.tagging.kfold import features_target, run_order, shard_ranges
 
     path, key = features_target(corpus, _driver_config(cfg), run_dir)
     if load_features(path, key) is not None:
@@ -159,7 +159,7 @@ def encode_corpus_ray(corpus_path: str | Path, corpus: Corpus, cfg: AuditConfig,
 def run_kfold_ray(corpus_path: str | Path, config: AuditConfig | Mapping[str, Any], run_dir: str | Path, *,
                   address: str | None = None, format: str | None = None, shards: int | None = None,
                   progress: bool = False) -> OOFPredictions:
-    """Corpus shards (fast mode) and then every fold as Ray tasks; :func:`spanqa.kfold.run_kfold` assembles them.
+    """Corpus shards (fast mode) and then every fold as Ray tasks; :func:`spanqa.tagging.kfold.run_kfold` assembles them.
 
     ``address``: a Ray cluster (``"auto"`` = the one this machine joined with
     ``ray start``; ``None`` = connect to a running one if any, else start a local
@@ -170,7 +170,7 @@ def run_kfold_ray(corpus_path: str | Path, config: AuditConfig | Mapping[str, An
     """
     import ray
 
-    from spanqa.kfold import run_kfold
+    from spanqa.tagging.kfold import run_kfold
 
     cfg = _config(config)
     fmt = format if format is not None else cfg.data.format

@@ -12,9 +12,9 @@ length-sorted batches whose order is shuffled each epoch.  It is deterministic
 for a given seed on CPU: call it inside :func:`seeded`, which also leaves the
 caller's global RNG state untouched.
 
-Inputs are :class:`spanqa.align.Window` ids with ``-100`` labels on non-first
+Inputs are :class:`spanqa.tagging.align.Window` ids with ``-100`` labels on non-first
 subtokens; :func:`predict_windows` returns softmax marginals ``(L, n_tags)``
-float32 per window, which :meth:`spanqa.align.DocEncoding.gather` reduces to one
+float32 per window, which :meth:`spanqa.tagging.align.DocEncoding.gather` reduces to one
 row per word.
 """
 
@@ -64,7 +64,7 @@ def resolve_model_path(model: ModelConfig) -> Path:
 
 def load_tokenizer(model: ModelConfig) -> Any:
     """The checkpoint's fast tokenizer (``E404`` if it only has a slow one)."""
-    from spanqa.align import check_fast
+    from spanqa.tagging.align import check_fast
 
     _quiet_transformers()
     from transformers import AutoTokenizer

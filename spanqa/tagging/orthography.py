@@ -17,7 +17,7 @@ attribute  value                                                       ``"Paris,
 Each value is hashed (CRC-32 of ``"{seed}|{attribute}|{value}"``, stable across processes and
 machines) into ``buckets`` rows, twice with different seeds, so two values rarely collide in
 both (a Bloom embedding).  :func:`attribute_ids` returns ``(n_words, len(ATTRS) * HASHES)``
-int64 ids; the head (:mod:`spanqa.heads`) sums each attribute's two rows and concatenates the
+int64 ids; the head (:mod:`spanqa.tagging.heads`) sums each attribute's two rows and concatenates the
 attributes.  The ``norm`` embedding is trained from scratch on the training folds only, so it
 is a memory of how the *other* notes label a string - never of the held-out note's labels.
 

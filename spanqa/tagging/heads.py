@@ -1,6 +1,6 @@
 """Light per-fold tagging heads over frozen word features (the fast audit mode).
 
-A head maps each word's feature row (:mod:`spanqa.features`, ``(n_words, dim)``) to a
+A head maps each word's feature row (:mod:`spanqa.tagging.features`, ``(n_words, dim)``) to a
 softmax over the IOB2 tags.  Three kinds, cheapest first:
 
 - ``"linear"``: softmax regression on the standardised features;
@@ -53,11 +53,11 @@ def segments(n_words: int, *, max_len: int, sentence_starts: Sequence[int] = ())
     """Consecutive half-open word runs covering ``0..n_words`` exactly once, each ``<= max_len`` words.
 
     With ``sentence_starts`` a run ends before the last sentence start that keeps it
-    at least half full (the window planner of :mod:`spanqa.align` with no overlap).
+    at least half full (the window planner of :mod:`spanqa.tagging.align` with no overlap).
     """
     if n_words == 0:
         return []
-    from spanqa.align import plan_windows
+    from spanqa.tagging.align import plan_windows
 
     return [(int(a), int(b)) for a, b in plan_windows([1] * n_words, budget=max_len, stride=0,
                                                       sentence_starts=sentence_starts)]
@@ -72,7 +72,7 @@ class Sequences:
             batches are cast to float32, so the corpus is never copied at twice its size).
         y: per segment, ``(len,)`` int64 tag ids (``None`` for prediction).
         origin: per segment, ``(doc index, first word)``.
-        ids: per segment, ``(len, n_ids)`` int64 hashed orthographic ids (:mod:`spanqa.orthography`),
+        ids: per segment, ``(len, n_ids)`` int64 hashed orthographic ids (:mod:`spanqa.tagging.orthography`),
             or ``None`` when the head uses none.
     """
 
@@ -107,13 +107,13 @@ def _build_net(kind: HeadKind, dim: int, n_tags: int, *, hidden: int, dropout: f
     import torch
     from torch import nn
 
-    from spanqa.orthography import HASHES
+    from spanqa.tagging.orthography import HASHES
 
     class Head(nn.Module):
         """Standardise -> (linear | MLP | projection + convolutions | projection + BiLSTM) -> tag logits.
 
         With orthographic ids (``n_ids > 0``): one shared hashed embedding table; each attribute's
-        :data:`~spanqa.orthography.HASHES` rows are summed, the attributes concatenated and mapped
+        :data:`~spanqa.tagging.orthography.HASHES` rows are summed, the attributes concatenated and mapped
         linearly into the projection's pre-activation (or straight to the logits for ``linear``).
         """
 
@@ -284,7 +284,7 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
         groups: per document, its k-fold group (the held-back slice takes whole groups).
         sentence_starts: per document, word indices where sentences begin (segment cuts).
         ids: per document, ``(n_words, n_ids)`` hashed orthographic ids in ``[0, buckets)``
-            (:func:`spanqa.orthography.attribute_ids`); the head embeds them in ``ortho_dim`` dims.
+            (:func:`spanqa.tagging.orthography.attribute_ids`); the head embeds them in ``ortho_dim`` dims.
         calibrate: fit a softmax temperature on the held-back slice after training
             (:func:`fit_temperature`; ``stats["temperature"]``, applied by :func:`predict_head`).
         record_margins: keep each training word's margin (its label's logit minus the best
@@ -293,7 +293,7 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
             never.  ``TrainedHead.margins[i]``: ``(n_words,)`` float32 for document ``i``,
             ``None`` for documents of the held-back slice (never trained on).
 
-    Call it inside :func:`spanqa.tagger.seeded` for reproducible initialisation and dropout.
+    Call it inside :func:`spanqa.tagging.tagger.seeded` for reproducible initialisation and dropout.
     ``device`` (``"cpu"``/``"cuda"``) holds the head and its batches (float32, no autocast).
     """
     import torch

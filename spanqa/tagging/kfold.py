@@ -20,12 +20,12 @@ What it does
    chooses the model:
 
    - ``"fast"`` (default): every word of every document is encoded **once** by the
-     frozen transformer (:mod:`spanqa.features`, cached in ``run_dir/features/``),
-     and each fold trains a light head (:mod:`spanqa.heads`, ``[fast]``) on the
+     frozen transformer (:mod:`spanqa.tagging.features`, cached in ``run_dir/features/``),
+     and each fold trains a light head (:mod:`spanqa.tagging.heads`, ``[fast]``) on the
      training folds' word features.  The encoder never sees a label, so sharing its
      features across folds leaks nothing about the held-out annotation.
    - ``"finetune"``: the whole transformer is fine-tuned per fold on the training
-     folds' windows (:mod:`spanqa.tagger`).
+     folds' windows (:mod:`spanqa.tagging.tagger`).
 4. **Unannotated documents** (``spans is None``) are predicted by *every* fold
    model and get the mean of the k marginals, with ``fold = -1``: none of the
    models trained on them, so all k predictions are out of sample, and the mean is
@@ -39,7 +39,7 @@ What it does
    A rerun loads finished folds instead of training them - training is
    deterministic, so the result is identical to an uninterrupted run - and a
    different fingerprint is ``E406``.  :func:`run_fold` trains one fold alone into
-   ``run_dir`` (a job of :mod:`spanqa.distributed`); ``run_kfold`` then finds it finished.
+   ``run_dir`` (a job of :mod:`spanqa.tagging.distributed`); ``run_kfold`` then finds it finished.
    In fast mode :func:`encode_shard` encodes one slice of :func:`run_order` (a corpus
    shard, another job), labelled with the whole corpus's cache key (:func:`features_target`).
 6. **Device.**  ``model.device`` (``auto`` = cuda when available) runs the
@@ -64,17 +64,17 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from spanqa import __version__
-from spanqa.align import DocEncoding, encode_words, sentence_word_starts, special_tokens
+from spanqa.tagging.align import DocEncoding, encode_words, sentence_word_starts, special_tokens
 from spanqa.bio import spans_to_tags, tag_inventory
 from spanqa.config import AuditConfig
 from spanqa.document import Corpus, Document
 from spanqa.errors import Location, Problem, fail
-from spanqa.predictions import DocMarginals, OOFPredictions
+from spanqa.tagging.predictions import DocMarginals, OOFPredictions
 from spanqa.span import Span
-from spanqa.tagger import (build_model, device_info, load_tokenizer, predict_windows, resolve_device,
+from spanqa.tagging.tagger import (build_model, device_info, load_tokenizer, predict_windows, resolve_device,
                            resolve_model_path, seeded, threads_for, to_device, torch_threads, train_model)
 
-_FOLD_FORMAT = "spanqa.kfold.v1"
+_FOLD_FORMAT = "spanqa.tagging.kfold.v1"
 #: fold value of unannotated documents (mean of all fold models)
 ENSEMBLE_FOLD = -1
 #: ``[model]`` keys that choose where the models run, not what they compute: left out of the fingerprint
@@ -160,7 +160,7 @@ def prepare(docs: Sequence[Document], tags: Sequence[str], tokenizer: Any, confi
             labels = np.asarray([tag_id[t] for t in word_tags], dtype=np.int64)
         ortho = None
         if config.train.mode == "fast" and config.fast.orthography:
-            from spanqa.orthography import attribute_ids
+            from spanqa.tagging.orthography import attribute_ids
 
             ortho = attribute_ids([doc.text[a:b] for a, b in words], buckets=config.fast.ortho_buckets,
                                   sentence_starts=[0, *starts])
@@ -246,7 +246,7 @@ def _train_head_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: li
 
     Returns the marginals, the fold's stats and, with ``fast.dynamics``, each training document's
     word margins averaged over the heads that trained on it (NaN where none did: the held-back slice)."""
-    from spanqa.heads import predict_head, train_head
+    from spanqa.tagging.heads import predict_head, train_head
 
     t, f = config.train, config.fast
     ortho = f.orthography
@@ -378,7 +378,7 @@ def _progress(enabled: bool):
 def _features(prepared: Sequence[PreparedDoc], tokenizer: Any, config: AuditConfig, run_dir: Path | None,
               bar: Any, device: str = "cpu") -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Fast mode: every document's per-word features (cached in ``run_dir/features/``) and their stats."""
-    from spanqa.features import word_features
+    from spanqa.tagging.features import word_features
 
     f, t = config.fast, config.train
     n_windows = sum(len(p.enc.windows) for p in prepared)
@@ -417,7 +417,7 @@ def shard_ranges(n_docs: int, n_shards: int) -> list[tuple[int, int]]:
 
 def features_target(corpus: Corpus, config: AuditConfig, run_dir: Path) -> tuple[Path, str]:
     """Fast mode: the cache file in ``run_dir`` that ``run_kfold`` reads the corpus's features from, and its key."""
-    from spanqa.features import cache_path, encoder_features_key
+    from spanqa.tagging.features import cache_path, encoder_features_key
 
     r = _setup(corpus, config, run_dir)
     f = config.fast
@@ -430,11 +430,11 @@ def encode_shard(corpus: Corpus, config: AuditConfig, start: int, end: int, *, k
     """Fast mode, one corpus shard: the frozen-encoder features of ``run_order(corpus)[start:end]``.
 
     ``key`` is the whole corpus's cache key (:func:`features_target`), so
-    :func:`spanqa.features.merge_features` of consecutive shards is the file
+    :func:`spanqa.tagging.features.merge_features` of consecutive shards is the file
     :func:`run_kfold` would have written.  A document's windows and words do not
     depend on the other documents, so a shard prepares only its own.
     """
-    from spanqa.features import compute_features
+    from spanqa.tagging.features import compute_features
 
     docs = run_order(corpus)[start:end]
     tokenizer = load_tokenizer(config.model)
@@ -559,7 +559,7 @@ def _train_fold(k: int, r: _Run, config: AuditConfig, run_dir: Path | None, bar:
             with torch_threads(threads_for(config.model)):
                 r.feats, r.feature_stats = _features(r.prepared, r.tokenizer, config, run_dir, bar, r.device)
                 if config.fast.reduce:
-                    from spanqa.features import reduce_features
+                    from spanqa.tagging.features import reduce_features
 
                     r.feats, r.feature_stats["reduce"] = reduce_features(r.feats, config.fast.reduce, seed=t.seed,
                                                                          dtype=config.fast.feature_dtype)
