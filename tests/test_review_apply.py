@@ -229,3 +229,34 @@ def test_review_apply_reports_relations_to_removed_spans(tmp_path):
     res = apply_decisions(load_run(run_dir), [Decision("f_spurious", "accept")])
     w = [p for p in res.problems if p.code == "W508"]
     assert len(w) == 1 and f"removed {taking}" in w[0].detail and "R1" in w[0].detail
+
+
+def test_review_csv_cells_cannot_run_as_formulas_and_read_back_unchanged(tmp_path):
+    from dataclasses import replace
+
+    run_dir, _ = make_run(tmp_path)
+    run = load_run(run_dir)
+    hostile = [replace(f, id=f"-{f.id}" if i == 0 else f"={f.id}" if i == 1 else f.id,
+                       message='=HYPERLINK("http://evil.example","x")' if i == 0 else f.message)
+               for i, f in enumerate(run.findings)]
+    write_csv(run.corpus(), hostile, tmp_path / "sheet.csv")
+    rows = list(csv.DictReader((tmp_path / "sheet.csv").open()))
+    cells = [v for r in rows for v in r.values()]
+    assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in cells)   # every formula is quoted
+    assert any(v == "'=HYPERLINK(\"http://evil.example\",\"x\")" for v in cells)
+    for r in rows:
+        r["decision"] = "accept" if r["finding_id"] in (f"'-{hostile[0].id[1:]}", f"'={hostile[1].id[1:]}") else ""
+    with (tmp_path / "sheet.csv").open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    got, _ = read_decisions(tmp_path / "sheet.csv")
+    assert sorted(d.finding_id for d in got) == sorted([hostile[0].id, hostile[1].id])   # the quote is gone again
+
+
+def test_review_cells_doctests():
+    import doctest
+
+    import spanqa.review.cells as cells
+
+    assert doctest.testmod(cells).failed == 0

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping
 
 from spanqa.errors import Location, Problem, fail
+from spanqa.review.cells import read_cell
 from spanqa.review.run import Finding, Run, span_key
 
 Verdict = Literal["accept", "reject"]
@@ -112,7 +113,8 @@ def read_decisions(path: str | Path, *, run: Run | None = None) -> tuple[list[De
             rows = csv.DictReader(fh, delimiter="\t" if suffix == ".tsv" else ",")
             if not rows.fieldnames or "decision" not in [f.strip().lower() for f in rows.fieldnames]:
                 raise fail("E504", "the CSV has no 'decision' column", path=str(path), line=1)
-            out = [Decision.from_record(r, where=f"{path}:{n}") for n, r in enumerate(rows, 2)]
+            out = [Decision.from_record({k: read_cell(v) for k, v in r.items()}, where=f"{path}:{n}")
+                   for n, r in enumerate(rows, 2)]
         return [d for d in out if d is not None], []
     text = path.read_text(encoding="utf-8-sig")
     if suffix == ".json" or text.lstrip().startswith("["):

@@ -24,7 +24,9 @@ All three carry the finding ids, so decisions come back to ``spanqa apply``:
   findings show).  ``annotation.conf`` lists the labels so the brat UI opens the folder.
 - **CSV** (:func:`write_csv`): one row per finding, most suspicious first, with the
   context, and blank ``decision,label,start,end,reviewer,reason`` columns to fill in
-  (``accept``/``reject``; ``label``/``start``/``end`` optional overrides).
+  (``accept``/``reject``; ``label``/``start``/``end`` optional overrides).  Cells a spreadsheet
+  would run as a formula get a leading ``'`` (:mod:`spanqa.review.cells`), which the
+  decisions reader removes again.
 
 Offsets everywhere are half-open document character offsets.
 """
@@ -37,6 +39,7 @@ from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from spanqa.document import Corpus, Document
+from spanqa.review.cells import safe_row
 from spanqa.review.decisions import Decision
 from spanqa.review.run import Finding, Run, span_key
 from spanqa.span import Span, sort_spans
@@ -288,10 +291,10 @@ def write_csv(corpus: Corpus, findings: Sequence[Finding], path: str | Path, *, 
         for f in sorted(findings, key=lambda f: (f.score, f.doc_id, f.start, f.id)):
             text = docs[f.doc_id].text if f.doc_id in docs else ""
             end = f.end if (f.labels or f.suggestion) else min(len(text), 80)
-            w.writerow([f.id, f.doc_id, f.kind, f.action, f"{f.score:.6g}", f"{f.confidence:.6g}",
-                        describe(f.labels, text), describe(f.suggestion, text),
-                        context_string(text, f.start, end, width=width) if text else "", f.message]
-                       + [""] * len(DECISION_COLUMNS))
+            w.writerow(safe_row([f.id, f.doc_id, f.kind, f.action, f"{f.score:.6g}", f"{f.confidence:.6g}",
+                                 describe(f.labels, text), describe(f.suggestion, text),
+                                 context_string(text, f.start, end, width=width) if text else "", f.message]
+                                + [""] * len(DECISION_COLUMNS)))
             rows += 1
     return {"rows": rows}
 

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Literal, Sequence
 
 from spanqa.document import Corpus
+from spanqa.review.cells import safe_row
 from spanqa.review.exports import context_string, write_brat, write_labelstudio
 from spanqa.review.run import Finding, Run
 from spanqa.span import Span
@@ -134,9 +135,9 @@ def write_sample_csv(corpus: Corpus, items: Sequence[Finding], path: str | Path)
         for f in items:
             s, text = f.labels[0], docs[f.doc_id].text
             q = f.evidence.get("quality")
-            w.writerow([f.id, f.doc_id, s.label, s.start, s.end, " ".join(s.text_in(text).split()),
-                        "" if q is None else f"{q:.4g}", f.evidence.get("fold", ""),
-                        context_string(text, s.start, s.end), "", "", "", "", "", ""])
+            w.writerow(safe_row([f.id, f.doc_id, s.label, s.start, s.end, " ".join(s.text_in(text).split()),
+                                 "" if q is None else f"{q:.4g}", f.evidence.get("fold", ""),
+                                 context_string(text, s.start, s.end), "", "", "", "", "", ""]))
     return {"rows": len(items)}
 
 
