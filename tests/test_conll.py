@@ -305,3 +305,17 @@ def test_conll_round_trip_random_tags_every_scheme(sentences, scheme, out_scheme
         assert second.documents == first.documents and rep2.problems == []
         n_spans = sum(len(s) for _, _, s in sentences)
         assert sum(len(d.spans) for d in first) == n_spans
+
+
+def test_conll_scheme_is_case_insensitive_and_an_unknown_one_is_a_coded_error(tmp_path):
+    from spanqa.errors import SpanqaError
+    from spanqa.formats import read_corpus
+
+    f = tmp_path / "a.conll"
+    f.write_text("aspirin B-Drug\n81mg B-Strength\n", encoding="utf-8")
+    lower = read_corpus(f, format="conll", scheme="iob2")
+    assert [(s.label, s.start, s.end) for s in lower.documents[0].spans] == [("Drug", 0, 7), ("Strength", 8, 12)]
+    for bad in ({"scheme": "BILOU"}, {"doc_break": "page"}):
+        with pytest.raises(SpanqaError) as err:
+            read_corpus(f, format="conll", **bad)
+        assert err.value.code == "E113" and "a.conll" in str(err.value)

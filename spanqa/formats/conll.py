@@ -69,7 +69,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from spanqa.bio import spans_to_tags, tags_to_spans, validate_tag
 from spanqa.document import Corpus, Document
@@ -266,6 +266,15 @@ def _files(path: Path) -> list[Path]:
             if p.is_file() and not p.name.startswith(".") and (p.suffix.lower() in SUFFIXES - {".txt"} or sniff(p))]
 
 
+def _scheme(scheme: str, path: Path) -> Scheme:
+    """``scheme`` in the spelling :mod:`spanqa.bio` uses (case-insensitive); another value is ``E113``."""
+    known = {s.lower(): s for s in get_args(Scheme)}
+    got = known.get(str(scheme).strip().lower())
+    if got is None:
+        raise fail("E113", f"unknown tag scheme {scheme!r}; use one of {', '.join(get_args(Scheme))}", path=str(path))
+    return got  # type: ignore[return-value]
+
+
 def read(path: Path, *, reporter: Reporter, scheme: Scheme = "IOB2", tag_column: int = -1,
          doc_break: DocBreak = "auto") -> Corpus:
     """Read a CoNLL file, or every CoNLL file of a folder (sorted by name), into a :class:`Corpus`.
@@ -276,8 +285,9 @@ def read(path: Path, *, reporter: Reporter, scheme: Scheme = "IOB2", tag_column:
     stem) are ``E107``; a corpus without any document is ``E104``.
     """
     path = Path(path)
+    scheme = _scheme(scheme, path)
     if doc_break not in ("auto", "docstart", "sentence", "file"):
-        raise ValueError(f"doc_break must be auto, docstart, sentence or file, not {doc_break!r}")
+        raise fail("E113", f"doc_break must be auto, docstart, sentence or file, not {doc_break!r}", path=str(path))
     docs: list[Document] = []
     seen: set[str] = set()
     for file in _files(path):
