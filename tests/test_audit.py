@@ -221,6 +221,22 @@ def test_audit_cli_reports_coded_errors(tmp_path, capsys):
     assert ex.value.code == 2 and "E401" in capsys.readouterr().err
 
 
+def test_audit_cli_interrupt_says_how_to_resume_and_exits_130(tmp_path, capsys, monkeypatch):
+    import spanqa.cli.audit as cli_audit
+    from spanqa.cli import main
+
+    (tmp_path / "c.jsonl").write_text('{"id": "d", "text": "aspirin 81mg", "spans": []}\n', encoding="utf-8")
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_audit, "run_audit", interrupted)
+    with pytest.raises(SystemExit) as ex:
+        main(["audit", str(tmp_path / "c.jsonl"), "--out", str(tmp_path / "run"), "-q"])
+    err = capsys.readouterr().err
+    assert ex.value.code == 130 and "interrupted" in err and str(tmp_path / "run") in err and "resume" in err
+
+
 def test_audit_cli_ray_without_ray_installed_is_E407(tmp_path, capsys, monkeypatch):
     import sys
 

@@ -1,4 +1,9 @@
-"""The typer application every command module registers on."""
+"""The typer application every command module registers on, and the interrupt guard of long commands."""
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
 
 import typer
 
@@ -9,3 +14,17 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+#: exit status after Ctrl-C (128 + SIGINT), as shells report it
+INTERRUPTED = 130
+
+
+@contextmanager
+def resumable(out: Path) -> Iterator[None]:
+    """Ctrl-C inside: say that the finished folds in ``out`` are kept and how to resume, then exit 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        print(f"spanqa: interrupted. The folds already finished are kept in {out}; rerun the same command with the "
+              f"same --out to resume from them.", file=sys.stderr)
+        raise typer.Exit(INTERRUPTED) from None

@@ -16,7 +16,7 @@ from rich.console import Console
 
 from spanqa.audit import audit as run_audit
 from spanqa.audit import render_summary
-from spanqa.cli._app import app
+from spanqa.cli._app import app, resumable
 from spanqa.config import AuditConfig, load_config
 from spanqa.formats import read_corpus
 
@@ -54,9 +54,10 @@ def audit(
     cfg = build_config(config, set_, model=model, format=format)
     fmt = None if cfg.data.format in ("", "auto") else cfg.data.format
     corpus = read_corpus(path, format=fmt)
-    if ray is not None:
-        _folds_on_ray(path, cfg, fmt, out, address=None if ray == "local" else ray, shards=shards)
-    result = run_audit(corpus, cfg, out=out, progress=not quiet)
+    with resumable(out):
+        if ray is not None:
+            _folds_on_ray(path, cfg, fmt, out, address=None if ray == "local" else ray, shards=shards)
+        result = run_audit(corpus, cfg, out=out, progress=not quiet)
     if not quiet:
         render_summary(result.summary, result.findings, console=Console())
         Console().print(f"run folder: {out} (findings.jsonl, spans.jsonl, summary.json)", markup=False,

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from spanqa.audit import AuditResult, audit, evaluate_demo, render_summary
-from spanqa.cli._app import app
+from spanqa.cli._app import app, resumable
 from spanqa.config import load_config
 from spanqa.formats import read_corpus
 
@@ -101,7 +101,8 @@ def demo(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or tables."),
 ) -> None:
     """Generate a synthetic clinical corpus with known errors, audit it, and report recall, precision and calibration."""
-    result, evaluation = run_demo(out, n_notes=notes, seed=seed, rate=rate, overrides=set_, progress=not quiet)
+    with resumable(out / "run"):
+        result, evaluation = run_demo(out, n_notes=notes, seed=seed, rate=rate, overrides=set_, progress=not quiet)
     if quiet:
         return
     console = Console()
