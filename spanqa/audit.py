@@ -183,8 +183,9 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
         oof: marginals computed elsewhere (skips k-fold; for tests and re-scoring).
         on_fold_done: passed to :func:`spanqa.tagging.kfold.run_kfold` (tests simulate interruptions with it).
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    from spanqa.tagging.kfold import make_run_dir
+
+    out = make_run_dir(Path(out))
     say = _notify(progress)
     timings: dict[str, float] = {}
     t_all = time.perf_counter()

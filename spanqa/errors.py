@@ -78,6 +78,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "E404": ("tokenizer is not a fast tokenizer", "spanqa needs offset mappings; use a checkpoint with a tokenizer.json (fast tokenizer)."),
     "E405": ("corpus too small for the requested folds", "Lower train.folds or add documents."),
     "E406": ("run folder belongs to another corpus or config", "Use a fresh --out folder or the same corpus and settings to resume."),
+    "E408": ("run folder cannot be created", "Pass an --out path that is a folder (or does not exist yet) on a writable disk."),
     "E407": ("optional dependency not installed", "Install the extra the message names (e.g. pip install 'spanqa[ray]'), or leave out the option that needs it."),
     "W401": ("word longer than a model window", "Its subtokens beyond train.max_length are cut (its label is kept); raise train.max_length or check the text."),
     "W402": ("group_regex does not match the document id", "The document is its own k-fold group; fix data.group_regex or set the document's group."),

@@ -275,3 +275,15 @@ def test_audit_cli_ray_local_gives_the_same_run_as_a_plain_audit(demo_run, tmp_p
     assert summary["kfold"]["resumed_folds"] == [0, 1]  # the folds ran as Ray tasks; the audit found them finished
     for name in ("spans", "findings", "predictions"):
         assert (tmp_path / FILES[name]).read_bytes() == (out / "run" / FILES[name]).read_bytes(), name
+
+
+def test_audit_out_that_is_a_file_is_E408_not_a_traceback(tmp_path, capsys):
+    from spanqa.cli import main
+
+    (tmp_path / "c.jsonl").write_text('{"id": "d", "text": "aspirin 81mg", "spans": []}\n', encoding="utf-8")
+    (tmp_path / "taken").write_text("x", encoding="utf-8")
+    for out in (tmp_path / "taken", tmp_path / "taken" / "run"):
+        with pytest.raises(SystemExit) as ex:
+            main(["audit", str(tmp_path / "c.jsonl"), "--out", str(out), "-q"])
+        err = capsys.readouterr().err
+        assert ex.value.code == 2 and "E408" in err and str(tmp_path / "taken") in err

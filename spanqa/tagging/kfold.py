@@ -351,8 +351,20 @@ def _load_fold(run_dir: Path, k: int, fp: str) -> tuple[dict[str, np.ndarray], d
     return {d: m.probs for d, m in part.docs.items()}, part.meta["stats"], margins
 
 
+def make_run_dir(run_dir: Path) -> Path:
+    """Create ``run_dir`` (and its parents); a path that is a file, or a folder that cannot be created, is ``E408``."""
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise fail("E408", f"{run_dir} exists and is not a folder", path=str(run_dir))
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise fail("E408", f"cannot create {run_dir}: {err.strerror or err}", path=str(run_dir)) from None
+    return run_dir
+
+
 def _check_run_dir(run_dir: Path, fp: str) -> None:
-    run_dir.mkdir(parents=True, exist_ok=True)
+    make_run_dir(run_dir)
     marker = run_dir / "fingerprint.json"
     if marker.is_file():
         old = json.loads(marker.read_text()).get("fingerprint")
