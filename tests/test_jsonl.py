@@ -174,3 +174,19 @@ def test_jsonl_roundtrip_random_documents(tmp_path_factory, docs):
     corpus = Corpus(tuple(docs))
     again = roundtrip(corpus, tmp_path_factory.mktemp("rt") / "c.jsonl")
     assert again.documents == corpus.documents
+
+
+def test_jsonl_utf16_file_is_E103_naming_the_encoding_in_check_and_read(tmp_path, capsys):
+    from spanqa.cli import main
+    from spanqa.errors import SpanqaError
+    from spanqa.formats import read_corpus
+
+    f = tmp_path / "notes.jsonl"
+    f.write_bytes('{"id": "d", "text": "aspirin 81mg", "spans": []}\n'.encode("utf-16"))
+    with pytest.raises(SpanqaError) as err:
+        read_corpus(f, format="jsonl")
+    assert err.value.code == "E103" and "UTF-16-LE" in str(err.value)
+    with pytest.raises(SystemExit) as ex:
+        main(["check", str(f)])
+    out = capsys.readouterr()
+    assert ex.value.code == 2 and "E103" in out.err + out.out and "UTF-16-LE" in out.err + out.out

@@ -16,6 +16,9 @@ from pathlib import Path
 from spanqa.errors import Reporter
 
 BOM = "\ufeff"
+#: byte-order marks of encodings that are not UTF-8 (UTF-32 first: its LE mark starts with UTF-16's)
+_OTHER_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32-LE"), (b"\x00\x00\xfe\xff", "UTF-32-BE"),
+               (b"\xff\xfe", "UTF-16-LE"), (b"\xfe\xff", "UTF-16-BE"))
 
 #: characters :meth:`str.splitlines` breaks on; none may appear inside a one-line field
 LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
@@ -41,7 +44,9 @@ def decode_utf8(data: bytes, reporter: Reporter, *, path: str) -> tuple[str, boo
         bad = data[err.start:err.end]
         line_start = data.rfind(b"\n", 0, err.start) + 1
         context = data[max(line_start, err.start - 30):err.start].decode("utf-8", "replace")
-        reporter.report("E103", f"byte offset {err.start}: {bad!r} ({err.reason})",
+        guess = next((f"; the file starts with the {name} byte-order mark, re-encode it as UTF-8"
+                      for mark, name in _OTHER_BOMS if data.startswith(mark)), "")
+        reporter.report("E103", f"byte offset {err.start}: {bad!r} ({err.reason}){guess}",
                         path=path, line=line, excerpt=context)
         return None
     if text.startswith(BOM):

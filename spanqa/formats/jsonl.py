@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from spanqa.document import Corpus, Document
-from spanqa.errors import Reporter, fail
+from spanqa.errors import Reporter, SpanqaError, fail
 from spanqa.formats._text import read_utf8
 from spanqa.span import Span
 from spanqa.validate import check_span
@@ -76,9 +76,11 @@ def read(path: Path, *, reporter: Reporter) -> Corpus:
     docs: list[Document] = []
     seen: dict[str, str] = {}
     records = 0
+    undecodable: list[Path] = []
     for file in files:
         decoded = read_utf8(file, reporter)
         if decoded is None:
+            undecodable.append(file)
             continue
         content, had_bom = decoded
         if had_bom:
@@ -96,6 +98,10 @@ def read(path: Path, *, reporter: Reporter) -> Corpus:
                 continue
             seen[doc.id] = f"{file}:{number}"
             docs.append(doc)
+    if records == 0 and undecodable:      # the encoding is the problem, not an empty corpus
+        first = next((p for p in reporter.problems if p.code == "E103"), None)
+        raise SpanqaError(first) if first is not None else fail("E103", "no file could be decoded as UTF-8",
+                                                                 path=str(undecodable[0]))
     if records == 0:
         raise fail("E104", f"no JSON records in {path}", path=str(path))
     return Corpus(documents=tuple(docs), format=NAME, source=str(path))
