@@ -69,9 +69,9 @@ import bisect
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
-from spanqa.bio import spans_to_tags, tags_to_spans, validate_tag
+from spanqa.bio import SCHEMES, Scheme, spans_to_tags, tags_to_spans, validate_tag
 from spanqa.document import Corpus, Document
 from spanqa.errors import Location, Problem, Reporter, fail
 from spanqa.formats._text import read_utf8
@@ -79,7 +79,6 @@ from spanqa.span import Span
 
 NAME = "conll"
 
-Scheme = Literal["IOB1", "IOB2", "BIOES"]
 DocBreak = Literal["auto", "docstart", "sentence", "file"]
 Range = tuple[int, int]
 
@@ -268,10 +267,10 @@ def _files(path: Path) -> list[Path]:
 
 def _scheme(scheme: str, path: Path) -> Scheme:
     """``scheme`` in the spelling :mod:`spanqa.bio` uses (case-insensitive); another value is ``E113``."""
-    known = {s.lower(): s for s in get_args(Scheme)}
+    known = {s.lower(): s for s in SCHEMES}
     got = known.get(str(scheme).strip().lower())
     if got is None:
-        raise fail("E113", f"unknown tag scheme {scheme!r}; use one of {', '.join(get_args(Scheme))}", path=str(path))
+        raise fail("E113", f"unknown tag scheme {scheme!r}; use one of {', '.join(SCHEMES)}", path=str(path))
     return got  # type: ignore[return-value]
 
 
