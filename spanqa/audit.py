@@ -51,6 +51,7 @@ from spanqa.quality import CandidateScore, SpanQuality, TagLattice, note_stats, 
 from spanqa.ranking.error_rate import confident_error_rate, o_threshold
 from spanqa.ranking.ranker import rank_corpus
 from spanqa.span import Span
+from spanqa.output import atomic_open, write_text
 
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 0
@@ -136,11 +137,9 @@ def error_rate(per_doc_errors: Sequence[float], per_doc_spans: Sequence[int], *,
 
 
 def _write_jsonl(path: Path, records: Sequence[Mapping[str, Any]]) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
+    with atomic_open(path) as fh:
         for rec in records:
             fh.write(json.dumps(rec, ensure_ascii=False, sort_keys=False) + "\n")
-    tmp.replace(path)
 
 
 def _notify(progress: bool) -> Callable[[str], None]:
@@ -295,7 +294,7 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
     summary = build_summary(corpus, config, oof, qualities, findings, candidates, per_doc_err, per_doc_n,
                             problems=problems, timings=timings, n_predicted=len(pred_recs),
                             agreement=model_agreement(all_comps), confident=confident, ranking=ranking)
-    (out / FILES["summary"]).write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_text(out / FILES["summary"], json.dumps(summary, indent=2, ensure_ascii=False) + "\n", root=out)
     return AuditResult(out, oof, qualities, findings, predictions, candidates, summary, ranking)
 
 
@@ -455,6 +454,6 @@ def evaluate_demo(result: AuditResult, clean: Corpus, manifest: Sequence[Mapping
     demo_eval = evaluate_findings(result.findings, manifest)
     result.summary["demo_eval"] = demo_eval
     result.summary["calibration"] = cal
-    (result.out / FILES["summary"]).write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n",
-                                                encoding="utf-8")
+    write_text(result.out / FILES["summary"], json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n",
+               root=result.out)
     return {"demo_eval": demo_eval, "calibration": cal}

@@ -39,6 +39,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "E111": ("invalid tag", "Tags must be O or PREFIX-LABEL with a prefix allowed by the scheme (B, I, E, S)."),
     "E112": ("value cannot be written in this format", "Rename the label or id (brat labels and ids hold no whitespace), or write to a format that can hold it."),
     "E113": ("unknown reader option value", "Use one of the values the message lists (CoNLL --scheme IOB1, IOB2 or BIOES, any case)."),
+    "E114": ("field has a value of the wrong type", "Give the field the type the message names (see README, Formats): offsets are integers (not true/false), labels strings, scores numbers."),
+    "E115": ("text or id holds a NUL or a lone surrogate", "Remove the character: U+0000 cannot travel through spanqa's files, and a lone UTF-16 surrogate (U+D800-U+DFFF, usually a broken \\u escape) cannot be written as UTF-8."),
+    "E116": ("not a regular file", "Pass a regular file or a folder; spanqa does not read pipes, sockets or devices (save the stream to a file first)."),
     "W101": ("unknown annotation line kept verbatim", "Nothing to do unless the line is a typo; it is written back unchanged."),
     "W102": ("byte-order mark removed", "Nothing to do; spanqa detected whether the offsets count the BOM (brat's server does) and converted them. To force it, read with the brat reader option bom='skip' or bom='count' (spanqa.formats.read_corpus(path, format='brat', bom=...))."),
     "W103": ("text file without annotation file", "The document is treated as not annotated; add an empty .ann to mark it as annotated with no entities."),
@@ -47,6 +50,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "W106": ("offsets follow brat's own character counting", "The offsets count a CRLF as one character, as brat's server does (it reads text with universal newlines, nlplab/brat#853); spanqa converted them to exact text offsets and writes them back the same way. Nothing to do."),
     "W107": ("annotation changed or dropped when writing", "The target format cannot hold it (flat tags, no discontinuous spans, no 'not annotated'); the detail says what was changed. Write to brat or JSONL to keep it."),
     "W108": ("identical duplicate document dropped", "The same id occurs twice with the same text and annotations; the second copy is left out. Remove it from the file."),
+    "W110": ("file or folder not read", "Hidden entries (a name starting with '.'), symlink loops and entries that are not regular files are skipped; the detail lists them. Rename or move them if they hold documents."),
     "W109": ("recorded span text differs only in surrounding whitespace", "The offsets are kept and the recorded text is written back unchanged; trim the recorded text if that is wrong."),
     # --- corpus content ---------------------------------------------------------------
     "E201": ("span offsets out of range", "Offsets must satisfy 0 <= start < end <= len(text); fix the offsets."),
@@ -79,13 +83,18 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "E405": ("corpus too small for the requested folds", "Lower train.folds or add documents."),
     "E406": ("run folder belongs to another corpus or config", "Use a fresh --out folder or the same corpus and settings to resume."),
     "E408": ("run folder cannot be created", "Pass an --out path that is a folder (or does not exist yet) on a writable disk."),
+    "E409": ("disk full", "Free the bytes the message names on that disk (or pass an --out on another disk) and rerun; the partial file was removed and a resumable run keeps its finished folds."),
+    "E410": ("write outside the output folder refused", "A file in the output folder is a symlink (or the path leaves the folder); remove the link or choose a fresh --out folder."),
+    "E411": ("file cannot be written", "Check the permissions of the folder and that the disk is mounted read-write, or pass another --out."),
     "E407": ("optional dependency not installed", "Install the extra the message names (e.g. pip install 'spanqa[ray]'), or leave out the option that needs it."),
+    "W406": ("damaged run-folder file recomputed", "The file could not be read (cut short, overwritten or not spanqa's); it was set aside as *.damaged and its part of the run is computed again. Nothing to do."),
     "W401": ("word longer than a model window", "Its subtokens beyond train.max_length are cut (its label is kept); raise train.max_length or check the text."),
     "W402": ("group_regex does not match the document id", "The document is its own k-fold group; fix data.group_regex or set the document's group."),
     "W403": ("overlapping gold span left out of tagger training", "Flat tagging keeps the longest of overlapping spans; the dropped span is still scored. Check the overlap is intended."),
     "W404": ("labelled span scored on the words of its hull", "The span is discontinuous, has an edge inside a word or covers no word, so no single tag path matches it; its quality (in spans.jsonl, alignable=false) is that of its hull. Check the span."),
     "W405": ("annotated document has no out-of-fold marginals", "Its spans are listed in spans.jsonl with quality null and get no findings; rerun the audit into a fresh --out folder."),
     # --- review workflow ---
+    "W509": ("corpus changed since the audit", "Excerpts and offsets of the findings whose documents changed may be shifted; re-run `spanqa audit` on this corpus, or pass the audited corpus with --corpus."),
     "E501": ("not a spanqa run folder", "Pass the folder written by `spanqa audit --out DIR`; it holds findings.jsonl and summary.json."),
     "E502": ("malformed run file", "The run folder was edited or cut short; re-run `spanqa audit` or fix the line."),
     "E503": ("corpus of the run not found", "Pass --corpus PATH (and --format) pointing at the corpus the audit read."),
@@ -101,6 +110,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "W506": ("edit not tied to a finding ignored", "Only findings are applied; change other spans in the corpus itself or re-run the audit."),
     "W507": ("contradicting decisions for one finding", "The finding is left undecided; keep one decision per finding."),
     "W508": ("removed span is still referenced", "A brat relation, event, attribute or note points at a span the fix removed; it is kept verbatim - edit or delete it in the new version."),
+    # --- anything unforeseen ---
+    "E900": ("unexpected internal error", "This is a bug in spanqa, not in your data as far as spanqa can tell. Please report it to the spanqa issue tracker with the command line, this message and the traceback that SPANQA_DEBUG=1 prints when you rerun it."),
 }
 
 

@@ -24,6 +24,7 @@ from spanqa.document import Corpus
 from spanqa.errors import Problem
 from spanqa.formats import detect_format, format_module, read_corpus
 from spanqa.metrics import SpanMetrics, metrics_report, span_metrics
+from spanqa.output import atomic_open
 
 
 def reader_options(**given: Any) -> dict[str, Any]:
@@ -89,9 +90,8 @@ def metrics_table(strict: SpanMetrics, overlap: SpanMetrics) -> Table:
 
 
 def write_jsonl(records: Iterable[dict], path: Path) -> int:
-    path.parent.mkdir(parents=True, exist_ok=True)
     n = 0
-    with path.open("w", encoding="utf-8") as fh:
+    with atomic_open(path) as fh:
         for rec in records:
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
             n += 1

@@ -26,6 +26,7 @@ from spanqa.demo.generator import LABELS, generate_notes
 from spanqa.demo.noise import KINDS, inject_errors
 from spanqa.document import Corpus, Document
 from spanqa.formats import write_corpus
+from spanqa.output import atomic_open, write_text
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def write_demo(out_dir: str | Path, *, n_notes: int = 150, seed: int = 0, rate: 
     root.mkdir(parents=True, exist_ok=True)
     write_corpus(_for_brat(clean), paths.clean, "brat")
     write_corpus(_for_brat(noisy), paths.noisy, "brat")
-    with open(paths.manifest, "w", encoding="utf-8", newline="\n") as f:
+    with atomic_open(paths.manifest, root=root) as f:
         for entry in manifest:
             f.write(json.dumps(entry, ensure_ascii=False) + "\n")
     errors = Counter(e["doc_id"] for e in manifest)
@@ -169,7 +170,6 @@ def write_demo(out_dir: str | Path, *, n_notes: int = 150, seed: int = 0, rate: 
     for c, n in zip(clean, noisy):
         rows.append(f"{c.id}\t{c.group}\t{n.meta.get('annotator', '')}\t{c.meta.get('note_type', '')}\t"
                     f"{len(c.text.split())}\t{len(c.spans or ())}\t{len(n.spans or ())}\t{errors[c.id]}")
-    paths.documents.write_text("\n".join(rows) + "\n", encoding="utf-8", newline="\n")
-    paths.readme.write_text(_readme(clean, noisy, manifest, n_notes=n_notes, seed=seed, rate=rate),
-                            encoding="utf-8", newline="\n")
+    write_text(paths.documents, "\n".join(rows) + "\n", root=root)
+    write_text(paths.readme, _readme(clean, noisy, manifest, n_notes=n_notes, seed=seed, rate=rate), root=root)
     return paths

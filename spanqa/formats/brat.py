@@ -62,6 +62,7 @@ from spanqa.document import Corpus, Document
 from spanqa.errors import Reporter, fail
 from spanqa.formats._text import BOM, one_line, read_utf8
 from spanqa.span import Span
+from spanqa.output import write_text
 from spanqa.validate import check_span
 
 NAME = "brat"
@@ -402,19 +403,18 @@ def write(corpus: Corpus, path: Path) -> None:
     a CRLF of a document whose offsets count CRLF as one character.
     """
     root = Path(path)
-    root.mkdir(parents=True, exist_ok=True)
+    files: list[tuple[Path, str]] = []  # every file is built (and E112 raised) before the first is written
     for doc in corpus.documents:
         stem = _safe_stem(doc.id)
         counting = _Counting(bom_counted=doc.meta.get("brat_bom") == "counted",
                              universal=doc.meta.get("brat_newlines") == "universal")
         ann_lines = _ann_lines(doc, counting) if doc.spans is not None else None
-        txt_path = root / f"{stem}.txt"
-        txt_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(txt_path, "w", encoding="utf-8", newline="") as f:
-            f.write((BOM if "brat_bom" in doc.meta else "") + doc.text)
+        files.append((root / f"{stem}.txt", (BOM if "brat_bom" in doc.meta else "") + doc.text))
         if ann_lines is not None:
-            with open(root / f"{stem}.ann", "w", encoding="utf-8", newline="") as f:
-                f.write("".join(line + "\n" for line in ann_lines))
+            files.append((root / f"{stem}.ann", "".join(line + "\n" for line in ann_lines)))
+    root.mkdir(parents=True, exist_ok=True)
+    for file, content in files:
+        write_text(file, content, root=root)
 
 
 def _safe_stem(doc_id: str) -> str:

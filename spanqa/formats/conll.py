@@ -75,6 +75,7 @@ from spanqa.bio import SCHEMES, Scheme, spans_to_tags, tags_to_spans, validate_t
 from spanqa.document import Corpus, Document
 from spanqa.errors import Location, Problem, Reporter, fail
 from spanqa.formats._text import read_utf8
+from spanqa.output import write_text
 from spanqa.span import Span
 
 NAME = "conll"
@@ -454,8 +455,7 @@ def write(corpus: Corpus, path: Path, *, scheme: Scheme = "IOB2", tag_column: in
     for doc in docs:
         lines += _doc_lines(doc, scheme=scheme, sep=sep, tag_column=tag_column, width=width, path=path,
                             problems=problems, reporter=reporter)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(ln + "\n" for ln in lines), encoding="utf-8")
+    write_text(path, "".join(ln + "\n" for ln in lines))
     return problems
 
 

@@ -45,6 +45,7 @@ from typing import Any
 from spanqa.document import Corpus, Document
 from spanqa.errors import Reporter, SpanqaError, fail
 from spanqa.formats._text import read_utf8
+from spanqa.output import atomic_open
 from spanqa.span import Span
 from spanqa.validate import check_span
 
@@ -258,8 +259,7 @@ def write(corpus: Corpus, path: Path) -> None:
     a meta value cannot be written as JSON.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="") as f:
+    with atomic_open(path) as f:
         for doc in corpus.documents:
             record = _record(doc)
             try:

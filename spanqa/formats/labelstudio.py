@@ -62,6 +62,7 @@ from typing import Any, Literal
 
 from spanqa.document import Corpus, Document
 from spanqa.errors import Location, Problem, Reporter
+from spanqa.output import write_text
 from spanqa.span import Span
 from spanqa.validate import check_span
 
@@ -292,6 +293,5 @@ def write(corpus: Corpus, path: Path, *, source: Source | None = None, text_key:
     problems: list[Problem] = []
     tasks = [_task(doc, source=source, text_key=text_key, problems=problems, reporter=reporter, path=path)
              for doc in corpus.documents]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(tasks, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_text(path, json.dumps(tasks, ensure_ascii=False, indent=2) + "\n")
     return problems

@@ -58,6 +58,7 @@ from typing import Any, Literal
 from spanqa.document import Corpus, Document
 from spanqa.errors import Location, Problem, Reporter, fail
 from spanqa.formats.conll import read_text
+from spanqa.output import write_text
 from spanqa.span import Span
 from spanqa.validate import check_span
 
@@ -270,8 +271,7 @@ def write(corpus: Corpus, path: Path, *, newlines: Literal["error", "space"] = "
     lines: list[str] = []
     for doc in corpus.documents:
         lines += _doc_lines(doc, path, newlines, problems, reporter)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(ln + "\n" for ln in lines), encoding="utf-8")
+    write_text(path, "".join(ln + "\n" for ln in lines))
     return problems
 
 

@@ -49,6 +49,7 @@ from spanqa.errors import Location, Problem, fail
 from spanqa.review.decisions import Decision, resolve
 from spanqa.review.run import Finding, Run, span_key
 from spanqa.span import Span, sort_spans
+from spanqa.output import contained, write_text
 
 _T_NUM = re.compile(r"^T(\d+)$")
 #: span metadata tied to the old offsets, dropped when a one-for-one change moves a span
@@ -331,6 +332,7 @@ def write_version(result: ApplyResult, out: str | Path, *, parent: Corpus, run: 
         if old != out and _inside(old, out):
             shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
+    contained(target, out)
     write_corpus(result.corpus, target, fmt)
     texts = {d.id: d.text for d in parent.documents}
     old_times: dict[str, str] = {}
@@ -346,9 +348,9 @@ def write_version(result: ApplyResult, out: str | Path, *, parent: Corpus, run: 
         sig = json.dumps({k: v for k, v in rec.items() if k != "time"}, sort_keys=True)
         rec["time"] = old_times.get(sig, rec["time"])
         lines.append(json.dumps(rec, ensure_ascii=False))
-    log.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    (out / "problems.jsonl").write_text("".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n"
-                                                for p in result.problems), encoding="utf-8")
+    write_text(log, "".join(line + "\n" for line in lines), root=out)
+    write_text(out / "problems.jsonl", "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n"
+                                               for p in result.problems), root=out)
     new_hash = corpus_hash(result.corpus)
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     if previous is not None and previous.get("hash") == new_hash and previous.get("created"):
@@ -365,7 +367,7 @@ def write_version(result: ApplyResult, out: str | Path, *, parent: Corpus, run: 
         "problems": dict(sorted(Counter(p.code for p in result.problems).items())),
         **dict(extra or {}),
     }
-    (out / "VERSION.json").write_text(json.dumps(version, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_text(out / "VERSION.json", json.dumps(version, indent=2, ensure_ascii=False) + "\n", root=out)
     return version
 
 

@@ -43,6 +43,7 @@ from spanqa.review.cells import safe_row
 from spanqa.review.decisions import Decision
 from spanqa.review.run import Finding, Run, span_key
 from spanqa.span import Span, sort_spans
+from spanqa.output import atomic_open, write_text
 
 ExportFormat = Literal["labelstudio", "brat", "csv"]
 EXPORT_FORMATS: tuple[str, ...] = ("labelstudio", "brat", "csv")
@@ -173,10 +174,9 @@ def write_labelstudio(corpus: Corpus, findings: Sequence[Finding], path: str | P
     """Write the tasks to ``path`` (JSON) and the labelling config beside it (``<stem>.config.xml``)."""
     path = Path(path)
     tasks = labelstudio_tasks(corpus, findings, **options)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(tasks, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    write_text(path, json.dumps(tasks, ensure_ascii=False, indent=1) + "\n")
     labels = set(corpus.labels) | {s.label for f in findings for s in f.suggestion}
-    path.with_name(path.stem + ".config.xml").write_text(labeling_config(labels), encoding="utf-8")
+    write_text(path.with_name(path.stem + ".config.xml"), labeling_config(labels))
     return {"tasks": len(tasks), "findings": sum(len(t["data"]["findings"]) for t in tasks)}
 
 
@@ -249,7 +249,7 @@ def write_brat(corpus: Corpus, findings: Sequence[Finding], out: str | Path, *,
         out_docs.append(nd)
         notes_n += n
     write_corpus(corpus.evolve(documents=tuple(out_docs)), out, "brat")
-    Path(out, "annotation.conf").write_text(_annotation_conf(labels, out_docs), encoding="utf-8")
+    write_text(Path(out, "annotation.conf"), _annotation_conf(labels, out_docs), root=out)
     counts = {"documents": len(out_docs), "notes": notes_n,
               "without_labelled_span": sum(1 for f in findings if not f.labels)}
     if suggested_out is not None:
@@ -265,7 +265,7 @@ def write_brat(corpus: Corpus, findings: Sequence[Finding], out: str | Path, *,
             nd, _ = _with_notes(new_by[d.id].evolve(spans=new_by[d.id].spans or ()), notes)
             sug_docs.append(nd)
         write_corpus(corpus.evolve(documents=tuple(sug_docs)), suggested_out, "brat")
-        Path(suggested_out, "annotation.conf").write_text(_annotation_conf(labels, sug_docs), encoding="utf-8")
+        write_text(Path(suggested_out, "annotation.conf"), _annotation_conf(labels, sug_docs), root=suggested_out)
         counts["suggested_documents"] = len(sug_docs)
     return counts
 
@@ -283,9 +283,8 @@ def write_csv(corpus: Corpus, findings: Sequence[Finding], path: str | Path, *, 
     """One row per finding, most suspicious first, with blank decision columns (:data:`CSV_COLUMNS`)."""
     path = Path(path)
     docs = corpus.by_id()
-    path.parent.mkdir(parents=True, exist_ok=True)
     rows = 0
-    with path.open("w", encoding="utf-8", newline="") as fh:
+    with atomic_open(path) as fh:
         w = csv.writer(fh)
         w.writerow(CSV_COLUMNS)
         for f in sorted(findings, key=lambda f: (f.score, f.doc_id, f.start, f.id)):

@@ -37,6 +37,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from spanqa.document import Corpus
 from spanqa.review.exports import excerpt
 from spanqa.review.run import Finding, Run
+from spanqa.output import write_text
 
 PAGE_SIZE = 20
 #: characters of context on each side of a finding in the report
@@ -431,8 +432,7 @@ def build_report(run: Run, *, corpus: Corpus | None = None, title: str | None = 
 def write_report(run: Run, out: str | Path, **options: Any) -> Path:
     """Write the page to ``out`` and return its path."""
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(build_report(run, **options), encoding="utf-8")
+    write_text(out, build_report(run, **options))
     return out
 
 

@@ -38,6 +38,7 @@ from spanqa.review.cells import safe_row
 from spanqa.review.exports import context_string, write_brat, write_labelstudio
 from spanqa.review.run import Finding, Run
 from spanqa.span import Span
+from spanqa.output import atomic_open
 
 Allocation = Literal["proportional", "equal"]
 SampleFormat = Literal["labelstudio", "csv", "brat"]
@@ -128,8 +129,7 @@ def sample_items(run: Run, n: int, *, seed: int = 0, allocation: Allocation = "p
 def write_sample_csv(corpus: Corpus, items: Sequence[Finding], path: str | Path) -> dict[str, int]:
     path = Path(path)
     docs = corpus.by_id()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as fh:
+    with atomic_open(path) as fh:
         w = csv.writer(fh)
         w.writerow(SAMPLE_COLUMNS)
         for f in items:

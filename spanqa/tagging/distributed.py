@@ -37,6 +37,7 @@ from spanqa.config import AuditConfig
 from spanqa.document import Corpus
 from spanqa.errors import SpanqaError
 from spanqa.tagging.predictions import OOFPredictions
+from spanqa.output import write_bytes
 
 
 def _config(config: AuditConfig | Mapping[str, Mapping[str, Any]]) -> AuditConfig:
@@ -104,9 +105,7 @@ def _write_back(run_dir: Path, files: Mapping[str, bytes]) -> None:
     for name in sorted(files, key=lambda n: n.endswith(".done")):
         path = folds / name
         if not path.exists():
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_bytes(files[name])
-            tmp.replace(path)
+            write_bytes(path, files[name])
 
 
 def fold_resources(config: AuditConfig) -> dict[str, float]:

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +43,7 @@ import numpy as np
 
 from spanqa.tagging.align import DocEncoding
 from spanqa.config import FeatureDtype, Pooling
+from spanqa.output import atomic_open
 
 _FORMAT = "spanqa.tagging.features.v1"
 #: windows per inference batch (padded to the longest window of the batch; batches are length-sorted)
@@ -214,11 +214,9 @@ def save_features(path: Path, feats: WordFeatures) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     offsets = np.cumsum([0] + [len(f) for f in feats.features]).astype(np.int64)
     rows = np.concatenate(feats.features) if feats.features else np.zeros((0, feats.dim), np.float16)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # fold jobs may write the same cache at once
-    with open(tmp, "wb") as fh:
+    with atomic_open(path, "wb") as fh:  # a unique temporary name: fold jobs may write the same cache at once
         np.savez(fh, format=np.asarray(_FORMAT), key=np.asarray(feats.key), doc_ids=np.asarray(feats.doc_ids, dtype=str),
                  offsets=offsets, features=rows, stats=np.asarray(json.dumps(feats.stats, sort_keys=True)))
-    tmp.replace(path)
 
 
 def load_features(path: Path, key: str) -> WordFeatures | None:

@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import time
 from contextlib import nullcontext
@@ -71,6 +70,7 @@ from spanqa.document import Corpus, Document
 from spanqa.errors import Location, Problem, fail
 from spanqa.tagging.predictions import DocMarginals, OOFPredictions
 from spanqa.span import Span
+from spanqa.output import atomic_open, write_text
 from spanqa.tagging.tagger import (build_model, device_info, load_tokenizer, predict_windows, resolve_device,
                            resolve_model_path, seeded, threads_for, to_device, torch_threads, train_model)
 
@@ -318,20 +318,16 @@ def _save_fold(run_dir: Path, k: int, probs: dict[str, np.ndarray], words: dict[
     path.parent.mkdir(parents=True, exist_ok=True)
     part = OOFPredictions(list(tags), {d: DocMarginals(d, words[d], p, fold=k, seed=seed) for d, p in probs.items()},
                           {"fold": k, "fingerprint": fp, "stats": stats})
-    tmp = path.with_name(path.name + ".tmp")
-    part.save(tmp)
-    tmp.replace(path)
+    part.save(path)  # atomic
     if margins:  # the training documents' dynamics, beside the held-out marginals (written before .done)
         dyn = _dynamics_path(run_dir, k)
         keys = list(margins)
-        tmp = dyn.with_name(dyn.name + ".tmp")
-        with open(tmp, "wb") as fh:
+        with atomic_open(dyn, "wb") as fh:
             np.savez_compressed(fh, fingerprint=np.asarray(fp), doc_ids=np.asarray([d for d, _ in keys], dtype=str),
                                 probe=np.asarray([pr for _, pr in keys], dtype=bool),
                                 offsets=np.cumsum([0] + [len(margins[x]) for x in keys]).astype(np.int64),
                                 margins=np.concatenate([margins[x] for x in keys]).astype(np.float32))
-        tmp.replace(dyn)
-    done.write_text(json.dumps({"fold": k, "fingerprint": fp, "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n")
+    write_text(done, json.dumps({"fold": k, "fingerprint": fp, "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n")
 
 
 def _load_fold(run_dir: Path, k: int, fp: str) -> tuple[dict[str, np.ndarray], dict, dict[tuple[str, bool], np.ndarray]] | None:
@@ -372,9 +368,7 @@ def _check_run_dir(run_dir: Path, fp: str) -> None:
             raise fail("E406", f"fingerprint {str(old)[:12]} in {marker} differs from this run's {fp[:12]}",
                        path=str(marker))
     else:  # atomic: fold jobs running at once may all create it
-        tmp = marker.with_name(f"{marker.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"fingerprint": fp, "format": _FOLD_FORMAT}) + "\n")
-        tmp.replace(marker)
+        write_text(marker, json.dumps({"fingerprint": fp, "format": _FOLD_FORMAT}) + "\n")
 
 
 def _progress(enabled: bool):

@@ -35,6 +35,7 @@ import numpy as np
 
 from spanqa.bio import split_tag, tags_to_spans
 from spanqa.span import Span
+from spanqa.output import atomic_open
 
 Range = tuple[int, int]
 _FORMAT = "spanqa.oof.v1"
@@ -109,8 +110,7 @@ class OOFPredictions:
                                               else np.full(len(w), np.nan, np.float32)
                                               for d, h, w in zip(ids, has, words)])
                 extra[f"has_{name}"] = np.asarray(has, dtype=bool)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb") as fh:
+        with atomic_open(path, "wb") as fh:
             np.savez_compressed(
                 fh, **extra,
                 format=np.asarray(_FORMAT),
