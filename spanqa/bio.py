@@ -138,14 +138,26 @@ def to_iob2(tags: Sequence[str], scheme: Scheme = "IOB2",
 
     A continuation (``I-``/``E-``) whose previous tag is not part of an entity of
     the same label starts a new entity; in IOB2 and BIOES that is a repair and
-    ``on_repair(i, tag)`` is called; in IOB1 it is the normal encoding.
+    ``on_repair(i, tag)`` is called; in IOB1 it is the normal encoding.  In BIOES a
+    ``B-``/``I-`` entity that no ``E-`` closes ends at its last word, also a repair.
     """
     _check_scheme(scheme)
+    if on_repair is not None:  # one call per word, even when it is both a bad start and unclosed
+        calls: set[int] = set()
+        user = on_repair
+
+        def on_repair(i: int, tag: str) -> None:
+            if i not in calls:
+                calls.add(i)
+                user(i, tag)
     out: list[str] = []
     prev_label: str | None = None
     prev_open = False  # can the entity of the previous word be continued?
     for i, tag in enumerate(tags):
         prefix, label = split_tag(tag)
+        if scheme == "BIOES" and prev_open and on_repair is not None \
+                and not (prefix in ("I", "E") and label == prev_label):
+            on_repair(i - 1, tags[i - 1])  # a B-/I- entity that no E- closes ends at the previous word
         if prefix == "O":
             out.append("O")
             prev_label, prev_open = None, False
@@ -165,6 +177,8 @@ def to_iob2(tags: Sequence[str], scheme: Scheme = "IOB2",
         prev_open = prefix in ("B", "I")  # E- and S- close the entity
         if scheme != "BIOES":
             prev_open = True
+    if scheme == "BIOES" and prev_open and on_repair is not None:
+        on_repair(len(tags) - 1, tags[-1])
     return out
 
 

@@ -47,7 +47,7 @@ def test_brat_reads_folder_recursively_with_relative_ids(tmp_path):
     assert [d.id for d in corpus] == ["a/b/n1", "n0"]
     assert corpus["a/b/n1"].spans == (Span("a/b/n1", 6, 13, "Drug", id="T1"),)
     assert corpus["n0"].spans == ()
-    assert corpus.problems == ()
+    assert [(p.code, p.detail) for p in corpus.problems] == [("W110", "1 entry not read: .hidden/ (hidden)")]
 
 
 def test_brat_reads_a_single_ann_or_txt_file(tmp_path):

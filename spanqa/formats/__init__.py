@@ -15,11 +15,12 @@ format carries that spanqa does not model goes into ``Document.meta`` /
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from spanqa.document import Corpus
+from spanqa.document import Corpus, Document
 from spanqa.errors import Problem, Reporter, SpanqaError, fail
 
 #: format name -> module implementing it
@@ -58,7 +59,7 @@ def detect_format(path: str | Path) -> str:
         raise fail("E101", f"{path} does not exist", path=str(path))
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
-        if any(p.suffix == ".ann" for p in files) or any(True for _ in path.rglob("*.ann")):
+        if any(p.suffix.lower() == ".ann" for p in files) or any(p.suffix.lower() == ".ann" for p in path.rglob("*")):
             return "brat"
         guesses = set()
         for p in files:
@@ -70,10 +71,8 @@ def detect_format(path: str | Path) -> str:
             return guesses.pop()
         raise fail("E102", f"cannot tell the format of folder {path} (files look like {sorted(guesses) or 'nothing known'})", path=str(path))
     suffix = path.suffix.lower()
-    if suffix in _SUFFIXES and suffix != ".ann":
+    if suffix in _SUFFIXES:
         return _SUFFIXES[suffix]
-    if suffix == ".ann":
-        return "brat"
     for name in ("pubtator", "conll", "jsonl"):
         mod = format_module(name)
         if getattr(mod, "sniff", None) and mod.sniff(path):
@@ -91,10 +90,33 @@ def read_corpus(path: str | Path, format: str | None = None, *, strict: bool = T
     path = Path(path)
     if not path.exists():
         raise fail("E101", f"{path} does not exist", path=str(path))
+    if not (path.is_file() or path.is_dir()):
+        raise fail("E116", f"{path} is a pipe, socket or device", path=str(path))
     name = format or detect_format(path)
     reporter = reporter or Reporter(strict=strict)
     corpus = format_module(name).read(path, reporter=reporter, **options)
+    corpus = corpus.evolve(documents=tuple(d for d in corpus.documents if _unicode_ok(d, reporter)))
     return corpus.evolve(format=name, source=str(path), problems=tuple(reporter.problems))
+
+
+#: what no id, text or label may hold: NUL and the UTF-16 surrogates (only a lone one can reach a str)
+_BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unicode_ok(doc: Document, reporter: Reporter) -> bool:
+    """spanqa's one Unicode policy: ``E115`` for a NUL or a lone surrogate in an id, text or label."""
+    where = {"path": doc.source or None, "doc_id": _BAD_CHARS.sub(lambda m: f"\\u{ord(m.group()):04x}", doc.id)}
+    fields = [("document id", doc.id), ("text", doc.text)]
+    fields += [(f"label of the span at {s.start}-{s.end}", s.label) for s in doc.spans or ()]
+    for name, value in fields:
+        bad = _BAD_CHARS.search(value)
+        if bad:
+            char = bad.group()
+            start = bad.start() if name == "text" else None
+            reporter.report("E115", f"the {name} holds {'NUL' if char == chr(0) else 'a lone surrogate'} "
+                            f"U+{ord(char):04X} at character {bad.start()}", start=start, **where)
+            return False
+    return True
 
 
 def write_corpus(corpus: Corpus, path: str | Path, format: str, **options: Any) -> list[Problem]:

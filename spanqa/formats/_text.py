@@ -11,6 +11,7 @@ and character offsets count both.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from spanqa.errors import Reporter
@@ -57,3 +58,37 @@ def decode_utf8(data: bytes, reporter: Reporter, *, path: str) -> tuple[str, boo
 def read_utf8(path: Path, reporter: Reporter) -> tuple[str, bool] | None:
     """Read and :func:`decode_utf8` the file at ``path``."""
     return decode_utf8(path.read_bytes(), reporter, path=str(path))
+
+
+class JsonError(ValueError):
+    """Why a JSON text was refused: ``msg``, 1-based ``lineno`` and ``colno`` (as :class:`json.JSONDecodeError`)."""
+
+    def __init__(self, msg: str, lineno: int = 1, colno: int = 1) -> None:
+        super().__init__(msg)
+        self.msg, self.lineno, self.colno = msg, lineno, colno
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise JsonError(f"the key {dup!r} occurs twice in one object (JSON readers disagree on which one counts)")
+    return out
+
+
+def loads_json(text: str) -> object:
+    """``json.loads`` that refuses what readers silently disagree on: a key twice in one object, and
+    nesting too deep to read (``RecursionError``).  Every refusal is a :class:`JsonError`.
+
+    >>> loads_json('{"text": "a", "text": "b"}')
+    Traceback (most recent call last):
+    ...
+    spanqa.formats._text.JsonError: the key 'text' occurs twice in one object (JSON readers disagree on which one counts)
+    """
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except json.JSONDecodeError as err:
+        raise JsonError(err.msg, err.lineno, err.colno) from None
+    except RecursionError:
+        raise JsonError("nested too deeply to read (thousands of brackets inside each other)") from None

@@ -61,6 +61,7 @@ from typing import Literal, Sequence
 from spanqa.document import Corpus, Document
 from spanqa.errors import Reporter, fail
 from spanqa.formats._text import BOM, one_line, read_utf8
+from spanqa.formats._walk import corpus_files
 from spanqa.span import Span
 from spanqa.output import write_text
 from spanqa.validate import check_span
@@ -71,9 +72,9 @@ NewlinePolicy = Literal["auto", "exact", "universal"]
 BomPolicy = Literal["auto", "skip", "count"]
 
 #: ``LABEL START END[;START END]...`` - the middle field of a T line (trailing blanks allowed, as brat does)
-_T_DATA = re.compile(r"(\S+) (-?\d+ -?\d+(?:;-?\d+ -?\d+)*)[ ]*")
-_T_ID = re.compile(r"T\d+\S*")
-_T_NUM = re.compile(r"T(\d+)")
+_T_DATA = re.compile(r"(\S+) (-?\d+ -?\d+(?:;-?\d+ -?\d+)*)[ ]*", re.ASCII)  # 0-9 only: not ٦ or ６
+_T_ID = re.compile(r"T\d+\S*", re.ASCII)
+_T_NUM = re.compile(r"T(\d+)", re.ASCII)
 #: first characters of the non-T line kinds brat defines
 _KNOWN_KINDS = frozenset("#RAEMN*")
 
@@ -104,8 +105,8 @@ def sniff(path: Path) -> bool:
     """True for a ``.ann`` file (or a folder holding one at its top level)."""
     path = Path(path)
     if path.is_dir():
-        return any(p.suffix == ".ann" for p in path.iterdir())
-    return path.suffix == ".ann"
+        return any(p.suffix.lower() == ".ann" for p in path.iterdir())
+    return path.suffix.lower() == ".ann"
 
 
 def read(path: Path, *, reporter: Reporter, newlines: NewlinePolicy = "auto",
@@ -120,7 +121,7 @@ def read(path: Path, *, reporter: Reporter, newlines: NewlinePolicy = "auto",
     if newlines not in ("auto", "exact", "universal") or bom not in ("auto", "skip", "count"):
         raise fail("E402", f"newlines={newlines!r}, bom={bom!r}: use newlines=auto|exact|universal, bom=auto|skip|count")
     path = Path(path)
-    pairs = _pairs(path)
+    pairs = _pairs(path, reporter)
     if not pairs:
         raise fail("E104", f"no .ann or .txt files under {path}", path=str(path))
     docs = []
@@ -131,20 +132,24 @@ def read(path: Path, *, reporter: Reporter, newlines: NewlinePolicy = "auto",
     return Corpus(documents=tuple(docs), format=NAME, source=str(path))
 
 
-def _pairs(path: Path) -> dict[str, tuple[Path | None, Path | None]]:
-    """doc id -> (txt path or None, ann path or None)."""
+def _pairs(path: Path, reporter: Reporter) -> dict[str, tuple[Path | None, Path | None]]:
+    """doc id -> (txt path or None, ann path or None); suffixes in any case (``.TXT``/``.ANN``)."""
     if path.is_dir():
         found: dict[str, list[Path | None]] = {}
-        for file in path.rglob("*"):
-            rel = file.relative_to(path)
-            if file.suffix not in (".txt", ".ann") or any(p.startswith(".") for p in rel.parts) or not file.is_file():
-                continue
-            slot = found.setdefault(rel.with_suffix("").as_posix(), [None, None])
-            slot[0 if file.suffix == ".txt" else 1] = file
+        for file in corpus_files(path, reporter, suffixes=(".txt", ".ann")):
+            doc_id = file.relative_to(path).with_suffix("").as_posix()
+            slot = found.setdefault(doc_id, [None, None])
+            i = 0 if file.suffix.lower() == ".txt" else 1
+            if slot[i] is not None:
+                raise fail("E107", f"{slot[i].name} and {file.name} give the same document id {doc_id!r}",
+                           path=str(file), doc_id=doc_id)
+            slot[i] = file
         return {k: (v[0], v[1]) for k, v in found.items()}
-    if path.suffix not in (".txt", ".ann"):
+    if path.suffix.lower() not in (".txt", ".ann"):
         raise fail("E102", f"brat reads a folder or a .ann/.txt file, not {path.name}", path=str(path))
-    txt, ann = path.with_suffix(".txt"), path.with_suffix(".ann")
+    upper = path.suffix.isupper()
+    txt, ann = (path.with_suffix(".TXT"), path.with_suffix(".ANN")) if upper else \
+        (path.with_suffix(".txt"), path.with_suffix(".ann"))
     return {path.stem: (txt if txt.is_file() else None, ann if ann.is_file() else None)}
 
 
@@ -244,7 +249,7 @@ def _parse_t_line(fields: list[str], number: int, reporter: Reporter, *, path: s
     match = _T_DATA.fullmatch(fields[1]) if len(fields) >= 2 else None
     if match is None or not _T_ID.fullmatch(fields[0]):
         hint = ""
-        if len(fields) >= 2 and re.fullmatch(r"\S+( \S+)+ -?\d+ -?\d+(;.*)?", fields[1]):
+        if len(fields) >= 2 and re.fullmatch(r"\S+( \S+)+ -?\d+ -?\d+(;.*)?", fields[1], re.ASCII):
             hint = " (the label seems to contain a space; brat labels cannot)"
         reporter.report("E105", "expected 'T<n><TAB>LABEL START END[;START END...]<TAB>TEXT'" + hint,
                         path=path, line=number, doc_id=doc_id, excerpt=line_text)

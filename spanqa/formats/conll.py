@@ -75,6 +75,7 @@ from spanqa.bio import SCHEMES, Scheme, spans_to_tags, tags_to_spans, validate_t
 from spanqa.document import Corpus, Document
 from spanqa.errors import Location, Problem, Reporter, fail
 from spanqa.formats._text import read_utf8
+from spanqa.formats._walk import corpus_files
 from spanqa.output import write_text
 from spanqa.span import Span
 
@@ -157,8 +158,13 @@ def _build(b: _DocBuilder, doc_id: str, path: Path, *, scheme: Scheme, tag_colum
         tokens.extend(words)
 
         def repaired(i: int, tag: str, sent: list[_Token] = sent) -> None:
-            reporter.report("W104", f"{tag!r} cannot continue the previous tag in {scheme}; it starts a new entity",
-                            path=str(path), line=sent[i].line, doc_id=doc_id, excerpt=sent[i].text)
+            label = tag[2:]
+            nxt = sent[i + 1].tag if i + 1 < len(sent) else None
+            if scheme == "BIOES" and tag[:2] in ("B-", "I-") and nxt not in (f"I-{label}", f"E-{label}"):
+                why = f"{tag!r} is not closed by an E-{label} tag in BIOES; the entity ends at this word"
+            else:
+                why = f"{tag!r} cannot continue the previous tag in {scheme}; it starts a new entity"
+            reporter.report("W104", why, path=str(path), line=sent[i].line, doc_id=doc_id, excerpt=sent[i].text)
 
         spans.extend(tags_to_spans(words, [t.tag for t in sent], doc_id=doc_id, scheme=scheme, on_repair=repaired))
     meta: dict[str, Any] = {"markers": tuple(b.markers), "sep": "\t" if tabbed else " ", "tag_column": tag_column}
@@ -259,11 +265,10 @@ def _read_file(path: Path, reporter: Reporter, *, scheme: Scheme, tag_column: in
                    reporter=reporter) for i, b in enumerate(builders)]
 
 
-def _files(path: Path) -> list[Path]:
+def _files(path: Path, reporter: Reporter) -> list[Path]:
     if not path.is_dir():
         return [path]
-    return [p for p in sorted(path.iterdir())
-            if p.is_file() and not p.name.startswith(".") and (p.suffix.lower() in SUFFIXES - {".txt"} or sniff(p))]
+    return corpus_files(path, reporter, suffixes=SUFFIXES - {".txt"}, recursive=False, accept=sniff)
 
 
 def _scheme(scheme: str, path: Path) -> Scheme:
@@ -290,7 +295,7 @@ def read(path: Path, *, reporter: Reporter, scheme: Scheme = "IOB2", tag_column:
         raise fail("E113", f"doc_break must be auto, docstart, sentence or file, not {doc_break!r}", path=str(path))
     docs: list[Document] = []
     seen: set[str] = set()
-    for file in _files(path):
+    for file in _files(path, reporter):
         for doc in _read_file(file, reporter, scheme=scheme, tag_column=tag_column, doc_break=doc_break):
             if doc.id in seen:
                 reporter.report("E107", f"document id {doc.id!r} occurs twice (two files with the same stem?)",

@@ -44,7 +44,8 @@ from typing import Any
 
 from spanqa.document import Corpus, Document
 from spanqa.errors import Reporter, SpanqaError, fail
-from spanqa.formats._text import read_utf8
+from spanqa.formats._text import loads_json, read_utf8
+from spanqa.formats._walk import corpus_files
 from spanqa.output import atomic_open
 from spanqa.span import Span
 from spanqa.validate import check_span
@@ -63,7 +64,7 @@ def sniff(path: Path) -> bool:
         with open(path, encoding="utf-8-sig", newline="") as f:
             for line in f:
                 if line.strip():
-                    record = json.loads(line)
+                    record = loads_json(line)
                     return isinstance(record, dict) and "text" in record
     except (OSError, UnicodeDecodeError, ValueError):
         return False
@@ -73,7 +74,7 @@ def sniff(path: Path) -> bool:
 def read(path: Path, *, reporter: Reporter) -> Corpus:
     """Read a ``.jsonl`` file (or every ``*.jsonl`` in a folder, sorted) into a :class:`Corpus`."""
     path = Path(path)
-    files = sorted(path.rglob("*.jsonl")) if path.is_dir() else [path]
+    files = corpus_files(path, reporter, suffixes=(".jsonl",)) if path.is_dir() else [path]
     docs: list[Document] = []
     seen: dict[str, str] = {}
     records = 0
@@ -111,7 +112,7 @@ def read(path: Path, *, reporter: Reporter) -> Corpus:
 def _read_record(line: str, file: Path, number: int, reporter: Reporter) -> Document | None:
     where = {"path": str(file), "line": number}
     try:
-        record = json.loads(line)
+        record = loads_json(line)
     except ValueError as err:
         col = getattr(err, "colno", None)
         reporter.report("E108", f"{err.msg if hasattr(err, 'msg') else err}" + (f" (column {col})" if col else ""),

@@ -57,10 +57,13 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from pathlib import Path
 from typing import Any, Literal
 
 from spanqa.document import Corpus, Document
+from spanqa.formats._text import JsonError, loads_json
+from spanqa.formats._walk import corpus_files
 from spanqa.errors import Location, Problem, Reporter
 from spanqa.output import write_text
 from spanqa.span import Span
@@ -89,12 +92,12 @@ def _load_tasks(path: Path, reporter: Reporter) -> list[tuple[Any, int | None]] 
     if not text.strip():
         return []
     try:
-        loaded = json.loads(text)
-    except json.JSONDecodeError as err:
+        loaded = loads_json(text)
+    except JsonError as err:
         lines = [(n, ln) for n, ln in enumerate(text.split("\n"), 1) if ln.strip()]
         try:  # JSON lines: one task per line
-            tasks = [(json.loads(ln), n) for n, ln in lines]
-        except json.JSONDecodeError:
+            tasks = [(loads_json(ln), n) for n, ln in lines]
+        except JsonError:
             reporter.report("E108", f"{err.msg} (column {err.colno})", path=str(path), line=err.lineno)
             return None
         if len(tasks) > 1 and all(isinstance(t, dict) and "data" in t for t, _ in tasks):
@@ -129,7 +132,11 @@ def _task_doc(task: Any, i: int, line: int | None, path: Path, reporter: Reporte
     kept = copy.deepcopy(task)
     del kept["data"][text_key]
     items = kept.get(source)
-    items = items if isinstance(items, list) else []
+    if items is not None and not (isinstance(items, list) and all(isinstance(x, dict) for x in items)):
+        reporter.report("E114", f"task {doc_id}: {source} must be a list of objects, not "
+                        f"{json.dumps(items)[:40]}", **where)
+        return None
+    items = items or []
     candidates = []
     for j, item in enumerate(items):
         if isinstance(item, dict) and item.get("was_cancelled"):
@@ -143,7 +150,12 @@ def _task_doc(task: Any, i: int, line: int | None, path: Path, reporter: Reporte
         annotator = _annotator(item, source)
         others: list[Any] = []
         spans = []
-        for r in item.get("result") or []:
+        results = item.get("result") or []
+        if not isinstance(results, list):
+            reporter.report("E114", f"{source[:-1]} {item.get('id', selected)}: result must be a list, not "
+                            f"{type(results).__name__}", **where)
+            return None
+        for r in results:
             if not (isinstance(r, dict) and r.get("type") == "labels"):
                 kind = r.get("type", "?") if isinstance(r, dict) else type(r).__name__
                 if kind not in seen_kinds:
@@ -158,13 +170,27 @@ def _task_doc(task: Any, i: int, line: int | None, path: Path, reporter: Reporte
                     source=f"{path}:{line}" if line else str(path), meta=meta)
 
 
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
 def _region_spans(r: dict, doc_id: str, text: str, annotator: str | None, reporter: Reporter,
                   where: dict[str, Any]) -> list[Span]:
     value = r.get("value")
-    if not isinstance(value, dict) or not all(isinstance(value.get(k), int) for k in ("start", "end")) \
-            or not isinstance(value.get("labels"), list):
+    if not isinstance(value, dict) or any(k not in value for k in ("start", "end", "labels")):
         reporter.report("E109", f"region {r.get('id')} needs value.start, value.end (integers) and value.labels",
                         excerpt=json.dumps(value)[:60], **where)
+        return []
+    wrong = [f"value.{k} is {json.dumps(value[k])[:20]}, not an integer" for k in ("start", "end")
+             if not _is_int(value[k])]
+    labels, score = value["labels"], r.get("score")
+    if not (isinstance(labels, list) and all(isinstance(x, str) for x in labels)):
+        wrong.append(f"value.labels is {json.dumps(labels)[:30]}, not a list of strings")
+    if score is not None and not (isinstance(score, (int, float)) and not isinstance(score, bool)
+                                  and math.isfinite(score)):
+        wrong.append(f"score is {json.dumps(score)[:20]}, not a finite number")
+    if wrong:
+        reporter.report("E114", f"region {r.get('id')}: " + "; ".join(wrong), **where)
         return []
     meta: dict[str, Any] = {}
     for key, default in (("from_name", FROM_NAME), ("to_name", TO_NAME)):
@@ -194,8 +220,7 @@ def read(path: Path, *, reporter: Reporter, source: Source = "annotations", inde
     path = Path(path)
     if source not in ("annotations", "predictions"):
         raise ValueError(f"source must be 'annotations' or 'predictions', not {source!r}")
-    files = [p for p in sorted(path.iterdir()) if p.suffix.lower() == ".json" and not p.name.startswith(".")] \
-        if path.is_dir() else [path]
+    files = corpus_files(path, reporter, suffixes=(".json",), recursive=False) if path.is_dir() else [path]
     docs: list[Document] = []
     seen_ids: set[str] = set()
     seen_kinds: set[str] = set()

@@ -57,6 +57,7 @@ from typing import Any, Literal
 
 from spanqa.document import Corpus, Document
 from spanqa.errors import Location, Problem, Reporter, fail
+from spanqa.formats._walk import corpus_files
 from spanqa.formats.conll import read_text
 from spanqa.output import write_text
 from spanqa.span import Span
@@ -65,8 +66,8 @@ from spanqa.validate import check_span
 NAME = "pubtator"
 
 _HEAD = re.compile(r"^([^|\t]+)\|([ta])\|(.*)$")
-_SNIFF = re.compile(r"^\d+\|t\|")
-_INT = re.compile(r"^-?\d+$")
+_SNIFF = re.compile(r"^\d+\|t\|", re.ASCII)
+_INT = re.compile(r"-?\d+", re.ASCII)  # 0-9 only: int() would also take ٦, ６, " 6" and "1_0"
 
 
 @dataclass
@@ -136,8 +137,8 @@ def _read_file(path: Path, reporter: Reporter) -> list[Document]:
                             f"{cur.pmid if cur else '(none)'}; expected PMID|t|title first", path=str(path),
                             line=lineno, excerpt=line)
             continue
-        if len(cols) >= 2 and _INT.match(cols[1]):
-            if len(cols) < 5 or not _INT.match(cols[2]):
+        if len(cols) >= 2 and _INT.fullmatch(cols[1]):
+            if len(cols) < 5 or not _INT.fullmatch(cols[2]):
                 reporter.report("E105", "a mention line needs PMID, start, end, mention and type, tab-separated",
                                 path=str(path), line=lineno, doc_id=cur.pmid, excerpt=line)
                 continue
@@ -165,11 +166,10 @@ def _read_file(path: Path, reporter: Reporter) -> list[Document]:
     return docs
 
 
-def _files(path: Path) -> list[Path]:
+def _files(path: Path, reporter: Reporter) -> list[Path]:
     if not path.is_dir():
         return [path]
-    return [p for p in sorted(path.iterdir())
-            if p.is_file() and not p.name.startswith(".") and (p.suffix.lower() == ".pubtator" or sniff(p))]
+    return corpus_files(path, reporter, suffixes=(".pubtator",), recursive=False, accept=sniff)
 
 
 def read(path: Path, *, reporter: Reporter) -> Corpus:
@@ -177,7 +177,7 @@ def read(path: Path, *, reporter: Reporter) -> Corpus:
     path = Path(path)
     docs: list[Document] = []
     where: dict[str, str] = {}
-    for file in _files(path):
+    for file in _files(path, reporter):
         for doc in _read_file(file, reporter):
             if doc.id in where:
                 reporter.report("E107", f"PMID {doc.id} is also in {where[doc.id]}; a folder must not mix "

@@ -25,7 +25,9 @@ span in their place = accept with that span as override.
 from __future__ import annotations
 
 import csv
+import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping
@@ -33,6 +35,7 @@ from typing import Any, Iterable, Literal, Mapping
 from spanqa.errors import Location, Problem, fail
 from spanqa.review.cells import read_cell
 from spanqa.review.run import Finding, Run, span_key
+from spanqa.formats._text import JsonError, loads_json
 
 Verdict = Literal["accept", "reject"]
 
@@ -80,10 +83,10 @@ class Decision:
             v = rec.get(key)
             if v in (None, ""):
                 return None
-            try:
-                return int(str(v).strip())
-            except ValueError:
-                raise fail("E504", f"{key} {v!r} of finding {fid} is not an integer offset", path=where) from None
+            text = str(v).strip()
+            if isinstance(v, bool) or not re.fullmatch(r"-?[0-9]+", text):
+                raise fail("E504", f"{key} {v!r} of finding {fid} is not an integer offset", path=where)
+            return int(text)
 
         label = rec.get("label")
         label = str(label).strip() if label not in (None, "") else None
@@ -108,19 +111,19 @@ def read_decisions(path: str | Path, *, run: Run | None = None) -> tuple[list[De
     if not path.is_file():
         raise fail("E504", f"{path} is not a file", path=str(path))
     suffix = path.suffix.lower()
+    text = _decoded(path)
     if suffix in (".csv", ".tsv"):
-        with path.open(encoding="utf-8-sig", newline="") as fh:
+        with io.StringIO(text, newline="") as fh:
             rows = csv.DictReader(fh, delimiter="\t" if suffix == ".tsv" else ",")
             if not rows.fieldnames or "decision" not in [f.strip().lower() for f in rows.fieldnames]:
                 raise fail("E504", "the CSV has no 'decision' column", path=str(path), line=1)
             out = [Decision.from_record({k: read_cell(v) for k, v in r.items()}, where=f"{path}:{n}")
                    for n, r in enumerate(rows, 2)]
         return [d for d in out if d is not None], []
-    text = path.read_text(encoding="utf-8-sig")
     if suffix == ".json" or text.lstrip().startswith("["):
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
+            data = loads_json(text)
+        except JsonError as err:
             raise fail("E504", f"not JSON ({err.msg})", path=str(path), line=err.lineno) from None
         if isinstance(data, list) and all(isinstance(t, dict) and "data" in t for t in data):
             if run is None:
@@ -132,12 +135,12 @@ def read_decisions(path: str | Path, *, run: Run | None = None) -> tuple[list[De
             return [d for d in out if d is not None], []
         raise fail("E504", "JSON decisions must be a list of decisions or of Label Studio tasks", path=str(path))
     out = []
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(text.split("\n"), 1):  # not splitlines(): U+2028 may sit inside a JSON string
         if not line.strip():
             continue
         try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as err:
+            rec = loads_json(line)
+        except JsonError as err:
             raise fail("E504", f"not JSON ({err.msg})", path=str(path), line=n) from None
         if not isinstance(rec, dict):
             raise fail("E504", "each line must be a JSON object", path=str(path), line=n)
@@ -145,6 +148,17 @@ def read_decisions(path: str | Path, *, run: Run | None = None) -> tuple[list[De
         if d is not None:
             out.append(d)
     return out, []
+
+
+def _decoded(path: Path) -> str:
+    """The file's text (UTF-8, a leading BOM dropped); ``E504`` with the byte offset when it is not UTF-8."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise fail("E504", f"not UTF-8 at byte offset {err.start} ({data[err.start:err.end]!r}); save the file "
+                   "as UTF-8", path=str(path), line=data.count(b"\n", 0, err.start) + 1) from None
+    return text[1:] if text.startswith("\ufeff") else text
 
 
 # --------------------------------------------------------------------------- Label Studio read-back
@@ -162,14 +176,22 @@ def _reviewer(ann: Mapping[str, Any]) -> str | None:
     return str(who) if who not in (None, "") else None
 
 
-def _regions(ann: Mapping[str, Any]) -> set[tuple]:
+def _offset(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _regions(ann: Mapping[str, Any], where: str) -> set[tuple]:
     out = set()
     for r in ann.get("result") or ():
         v = r.get("value") if isinstance(r, dict) else None
         if not isinstance(v, dict) or "start" not in v or not v.get("labels"):
             continue
-        for lab in v["labels"]:
-            out.add((((int(v["start"]), int(v["end"])),), str(lab)))
+        start, end, labels = v.get("start"), v.get("end"), v["labels"]
+        if not (_offset(start) and _offset(end) and isinstance(labels, list)):
+            raise fail("E504", f"region {r.get('id')} of a reviewed task needs integer value.start and value.end "
+                       f"and a list value.labels, not {json.dumps(v)[:80]}", path=where)
+        for lab in labels:
+            out.add((((start, end),), str(lab)))
     return out
 
 
@@ -187,7 +209,7 @@ def decisions_from_labelstudio(tasks: Iterable[Mapping[str, Any]], run: Run, *,
         ann = _final_annotation(task)
         if ann is None or doc_id not in docs:
             continue
-        final = _regions(ann)
+        final = _regions(ann, where)
         original = {span_key(s) for s in docs[doc_id].spans or ()}
         reviewer, when = _reviewer(ann), ann.get("updated_at")
         explained: set[tuple] = set()

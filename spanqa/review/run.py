@@ -20,7 +20,6 @@ summary unless one is passed in.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -28,6 +27,7 @@ from typing import Any, Iterator, Mapping
 from spanqa.document import Corpus
 from spanqa.errors import fail
 from spanqa.span import Span, sort_spans
+from spanqa.formats._text import JsonError, loads_json
 
 #: every finding kind the audit writes (``low_quality`` and unknown kinds are accepted too)
 KINDS: tuple[str, ...] = ("type", "boundary", "boundary_type", "split", "merge", "complex", "missing",
@@ -217,17 +217,20 @@ class Run:
 
 
 def _jsonl(path: Path) -> Iterator[tuple[int, dict]]:
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise fail("E502", f"not JSON ({err.msg})", path=str(path), line=n) from None
-            if not isinstance(rec, dict):
-                raise fail("E502", "each line must be a JSON object", path=str(path), line=n)
-            yield n, rec
+    try:
+        content = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise fail("E502", f"not UTF-8 at byte offset {err.start}", path=str(path)) from None
+    for n, line in enumerate(content.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = loads_json(line)
+        except JsonError as err:
+            raise fail("E502", f"not JSON ({err.msg})", path=str(path), line=n) from None
+        if not isinstance(rec, dict):
+            raise fail("E502", "each line must be a JSON object", path=str(path), line=n)
+        yield n, rec
 
 
 def corpus_location(summary: Mapping[str, Any]) -> tuple[str | None, str | None]:
@@ -271,8 +274,10 @@ def load_run(path: str | Path, *, corpus: Corpus | str | Path | None = None,
         if not need.exists():
             raise fail("E501", f"{need.name} is missing", path=str(path))
     try:
-        summary = json.loads(spath.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
+        summary = loads_json(spath.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise fail("E502", f"not UTF-8 at byte offset {err.start}", path=str(spath)) from None
+    except JsonError as err:
         raise fail("E502", f"not JSON ({err.msg})", path=str(spath), line=err.lineno) from None
     findings = tuple(Finding.from_dict(rec, where=f"{fpath}:{n}") for n, rec in _jsonl(fpath))
     spans: list[Span] = []

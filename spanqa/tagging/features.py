@@ -43,6 +43,7 @@ import numpy as np
 
 from spanqa.tagging.align import DocEncoding
 from spanqa.config import FeatureDtype, Pooling
+from spanqa.errors import Problem
 from spanqa.output import atomic_open
 
 _FORMAT = "spanqa.tagging.features.v1"
@@ -219,8 +220,14 @@ def save_features(path: Path, feats: WordFeatures) -> None:
                  offsets=offsets, features=rows, stats=np.asarray(json.dumps(feats.stats, sort_keys=True)))
 
 
-def load_features(path: Path, key: str) -> WordFeatures | None:
-    """The cached features at ``path`` if it exists and was made for ``key``, else None."""
+def load_features(path: Path, key: str, problems: list[Problem] | None = None) -> WordFeatures | None:
+    """The cached features at ``path`` if it exists and was made for ``key``, else None.
+
+    A file that cannot be read (cut short, overwritten) is set aside as ``*.damaged``
+    with ``W406`` in ``problems``, and the features are computed again.
+    """
+    from spanqa.tagging.kfold import set_aside
+
     if not path.is_file():
         return None
     try:
@@ -230,7 +237,11 @@ def load_features(path: Path, key: str) -> WordFeatures | None:
             off, rows = z["offsets"], z["features"]
             ids = [str(d) for d in z["doc_ids"]]
             stats = json.loads(str(z["stats"]))
-    except (OSError, ValueError, KeyError):  # a truncated or foreign file: recompute
+        if len(off) != len(ids) + 1 or int(off[-1]) != len(rows):
+            raise ValueError(f"index of {len(off)} offsets does not fit {len(ids)} documents and {len(rows)} rows")
+    except Exception as err:  # a truncated or damaged file: recompute
+        set_aside(path, f"feature cache cannot be read ({type(err).__name__}: {err}); the corpus is encoded again",
+                  problems)
         return None
     feats = [rows[off[i]:off[i + 1]] for i in range(len(ids))]
     return WordFeatures(ids, feats, int(rows.shape[1]), key, dict(stats, cached=True))
@@ -313,7 +324,7 @@ def merge_features(parts: Sequence[WordFeatures]) -> WordFeatures:
 def word_features(encodings: Sequence[DocEncoding], model: Any, *, tokenizer: Any, layers: int,
                   pooling: Pooling = "first", dtype: FeatureDtype = "float16", seed: int = 0, max_length: int = 128,
                   run_dir: Path | None = None, on_batch: Callable[[int], None] | None = None,
-                  device: str = "cpu") -> WordFeatures:
+                  device: str = "cpu", problems: list[Problem] | None = None) -> WordFeatures:
     """Per-word features of ``encodings`` from the frozen encoder of ``model``, cached in ``run_dir``.
 
     ``model`` is a :class:`spanqa.config.ModelConfig`; ``seed`` only matters for the tiny
@@ -325,7 +336,7 @@ def word_features(encodings: Sequence[DocEncoding], model: Any, *, tokenizer: An
     key = encoder_features_key(encodings, model, layers=layers, pooling=pooling, dtype=dtype, seed=seed)
     path = cache_path(run_dir, key) if run_dir is not None else None
     if path is not None:
-        cached = load_features(path, key)
+        cached = load_features(path, key, problems)
         if cached is not None and cached.doc_ids == [e.doc_id for e in encodings]:
             return cached
     out = compute_features(encodings, model, tokenizer=tokenizer, layers=layers, key=key, pooling=pooling,

@@ -330,20 +330,44 @@ def _save_fold(run_dir: Path, k: int, probs: dict[str, np.ndarray], words: dict[
     write_text(done, json.dumps({"fold": k, "fingerprint": fp, "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n")
 
 
-def _load_fold(run_dir: Path, k: int, fp: str) -> tuple[dict[str, np.ndarray], dict, dict[tuple[str, bool], np.ndarray]] | None:
+def set_aside(path: Path, why: str, problems: list[Problem] | None) -> None:
+    """Rename a damaged run-folder file to ``*.damaged`` (kept for a post-mortem) and record ``W406``."""
+    try:
+        path.replace(path.with_name(path.name + ".damaged"))
+    except OSError:
+        pass  # already gone, or a read-only folder: it is recomputed (or rewritten) all the same
+    if problems is not None:
+        problems.append(Problem("W406", Location(path=str(path)), why))
+
+
+def _load_fold(run_dir: Path, k: int, fp: str, problems: list[Problem] | None = None,
+               ) -> tuple[dict[str, np.ndarray], dict, dict[tuple[str, bool], np.ndarray]] | None:
+    """Fold ``k`` as saved in ``run_dir``; None when not finished, or damaged (set aside with ``W406``)."""
     path, done = _fold_paths(run_dir, k)
     if not (path.is_file() and done.is_file()):
         return None
-    part = OOFPredictions.load(path)
+    try:
+        part = OOFPredictions.load(path)
+    except Exception as err:  # cut short, overwritten, not ours: recompute the fold
+        set_aside(path, f"fold {k} cannot be read ({type(err).__name__}: {err}); it is trained again", problems)
+        done.unlink(missing_ok=True)
+        return None
     if part.meta.get("fingerprint") != fp:
         raise fail("E406", f"{path} was made for another corpus or configuration", path=str(path))
     margins: dict[str, np.ndarray] = {}
     dyn = _dynamics_path(run_dir, k)
     if dyn.is_file():
-        with np.load(dyn, allow_pickle=False) as z:
-            off, vals = z["offsets"], z["margins"]
-            probe = z["probe"]
-            margins = {(str(d), bool(probe[i])): vals[off[i]:off[i + 1]].copy() for i, d in enumerate(z["doc_ids"])}
+        try:
+            with np.load(dyn, allow_pickle=False) as z:
+                off, vals = z["offsets"], z["margins"]
+                probe = z["probe"]
+                margins = {(str(d), bool(probe[i])): vals[off[i]:off[i + 1]].copy()
+                           for i, d in enumerate(z["doc_ids"])}
+        except Exception as err:
+            set_aside(dyn, f"fold {k}'s training dynamics cannot be read ({type(err).__name__}: {err}); "
+                      "the fold is trained again", problems)
+            done.unlink(missing_ok=True)
+            return None
     return {d: m.probs for d, m in part.docs.items()}, part.meta["stats"], margins
 
 
@@ -359,11 +383,17 @@ def make_run_dir(run_dir: Path) -> Path:
     return run_dir
 
 
-def _check_run_dir(run_dir: Path, fp: str) -> None:
+def _check_run_dir(run_dir: Path, fp: str, problems: list[Problem] | None = None) -> None:
     make_run_dir(run_dir)
     marker = run_dir / "fingerprint.json"
     if marker.is_file():
-        old = json.loads(marker.read_text()).get("fingerprint")
+        try:
+            old = json.loads(marker.read_text(encoding="utf-8")).get("fingerprint")
+        except (ValueError, AttributeError) as err:  # not JSON, or not an object: each fold file still
+            set_aside(marker, f"not a spanqa fingerprint ({err}); rewritten (every fold file carries its "
+                      "own fingerprint, so no fold of another run is used)", problems)
+            old = fp
+            write_text(marker, json.dumps({"fingerprint": fp, "format": _FOLD_FORMAT}) + "\n")
         if old != fp:
             raise fail("E406", f"fingerprint {str(old)[:12]} in {marker} differs from this run's {fp[:12]}",
                        path=str(marker))
@@ -382,7 +412,7 @@ def _progress(enabled: bool):
 
 
 def _features(prepared: Sequence[PreparedDoc], tokenizer: Any, config: AuditConfig, run_dir: Path | None,
-              bar: Any, device: str = "cpu") -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+              bar: Any, device: str = "cpu", problems: list[Problem] | None = None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Fast mode: every document's per-word features (cached in ``run_dir/features/``) and their stats."""
     from spanqa.tagging.features import word_features
 
@@ -392,7 +422,7 @@ def _features(prepared: Sequence[PreparedDoc], tokenizer: Any, config: AuditConf
     wf = word_features([p.enc for p in prepared], config.model, tokenizer=tokenizer, layers=f.layers,
                        pooling=f.pooling, dtype=f.feature_dtype, seed=t.seed, max_length=t.max_length,
                        run_dir=run_dir, on_batch=(lambda n: bar.update(task, advance=n)) if bar else None,
-                       device=device)
+                       device=device, problems=problems)
     if bar:
         bar.remove_task(task)
     return wf.by_id(), dict(wf.stats, key=wf.key[:24])
@@ -492,7 +522,6 @@ def _setup(corpus: Corpus, config: AuditConfig, run_dir: Path | None) -> _Run:
     t = config.train
     ordered = run_order(corpus)
     annotated = [d for d in ordered if d.spans is not None]
-    unannotated = ordered[len(annotated):]
     if not annotated:
         raise fail("E405", "no annotated documents to train on", key="train.folds")
     tags = tag_inventory(corpus.labels)
@@ -500,7 +529,7 @@ def _setup(corpus: Corpus, config: AuditConfig, run_dir: Path | None) -> _Run:
     folds = assign_folds(groups, t.folds, t.seed)
     fp = fingerprint(corpus, tags, config)
     if run_dir is not None:
-        _check_run_dir(run_dir, fp)
+        _check_run_dir(run_dir, fp, problems)
     device = resolve_device(config.model.device)
     t0 = time.perf_counter()
     tokenizer = load_tokenizer(config.model)
@@ -563,7 +592,8 @@ def _train_fold(k: int, r: _Run, config: AuditConfig, run_dir: Path | None, bar:
         if not r.feats:  # encode once, on the first fold that needs it
             t1 = time.perf_counter()
             with torch_threads(threads_for(config.model)):
-                r.feats, r.feature_stats = _features(r.prepared, r.tokenizer, config, run_dir, bar, r.device)
+                r.feats, r.feature_stats = _features(r.prepared, r.tokenizer, config, run_dir, bar, r.device,
+                                                       r.problems)
                 if config.fast.reduce:
                     from spanqa.tagging.features import reduce_features
 
@@ -612,7 +642,7 @@ def run_fold(corpus: Corpus, config: AuditConfig, k: int, *, run_dir: Path, prog
         raise fail("E402", f"fold {k} is not in 0..{config.train.folds - 1}", key="train.folds")
     run_dir = Path(run_dir)
     r = _setup(corpus, config, run_dir)
-    if _load_fold(run_dir, k, r.fp) is None:
+    if _load_fold(run_dir, k, r.fp, r.problems) is None:
         with _progress(progress) as bar:
             _train_fold(k, r, config, run_dir, bar)
     return _fold_paths(run_dir, k)[0]
@@ -642,7 +672,7 @@ def run_kfold(corpus: Corpus, config: AuditConfig, *, run_dir: Path | None = Non
     with _progress(progress) as bar:
         task = bar.add_task("folds", total=t.folds) if bar else None
         for k in range(t.folds):
-            loaded = _load_fold(run_dir, k, fp) if run_dir is not None else None
+            loaded = _load_fold(run_dir, k, fp, problems) if run_dir is not None else None
             if loaded is not None:
                 results[k], stats[k], dynamics[k] = loaded
                 resumed.append(k)
