@@ -44,14 +44,14 @@ from spanqa import __version__
 from spanqa.comparison import compare_spans
 from spanqa.config import AuditConfig
 from spanqa.document import Corpus, Document
-from spanqa.errors import Location, Problem
+from spanqa.errors import Location, Problem, fail
 from spanqa.findings import FINDING_KINDS, Finding, doc_findings, ood_findings, rank_findings, sort_findings
 from spanqa.tagging.predictions import OOFPredictions, decode
 from spanqa.quality import CandidateScore, SpanQuality, TagLattice, note_stats, score_spans
 from spanqa.ranking.error_rate import confident_error_rate, o_threshold
 from spanqa.ranking.ranker import rank_corpus
 from spanqa.span import Span
-from spanqa.output import atomic_open, write_text
+from spanqa.output import atomic_open, inside, write_text
 
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 0
@@ -184,6 +184,9 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
     """
     from spanqa.tagging.kfold import make_run_dir
 
+    if corpus.source and Path(corpus.source).is_dir() and inside(Path(out), Path(corpus.source)):
+        raise fail("E505", f"{out} lies inside the corpus folder {corpus.source}; the run's files would be read as "
+                   "part of the corpus next time", path=str(out))
     out = make_run_dir(Path(out))
     say = _notify(progress)
     timings: dict[str, float] = {}

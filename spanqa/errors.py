@@ -94,6 +94,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "W404": ("labelled span scored on the words of its hull", "The span is discontinuous, has an edge inside a word or covers no word, so no single tag path matches it; its quality (in spans.jsonl, alignable=false) is that of its hull. Check the span."),
     "W405": ("annotated document has no out-of-fold marginals", "Its spans are listed in spans.jsonl with quality null and get no findings; rerun the audit into a fresh --out folder."),
     # --- review workflow ---
+    "W510": ("decision override outside the document", "The label/start/end override of a decision must lie inside the document text (0 <= start < end <= length); fix the offsets in the decisions file."),
     "W509": ("corpus changed since the audit", "Excerpts and offsets of the findings whose documents changed may be shifted; re-run `spanqa audit` on this corpus, or pass the audited corpus with --corpus."),
     "E501": ("not a spanqa run folder", "Pass the folder written by `spanqa audit --out DIR`; it holds findings.jsonl and summary.json."),
     "E502": ("malformed run file", "The run folder was edited or cut short; re-run `spanqa audit` or fix the line."),

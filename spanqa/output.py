@@ -33,6 +33,12 @@ from spanqa.errors import SpanqaError, fail
 _FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 
 
+def inside(a: str | Path, b: str | Path) -> bool:
+    """True when ``a`` is ``b`` or lies inside it (symlinks resolved)."""
+    a, b = Path(a).resolve(), Path(b).resolve()
+    return a == b or b in a.parents
+
+
 def contained(path: str | Path, root: str | Path | None) -> Path:
     """``path``, refused with ``E410`` when it (or a symlink on the way) resolves outside ``root``."""
     path = Path(path)

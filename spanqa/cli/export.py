@@ -14,7 +14,7 @@ from rich.console import Console
 
 from spanqa.cli._app import app
 from spanqa.review.exports import export_run
-from spanqa.review.run import load_run
+from spanqa.review.run import load_run, warn_if_changed
 
 
 class ReviewFormat(str, Enum):
@@ -40,6 +40,7 @@ def export(
     if suggested is not None and to is not ReviewFormat.brat:
         raise typer.BadParameter("--suggested only applies to --to brat", param_hint="--suggested")
     run = load_run(run_dir, corpus=corpus, corpus_format=format)
+    warn_if_changed(run)
     counts = export_run(run, to.value, out, suggested_out=suggested)
     Console().print(f"{to.value}: {out} ({counts_line(counts)})", markup=False, highlight=False)
     if to is ReviewFormat.csv:

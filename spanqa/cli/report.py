@@ -13,7 +13,7 @@ from rich.console import Console
 
 from spanqa.cli._app import app
 from spanqa.review.report import CONTEXT_CHARS, write_report
-from spanqa.review.run import load_run
+from spanqa.review.run import load_run, warn_if_changed
 
 
 @app.command()
@@ -26,6 +26,7 @@ def report(
 ) -> None:
     """Write an HTML review page: overview charts, guideline hints, findings with filters (no network needed)."""
     run = load_run(run_dir, corpus=corpus, corpus_format=format)
+    warn_if_changed(run)
     path = write_report(run, out or run_dir / "report.html", context=context)
     Console().print(f"report: {path} ({len(run.findings)} findings, {path.stat().st_size // 1024} KiB)",
                     markup=False, highlight=False)

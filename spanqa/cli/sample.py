@@ -14,7 +14,7 @@ from rich.console import Console
 
 from spanqa.cli._app import app
 from spanqa.cli.export import ReviewFormat, counts_line
-from spanqa.review.run import load_run
+from spanqa.review.run import load_run, warn_if_changed
 from spanqa.review.sample import write_sample
 
 
@@ -36,5 +36,6 @@ def sample(
 ) -> None:
     """Draw a random batch of labelled spans (not only findings), stratified by label, for a blind audit."""
     run = load_run(run_dir, corpus=corpus, corpus_format=format)
+    warn_if_changed(run)
     counts = write_sample(run, n, out, to=to.value, seed=seed, allocation=allocation.value)
     Console().print(f"sample ({to.value}): {out} ({counts_line(counts)})", markup=False, highlight=False)

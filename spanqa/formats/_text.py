@@ -4,7 +4,7 @@ Shared by the file-based readers.  Text is decoded from the file's bytes
 without universal-newline translation, so ``"\\r\\n"`` stays two characters
 and character offsets count both.
 
->>> from spanqa.errors import Reporter
+>>> from spanqa.errors import Reporter, fail
 >>> decode_utf8(b"\\xef\\xbb\\xbfab\\r\\n", Reporter(), path="a.txt")
 ('ab\\r\\n', True)
 """
@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Iterator
 
-from spanqa.errors import Reporter
+from spanqa.errors import Reporter, fail
 
 BOM = "\ufeff"
 #: byte-order marks of encodings that are not UTF-8 (UTF-32 first: its LE mark starts with UTF-16's)
@@ -92,3 +93,21 @@ def loads_json(text: str) -> object:
         raise JsonError(err.msg, err.lineno, err.colno) from None
     except RecursionError:
         raise JsonError("nested too deeply to read (thousands of brackets inside each other)") from None
+
+
+def json_lines(text: str, *, code: str, path: str) -> Iterator[tuple[int, dict]]:
+    """``(line number, object)`` for each non-blank line of a JSON-lines ``text``; ``code`` for a bad line.
+
+    Lines are split on ``"\\n"`` only (``str.splitlines`` would also split on a raw U+2028
+    inside a JSON string, which JSON allows).
+    """
+    for n, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = loads_json(line)
+        except JsonError as err:
+            raise fail(code, f"not JSON ({err.msg})", path=path, line=n) from None
+        if not isinstance(rec, dict):
+            raise fail(code, "each line must be a JSON object", path=path, line=n)
+        yield n, rec

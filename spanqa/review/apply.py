@@ -49,7 +49,7 @@ from spanqa.errors import Location, Problem, fail
 from spanqa.review.decisions import Decision, resolve
 from spanqa.review.run import Finding, Run, span_key
 from spanqa.span import Span, sort_spans
-from spanqa.output import contained, write_text
+from spanqa.output import contained, inside, write_text
 
 _T_NUM = re.compile(r"^T(\d+)$")
 #: span metadata tied to the old offsets, dropped when a one-for-one change moves a span
@@ -194,6 +194,14 @@ def apply_decisions(run: Run, decisions: Iterable[Decision], *, reviewer: str | 
             counts["no_fix"] += 1
             continue
         removed, added = fix
+        outside = [s for s in added if not 0 <= s.start < s.end <= len(doc.text)]
+        if d.has_override and outside:
+            s = outside[0]
+            problems.append(Problem("W510", Location(**{**where, "start": s.start, "end": s.end}),
+                                    f"finding {fid}: override {s.start}-{s.end} for a document of "
+                                    f"{len(doc.text)} characters"))
+            counts["bad_override"] += 1
+            continue
         bad = [s for s in f.labels + added if not _matches_text(s, doc.text)]
         if bad:
             s = bad[0]
@@ -282,15 +290,9 @@ def apply_decisions(run: Run, decisions: Iterable[Decision], *, reviewer: str | 
 
 
 # --------------------------------------------------------------------------- writing a version
-def _inside(a: Path, b: Path) -> bool:
-    """True when ``a`` is ``b`` or lies inside it."""
-    a, b = a.resolve(), b.resolve()
-    return a == b or b in a.parents
-
-
 def _prepare_out(out: Path, source: Path | None) -> dict[str, Any] | None:
     """Check ``out`` is safe to write (``E505``); return an earlier ``VERSION.json`` found there."""
-    if source is not None and (_inside(out, source) or _inside(source, out)):
+    if source is not None and (inside(out, source) or inside(source, out)):
         raise fail("E505", f"{out} and the source corpus {source} overlap; the source is never touched",
                    path=str(out))
     if out.exists() and not out.is_dir():
@@ -329,7 +331,7 @@ def write_version(result: ApplyResult, out: str | Path, *, parent: Corpus, run: 
     target = out / name
     if previous is not None:
         old = out / str((previous.get("corpus") or {}).get("path", ""))
-        if old != out and _inside(old, out):
+        if old != out and inside(old, out):
             shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     contained(target, out)

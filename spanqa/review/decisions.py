@@ -35,7 +35,7 @@ from typing import Any, Iterable, Literal, Mapping
 from spanqa.errors import Location, Problem, fail
 from spanqa.review.cells import read_cell
 from spanqa.review.run import Finding, Run, span_key
-from spanqa.formats._text import JsonError, loads_json
+from spanqa.formats._text import JsonError, json_lines, loads_json
 
 Verdict = Literal["accept", "reject"]
 
@@ -135,15 +135,7 @@ def read_decisions(path: str | Path, *, run: Run | None = None) -> tuple[list[De
             return [d for d in out if d is not None], []
         raise fail("E504", "JSON decisions must be a list of decisions or of Label Studio tasks", path=str(path))
     out = []
-    for n, line in enumerate(text.split("\n"), 1):  # not splitlines(): U+2028 may sit inside a JSON string
-        if not line.strip():
-            continue
-        try:
-            rec = loads_json(line)
-        except JsonError as err:
-            raise fail("E504", f"not JSON ({err.msg})", path=str(path), line=n) from None
-        if not isinstance(rec, dict):
-            raise fail("E504", "each line must be a JSON object", path=str(path), line=n)
+    for n, rec in json_lines(text, code="E504", path=str(path)):
         d = Decision.from_record(rec, where=f"{path}:{n}")
         if d is not None:
             out.append(d)

@@ -425,7 +425,9 @@ def build_report(run: Run, *, corpus: Corpus | None = None, title: str | None = 
         label_chart=bar_chart(by_label.most_common(), title="Findings by label", color=colors),
         histogram=histogram([f.score for f in findings]), confusion=confusion_table(conf), hints=hint_html,
         legend=legend, data=safe_json(data), css=_CSS, js=_JS,
-        corpus_note="" if corpus is not None else
+        corpus_note="".join(f'<p class="warn">{html.escape(p.code)} {html.escape(p.title)}: {html.escape(p.detail)}. '
+                            f'{html.escape(p.remedy)}</p>' for p in run.changed_since_audit(corpus))
+        if corpus is not None else
         '<p class="warn">The corpus could not be read; excerpts show the spans\' recorded text only.</p>')
 
 

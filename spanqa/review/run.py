@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from spanqa.document import Corpus
-from spanqa.errors import fail
+from spanqa.errors import Location, Problem, fail
 from spanqa.span import Span, sort_spans
-from spanqa.formats._text import JsonError, loads_json
+from spanqa.formats._text import JsonError, json_lines, loads_json
 
 #: every finding kind the audit writes (``low_quality`` and unknown kinds are accepted too)
 KINDS: tuple[str, ...] = ("type", "boundary", "boundary_type", "split", "merge", "complex", "missing",
@@ -192,6 +192,32 @@ class Run:
                    Path(corpus.source) if corpus.source else self.corpus_path,
                    corpus.format if corpus.format != "unknown" else self.corpus_format, [corpus])
 
+    def changed_since_audit(self, corpus: Corpus | None = None) -> list[Problem]:
+        """One ``W509`` when findings no longer match the corpus (a document gone, or a labelled span whose
+        text differs from the text recorded at audit time), else ``[]``.  Excerpts of those findings would
+        be shifted; ``spanqa apply`` refuses to apply them (``W501``/``E506``)."""
+        corpus = corpus if corpus is not None else self.corpus()
+        docs = corpus.by_id()
+        stale: list[tuple[Finding, str]] = []
+        for f in self.findings:
+            doc = docs.get(f.doc_id)
+            if doc is None:
+                stale.append((f, "its document is not in the corpus"))
+                continue
+            for s in f.labels + f.suggestion:
+                rec = s.meta.get("text") if s.meta else None
+                now = doc.text[s.start:s.end]
+                if not (0 <= s.start < s.end <= len(doc.text)) or (rec is not None and rec != now
+                                                                   and rec.split() != now.split()):
+                    stale.append((f, f"{s.label} span {s.start}-{s.end} was {rec!r}, the corpus has {now!r}"))
+                    break
+        if not stale:
+            return []
+        f, why = stale[0]
+        return [Problem("W509", Location(path=str(corpus.source or self.corpus_path)),
+                        f"{len(stale)} of {len(self.findings)} findings do not match the corpus (first: finding "
+                        f"{f.id}, doc {f.doc_id}: {why})")]
+
     def has_corpus(self) -> bool:
         try:
             self.corpus()
@@ -221,16 +247,17 @@ def _jsonl(path: Path) -> Iterator[tuple[int, dict]]:
         content = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as err:
         raise fail("E502", f"not UTF-8 at byte offset {err.start}", path=str(path)) from None
-    for n, line in enumerate(content.split("\n"), 1):
-        if not line.strip():
-            continue
-        try:
-            rec = loads_json(line)
-        except JsonError as err:
-            raise fail("E502", f"not JSON ({err.msg})", path=str(path), line=n) from None
-        if not isinstance(rec, dict):
-            raise fail("E502", "each line must be a JSON object", path=str(path), line=n)
-        yield n, rec
+    yield from json_lines(content, code="E502", path=str(path))
+
+
+def warn_if_changed(run: Run) -> list[Problem]:
+    """Print ``W509`` to stderr when the run's corpus changed since the audit (nothing when it cannot be read)."""
+    import sys
+
+    problems = run.changed_since_audit() if run.has_corpus() else []
+    for p in problems:
+        print(f"spanqa: warning {p}\n  fix: {p.remedy}", file=sys.stderr)
+    return problems
 
 
 def corpus_location(summary: Mapping[str, Any]) -> tuple[str | None, str | None]:
