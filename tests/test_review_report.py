@@ -167,6 +167,13 @@ def test_review_report_filter_from_url_hash_changes_what_is_shown(report, tmp_pa
 
 
 @pytest.mark.slow
+def test_review_report_malformed_hash_escape_still_renders(report, tmp_path):
+    dom, err = _browse(report, tmp_path, fragment="#q=%E0%A4%A&kind=boundary")  # a cut % escape: no URIError
+    assert _console(err) == [], _console(err)
+    assert 'data-total="0"' in dom or '<article class="finding"' in dom
+
+
+@pytest.mark.slow
 def test_review_report_pages_of_twenty(tmp_path):
     base = json.loads(json.dumps(__import__("test_review_run").fixture_findings()))
     many = []

@@ -523,11 +523,14 @@ _JS = r"""
   function option(sel, value, text) { var o = el('option', null, text); o.value = value; sel.appendChild(o); }
 
   // ---- state in the URL hash: #kind=type&label=Drug&max=0.3&q=text&page=2
+  function decode(s) {  // a malformed % escape (a hand-edited or cut link) is read literally, not a URIError
+    try { return decodeURIComponent(s); } catch (e) { return s; }
+  }
   function readHash() {
     var h = location.hash.replace(/^#/, '');
     if (!h || h === 'selftest') return;
     h.split('&').forEach(function (kv) {
-      var p = kv.split('='), k = decodeURIComponent(p[0]), v = decodeURIComponent(p.slice(1).join('=') || '');
+      var p = kv.split('='), k = decode(p[0]), v = decode(p.slice(1).join('=') || '');
       if (k in state) state[k] = (k === 'page') ? Math.max(1, parseInt(v, 10) || 1) : v;
     });
   }
