@@ -141,8 +141,9 @@ def _pairs(path: Path, reporter: Reporter) -> dict[str, tuple[Path | None, Path 
             slot = found.setdefault(doc_id, [None, None])
             i = 0 if file.suffix.lower() == ".txt" else 1
             if slot[i] is not None:
-                raise fail("E107", f"{slot[i].name} and {file.name} give the same document id {doc_id!r}",
-                           path=str(file), doc_id=doc_id)
+                reporter.report("E107", f"{slot[i].name} and {file.name} give the same document id {doc_id!r}; "
+                                f"{file.name} is not read", path=str(file), doc_id=doc_id)
+                continue
             slot[i] = file
         return {k: (v[0], v[1]) for k, v in found.items()}
     if path.suffix.lower() not in (".txt", ".ann"):

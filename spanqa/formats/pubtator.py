@@ -144,6 +144,10 @@ def _read_file(path: Path, reporter: Reporter) -> list[Document]:
                 continue
             cur.mentions.append((cols, lineno))
             continue
+        if len(cols) >= 5 and any(c.isdigit() for c in cols[1] + cols[2]):
+            reporter.report("E105", f"mention offsets {cols[1]!r} {cols[2]!r} must be plain 0-9 integers",
+                            path=str(path), line=lineno, doc_id=cur.pmid, excerpt=line)
+            continue
         if not (len(cols) >= 4 and cols[1].isalpha()):
             reporter.report("W101", "neither a mention nor a relation line", path=str(path), line=lineno,
                             doc_id=cur.pmid, excerpt=line)
