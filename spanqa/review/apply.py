@@ -45,7 +45,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from spanqa.document import Corpus, Document
-from spanqa.errors import Location, Problem, fail
+from spanqa.errors import Location, Problem, SpanqaError, fail
+from spanqa.formats._text import json_lines
 from spanqa.review.decisions import Decision, resolve
 from spanqa.review.run import Finding, Run, span_key
 from spanqa.span import Span, sort_spans
@@ -329,21 +330,23 @@ def write_version(result: ApplyResult, out: str | Path, *, parent: Corpus, run: 
         name = source.stem + {"brat": "", "jsonl": ".jsonl", "labelstudio": ".json", "conll": ".conll",
                               "pubtator": ".pubtator"}.get(fmt, "." + fmt)
     target = out / name
+    for path in (target, out / "changelog.jsonl", out / "problems.jsonl", out / "VERSION.json"):
+        contained(path, out)  # refuse (E410) before anything is removed or written, not half-way
     if previous is not None:
         old = out / str((previous.get("corpus") or {}).get("path", ""))
         if old != out and inside(old, out):
             shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
-    contained(target, out)
     write_corpus(result.corpus, target, fmt)
     texts = {d.id: d.text for d in parent.documents}
     old_times: dict[str, str] = {}
     log = out / "changelog.jsonl"
-    if previous is not None and log.exists():
-        for line in log.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                rec = json.loads(line)
+    if previous is not None and log.is_file() and inside(log, out):  # a link out of --out is not read (nor written)
+        try:
+            for _, rec in json_lines(log.read_bytes().decode("utf-8"), code="E502", path=str(log)):
                 old_times[json.dumps({k: v for k, v in rec.items() if k != "time"}, sort_keys=True)] = rec.get("time")
+        except (SpanqaError, UnicodeDecodeError):
+            old_times = {}  # only keeps the times of unchanged entries: a damaged old log just loses them
     lines = []
     for ch in result.changes:
         rec = ch.to_dict(texts[ch.doc_id])

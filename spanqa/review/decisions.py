@@ -130,8 +130,11 @@ def read_decisions(path: str | Path, *, run: Run | None = None) -> tuple[list[De
                 raise fail("E504", "a Label Studio export is read against its run; pass the run", path=str(path))
             return decisions_from_labelstudio(data, run, where=str(path))
         if isinstance(data, list):
-            out = [Decision.from_record(r, where=f"{path}[{i}]") for i, r in enumerate(data)
-                   if isinstance(r, dict)]
+            bad = next((i for i, r in enumerate(data) if not isinstance(r, dict)), None)
+            if bad is not None:
+                raise fail("E504", f"item {bad} of the JSON list is {type(data[bad]).__name__}, not a decision "
+                           "object", path=str(path))
+            out = [Decision.from_record(r, where=f"{path}[{i}]") for i, r in enumerate(data)]
             return [d for d in out if d is not None], []
         raise fail("E504", "JSON decisions must be a list of decisions or of Label Studio tasks", path=str(path))
     out = []

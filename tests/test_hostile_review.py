@@ -1,0 +1,327 @@
+"""Hostile review files, damaged run folders and unsafe outputs, through the console entry point.
+
+Every case runs ``spanqa.cli.main`` as a user would and asserts the exit status, the
+exact code on stderr and that no Python traceback is printed.  The run-folder cases
+damage a finished tiny audit and check that the rerun recomputes (``W406``) and
+writes the very same findings.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from spanqa.cli import main
+from test_review_run import SPANS, TEXTS, make_run
+
+TINY = ["--set", "model.init='random_tiny'", "--set", "train.folds=2", "--set", "train.epochs=1"]
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str]:
+    """``(exit status, stdout + stderr)`` of ``spanqa ARGS``; no traceback may appear."""
+    code = 0
+    try:
+        main([str(a) for a in args])
+    except SystemExit as ex:
+        code = int(ex.code or 0)
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err, out + err
+    return code, out + err
+
+
+def coded(args: list[str], code: str, capsys) -> str:
+    status, text = run_cli(args, capsys)
+    assert status == 2 and f"error {code}" in text, text[-800:]
+    return text
+
+
+# --------------------------------------------------------------------------- damaged run folders (resume)
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """A finished tiny audit of the four review notes: (corpus path, run folder, findings bytes)."""
+    root = tmp_path_factory.mktemp("finished")
+    corpus = root / "c.jsonl"
+    corpus.write_text("".join(json.dumps({"id": d, "text": TEXTS[d], "spans": [
+        {"start": a, "end": b, "label": lab} for a, b, lab in SPANS[d]]}) + "\n" for d in TEXTS))
+    run = root / "run"
+    with pytest.raises(SystemExit) as ex:
+        main(["audit", str(corpus), "--out", str(run), "-q", *TINY])
+    assert ex.value.code in (0, None)
+    return corpus, run, (run / "findings.jsonl").read_bytes()
+
+
+def _cut(path: Path, keep: int) -> None:
+    path.write_bytes(path.read_bytes()[:keep])
+
+
+def _features(run: Path) -> Path:
+    return next((run / "features").glob("*.npz"))
+
+
+DAMAGE = {
+    "fold-truncated": lambda r: _cut(r / "folds" / "fold_0.npz", 200),
+    "fold-emptied": lambda r: _cut(r / "folds" / "fold_1.npz", 0),
+    "fold-garbage": lambda r: (r / "folds" / "fold_0.npz").write_bytes(b"PK\x03\x04 not a zip at all" * 10),
+    "fold-and-features-truncated": lambda r: (_cut(r / "folds" / "fold_1.npz", 1000),
+                                              _cut(_features(r), _features(r).stat().st_size // 2)),
+    "fingerprint-not-json": lambda r: (r / "fingerprint.json").write_text("{not json"),
+    "fingerprint-a-list": lambda r: (r / "fingerprint.json").write_text("[1, 2]"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_hostile_damaged_run_folder_resumes_with_W406_and_the_same_findings(damage, finished_run, tmp_path, capsys):
+    corpus, run, findings = finished_run
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    DAMAGE[damage](copy)
+    status, text = run_cli(["audit", corpus, "--out", copy, "-q", *TINY], capsys)
+    assert status == 0, text
+    problems = [json.loads(line) for line in (copy / "problems.jsonl").read_text().splitlines()]
+    assert "W406" in {p["code"] for p in problems}, problems
+    assert list(copy.rglob("*.damaged")), "the damaged file is set aside for a post-mortem"
+    assert (copy / "findings.jsonl").read_bytes() == findings
+
+
+def test_hostile_audit_out_inside_the_corpus_folder_E505(tmp_path, capsys):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "c.jsonl").write_text('{"id": "a", "text": "aspirin", "spans": []}\n')
+    coded(["audit", folder, "--out", folder / "run", "-q", *TINY], "E505", capsys)
+    assert not (folder / "run").exists()
+
+
+def test_hostile_audit_nul_in_id_E115_and_pipe_E116(tmp_path, capsys):
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"id": "a\\u0000", "text": "aspirin", "spans": []}\n')
+    coded(["audit", path, "--out", tmp_path / "run", "-q", *TINY], "E115", capsys)
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    coded(["check", fifo], "E116", capsys)
+    coded(["audit", fifo, "--out", tmp_path / "run2", "-q"], "E116", capsys)
+
+
+# --------------------------------------------------------------------------- damaged run files (report/export)
+def _findings_line(run: Path, line: bytes) -> None:
+    with (run / "findings.jsonl").open("ab") as fh:
+        fh.write(line + b"\n")
+
+
+RUN_DAMAGE = {
+    "findings-not-json": ("E502", lambda r: _findings_line(r, b"{not json")),
+    "findings-not-utf8": ("E502", lambda r: _findings_line(r, b'{"id": "x\xff"}')),
+    "findings-duplicate-key": ("E502", lambda r: _findings_line(r, b'{"id": "x", "id": "y", "doc_id": "n1"}')),
+    "findings-array-line": ("E502", lambda r: _findings_line(r, b"[1]")),
+    "findings-no-id": ("E502", lambda r: _findings_line(r, b'{"doc_id": "n1"}')),
+    "findings-deep": ("E502", lambda r: _findings_line(r, b'{"id": "x", "doc_id": "n1", "e": ' + b"[" * 50_000
+                                                       + b"]" * 50_000 + b"}")),
+    "summary-missing": ("E501", lambda r: (r / "summary.json").unlink()),
+    "summary-not-json": ("E502", lambda r: (r / "summary.json").write_text("{")),
+    "summary-not-utf8": ("E502", lambda r: (r / "summary.json").write_bytes(b'{"a": "\xff"}')),
+    "findings-missing": ("E501", lambda r: (r / "findings.jsonl").unlink()),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(RUN_DAMAGE))
+@pytest.mark.parametrize("command", ["report", "export", "sample"])
+def test_hostile_damaged_run_file(damage, command, tmp_path, capsys):
+    code, hurt = RUN_DAMAGE[damage]
+    run_dir, _ = make_run(tmp_path)
+    hurt(run_dir)
+    args = {"report": ["report", run_dir, "--out", tmp_path / "r.html"],
+            "export": ["export", run_dir, "--to", "csv", "--out", tmp_path / "x.csv"],
+            "sample": ["sample", run_dir, "--out", tmp_path / "s.csv"]}[command]
+    coded(args, code, capsys)
+
+
+# --------------------------------------------------------------------------- decision files (apply)
+def _apply(run_dir: Path, decisions: Path, out: Path) -> list[str]:
+    return ["apply", run_dir, "--accept", decisions, "--out", out]
+
+
+LS_TASK = {"id": 1, "data": {"doc_id": "n1", "text": TEXTS["n1"]}, "annotations": [{"id": 1, "result": [
+    {"id": "r", "type": "labels", "from_name": "label", "to_name": "text", "value": None}]}]}
+
+
+def _ls(value) -> bytes:
+    task = json.loads(json.dumps(LS_TASK))
+    task["annotations"][0]["result"][0]["value"] = value
+    return json.dumps([task]).encode()
+
+
+DECISIONS = {
+    "csv-not-utf8": ("x.csv", b"finding_id,decision\nf_type,acc\xe9pt\n", "E504"),
+    "csv-no-decision-column": ("x.csv", b"finding_id,verdict\nf_type,accept\n", "E504"),
+    "csv-unknown-decision": ("x.csv", b"finding_id,decision\nf_type,maybe\n", "E504"),
+    "csv-start-not-a-number": ("x.csv", b"finding_id,decision,start\nf_type,accept,six\n", "E504"),
+    "csv-start-arabic-digit": ("x.csv", "finding_id,decision,start\nf_type,accept,\u0663\n".encode(), "E504"),
+    "csv-end-before-start": ("x.csv", b"finding_id,decision,start,end\nf_type,accept,20,10\n", "E504"),
+    "jsonl-not-utf8": ("x.jsonl", b'{"finding_id": "f_type", "decision": "accept\xff"}\n', "E504"),
+    "jsonl-not-json": ("x.jsonl", b'{"finding_id": "f_type", "decision": \n', "E504"),
+    "jsonl-duplicate-key": ("x.jsonl", b'{"finding_id": "f_type", "decision": "accept", "decision": "reject"}\n',
+                            "E504"),
+    "jsonl-array-line": ("x.jsonl", b'["f_type", "accept"]\n', "E504"),
+    "jsonl-boolean-start": ("x.jsonl", b'{"finding_id": "f_type", "decision": "accept", "start": true}\n', "E504"),
+    "jsonl-deep": ("x.jsonl", b'{"finding_id": "f_type", "decision": "accept", "x": ' + b"[" * 50_000
+                   + b"]" * 50_000 + b"}\n", "E504"),
+    "json-not-a-list": ("x.json", b'{"finding_id": "f_type"}', "E504"),
+    "labelstudio-region-without-end": ("x.json", _ls({"start": 11, "labels": ["Drug"]}), "E504"),
+    "labelstudio-start-not-a-number": ("x.json", _ls({"start": "a", "end": 23, "labels": ["Drug"]}), "E504"),
+    "labelstudio-boolean-end": ("x.json", _ls({"start": 11, "end": True, "labels": ["Drug"]}), "E504"),
+    "labelstudio-labels-not-a-list": ("x.json", _ls({"start": 11, "end": 23, "labels": "Drug"}), "E504"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DECISIONS))
+def test_hostile_decision_file(case, tmp_path, capsys):
+    name, data, code = DECISIONS[case]
+    run_dir, _ = make_run(tmp_path)
+    path = tmp_path / name
+    path.write_bytes(data)
+    coded(_apply(run_dir, path, tmp_path / "v2"), code, capsys)
+    assert not (tmp_path / "v2").exists() or not any((tmp_path / "v2").iterdir())
+
+
+def test_hostile_jsonl_decision_with_raw_line_separator_is_read(tmp_path, capsys):
+    run_dir, _ = make_run(tmp_path)
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps({"finding_id": "f_type", "decision": "accept", "reason": "brand\u2028name"},
+                               ensure_ascii=False) + "\n", encoding="utf-8")
+    assert "\u2028" in path.read_text(encoding="utf-8")
+    status, text = run_cli(_apply(run_dir, path, tmp_path / "v2"), capsys)
+    assert status == 0, text
+    assert json.loads((tmp_path / "v2" / "VERSION.json").read_text())["counts"]["accepted"] == 1
+
+
+def test_hostile_override_outside_the_document_is_W510(tmp_path, capsys):
+    run_dir, _ = make_run(tmp_path)
+    path = tmp_path / "d.csv"
+    path.write_text("finding_id,decision,start,end\nf_type,accept,11,9999\n")
+    status, text = run_cli(_apply(run_dir, path, tmp_path / "v2"), capsys)
+    assert status == 0, text
+    problems = [json.loads(line) for line in (tmp_path / "v2" / "problems.jsonl").read_text().splitlines()]
+    assert [p["code"] for p in problems] == ["W510"]
+
+
+# --------------------------------------------------------------------------- outputs: links, disks, permissions
+def test_hostile_apply_into_reused_out_refuses_a_symlink_out_of_it_E410(tmp_path, capsys):
+    run_dir, _ = make_run(tmp_path)
+    path = tmp_path / "d.csv"
+    path.write_text("finding_id,decision\nf_type,accept\n")
+    out = tmp_path / "v2"
+    assert run_cli(_apply(run_dir, path, out), capsys)[0] == 0
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (out / "changelog.jsonl").unlink()
+    os.symlink(victim, out / "changelog.jsonl")  # someone left a link in the reused folder
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and not p.is_symlink()}
+    coded(_apply(run_dir, path, out), "E410", capsys)
+    assert victim.read_text() == "precious"  # and the folder is as it was: refused before anything was written
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and not p.is_symlink()} == before
+
+
+def test_hostile_export_brat_into_a_symlinked_sub_folder_E410(tmp_path, capsys):
+    run_dir, cpath = make_run(tmp_path)
+    lines = cpath.read_text().splitlines()
+    rec = json.loads(lines[0])
+    rec["id"] = "ward/n1"
+    cpath.write_text("\n".join([json.dumps(rec)] + lines[1:]) + "\n")
+    findings = [json.loads(x) for x in (run_dir / "findings.jsonl").read_text().splitlines()]
+    for f in findings:
+        if f["doc_id"] == "n1":
+            f["doc_id"] = "ward/n1"
+    (run_dir / "findings.jsonl").write_text("".join(json.dumps(f) + "\n" for f in findings))
+    out = tmp_path / "brat"
+    out.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.symlink(elsewhere, out / "ward")
+    coded(["export", run_dir, "--to", "brat", "--out", out], "E410", capsys)
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_hostile_brat_export_that_cannot_hold_a_label_writes_nothing(tmp_path, capsys):
+    run_dir, cpath = make_run(tmp_path)
+    cpath.write_text(cpath.read_text().replace('"label": "Test"', '"label": "Lab test"'))
+    out = tmp_path / "brat"
+    coded(["export", run_dir, "--to", "brat", "--out", out], "E112", capsys)
+    assert not out.exists() or not list(out.rglob("*.txt")), "no half-written folder"
+
+
+class _FullDisk:
+    """A file object whose writes fail as on a full disk."""
+
+    def __init__(self, fh):
+        self._fh = fh
+
+    def write(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def __getattr__(self, name):
+        return getattr(self._fh, name)
+
+
+@pytest.mark.parametrize("command", ["report", "export"])
+def test_hostile_full_disk_E409_names_the_bytes_and_leaves_no_temp_file(command, tmp_path, capsys, monkeypatch):
+    import spanqa.output as output
+
+    run_dir, _ = make_run(tmp_path)
+    real = os.fdopen
+    monkeypatch.setattr(output.os, "fdopen", lambda *a, **k: _FullDisk(real(*a, **k)))
+    target = tmp_path / "out" / ("r.html" if command == "report" else "x.csv")
+    args = ["report", run_dir, "--out", target] if command == "report" else \
+        ["export", run_dir, "--to", "csv", "--out", target]
+    text = coded(args, "E409", capsys)
+    assert "bytes" in text and "free" in text
+    assert list(target.parent.iterdir()) == []
+
+
+def test_hostile_permission_denied_E411(tmp_path, capsys, monkeypatch):
+    import spanqa.output as output
+
+    run_dir, _ = make_run(tmp_path)
+
+    def denied(*a, **k):
+        raise PermissionError(errno.EACCES, "Permission denied", str(k.get("dir", "")))
+
+    monkeypatch.setattr(output.tempfile, "mkstemp", denied)
+    coded(["report", run_dir, "--out", tmp_path / "r.html"], "E411", capsys)
+
+
+def test_hostile_report_into_a_missing_folder_creates_it(tmp_path, capsys):
+    run_dir, _ = make_run(tmp_path)
+    status, text = run_cli(["report", run_dir, "--out", tmp_path / "new" / "deep" / "r.html"], capsys)
+    assert status == 0 and (tmp_path / "new" / "deep" / "r.html").is_file(), text
+
+
+def test_hostile_report_on_a_changed_corpus_warns_W509(tmp_path, capsys):
+    run_dir, cpath = make_run(tmp_path)
+    cpath.write_text(cpath.read_text().replace("Coumadin", "Warfarin"))
+    status, text = run_cli(["report", run_dir, "--out", tmp_path / "r.html"], capsys)
+    assert status == 0 and "W509" in text
+    assert "W509" in (tmp_path / "r.html").read_text()
+    status, text = run_cli(["export", run_dir, "--to", "csv", "--out", tmp_path / "x.csv"], capsys)
+    assert status == 0 and "W509" in text
+
+
+# --------------------------------------------------------------------------- the guard itself
+def test_hostile_unexpected_exception_is_E900_with_where_and_debug_traceback(tmp_path, capsys, monkeypatch):
+    import spanqa.cli.report as cli_report
+
+    run_dir, _ = make_run(tmp_path)
+
+    def broken(*a, **k):
+        raise ValueError("something nobody foresaw")
+
+    monkeypatch.setattr(cli_report, "write_report", broken)
+    text = coded(["report", run_dir], "E900", capsys)
+    assert "ValueError: something nobody foresaw in report.py:" in text  # the innermost frame of spanqa's code
+    assert "SPANQA_DEBUG=1" in text
+    monkeypatch.setenv("SPANQA_DEBUG", "1")
+    with pytest.raises(ValueError):
+        main(["report", str(run_dir)])
