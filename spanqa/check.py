@@ -45,7 +45,7 @@ import numpy as np
 from spanqa.document import Corpus, Document
 from spanqa.errors import Problem, Reporter
 from spanqa.span import Span
-from spanqa.tokenize import Range, doc_words, sentence_ranges
+from spanqa.tokenize import Range, Words, doc_words, gc_paused, sentence_ranges
 from spanqa.validate import check_span
 
 #: Histogram bins (inclusive lower, inclusive upper; None = no upper bound).
@@ -194,6 +194,22 @@ def _span_excerpt(text: str, span: Span) -> str:
     return s if len(s) <= _EXCERPT else s[:_EXCERPT - 3] + "..."
 
 
+def _span_where(where: dict, text: str, span: Span) -> dict:
+    """``where`` of a problem about ``span`` (built only when one is reported: a corpus has millions of spans)."""
+    return {**where, "start": span.start, "end": span.end, "excerpt": _span_excerpt(text, span)}
+
+
+def _span_word_counts(spans: Sequence[Span], words: Words) -> list[int]:
+    """How many words each span covers (summed over its fragments), vectorised over the document's spans."""
+    pieces = [(i, a, b) for i, s in enumerate(spans) for a, b in s.pieces]
+    idx = np.fromiter((p[0] for p in pieces), np.int64, len(pieces))
+    lo = np.searchsorted(words.starts, np.fromiter((p[1] for p in pieces), np.int64, len(pieces)), side="left")
+    hi = np.searchsorted(words.ends, np.fromiter((p[2] for p in pieces), np.int64, len(pieces)), side="right")
+    counts = np.zeros(len(spans), np.int64)
+    np.add.at(counts, idx, np.maximum(0, hi - lo))
+    return counts.tolist()
+
+
 def _base_word(words: Sequence[Range], forced: set[int], edge: int) -> Range:
     """The word of the base tokenisation that ``doc_words`` split at ``edge``."""
     ends = [b for _, b in words]
@@ -232,6 +248,11 @@ def check_corpus(corpus: Corpus, *, rare_threshold: int = 5) -> CheckReport:
     Returns:
         a :class:`CheckReport`; ``report.ok`` is False when any problem is an error.
     """
+    with gc_paused():
+        return _check(corpus, rare_threshold)
+
+
+def _check(corpus: Corpus, rare_threshold: int) -> CheckReport:
     reporter = Reporter(strict=False)
     report = reporter.report
     n_annotated = n_empty = n_dup_docs = n_words = n_sentences = 0
@@ -270,39 +291,36 @@ def check_corpus(corpus: Corpus, *, rare_threshold: int = 5) -> CheckReport:
         if not spans:
             continue
 
-        starts = [a for a, _ in words.ranges]
-        ends = [b for _, b in words.ranges]
         forced = set(words.forced_splits)
+        word_lengths.extend(_span_word_counts(spans, words))
         seen: dict[tuple[tuple[Range, ...], str], Span] = {}
         for s in spans:
-            loc = {**where, "start": s.start, "end": s.end, "excerpt": _span_excerpt(text, s)}
             label_counts[s.label] += 1
             label_first.setdefault(s.label, (doc, s))
             pieces = s.pieces
             char_lengths.append(sum(b - a for a, b in pieces))
-            word_lengths.append(sum(max(0, bisect.bisect_right(ends, b) - bisect.bisect_left(starts, a))
-                                    for a, b in pieces))
             key = (pieces, s.label)
             if key in seen:
                 n_dup_spans += 1
-                report("W208", f"{s.label} span repeated (first at {seen[key].start}-{seen[key].end})", **loc)
+                report("W208", f"{s.label} span repeated (first at {seen[key].start}-{seen[key].end})",
+                       **_span_where(where, text, s))
                 continue  # its other findings were reported for the first copy
             seen[key] = s
             if s.is_discontinuous:
                 n_disc += 1
                 report("W202", f"{s.label} span in {len(pieces)} fragments "
-                               + ", ".join(f"{a}-{b}" for a, b in pieces), **loc)
-            inside = sorted({e for p in pieces for e in p if e in forced})
+                               + ", ".join(f"{a}-{b}" for a, b in pieces), **_span_where(where, text, s))
+            inside = sorted({e for p in pieces for e in p if e in forced}) if forced else ()
             if inside:
                 n_cross_token += 1
                 detail = "; ".join(f"{'start' if e in (a for a, _ in pieces) else 'end'} {e} splits word "
                                    f"{text[slice(*_base_word(words.ranges, forced, e))]!r}" for e in inside)
-                report("W203", f"{s.label} span: {detail}", **loc)
+                report("W203", f"{s.label} span: {detail}", **_span_where(where, text, s))
             ws = [f"{'starts' if side == 0 else 'ends'} with {text[x]!r} at {x}"
                   for a, b in pieces for side, x in ((0, a), (1, b - 1)) if text[x].isspace()]
             if ws:
                 n_ws += 1
-                report("W207", f"{s.label} span " + ", ".join(ws), **loc)
+                report("W207", f"{s.label} span " + ", ".join(ws), **_span_where(where, text, s))
 
         involved: set[int] = set()
         for a, b in _overlap_pairs(list(seen.values())):

@@ -27,9 +27,11 @@ from __future__ import annotations
 import bisect
 import gc
 import re
-from dataclasses import dataclass
+from contextlib import contextmanager
 from functools import lru_cache
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+
+import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.tokenizer import Tokenizer
@@ -69,8 +71,9 @@ CLINICAL_SUFFIXES: tuple[str, ...] = (
     r"(?<=[a-z0-9][A-Z])\.",  # AmB. G516T. (spaCy already splits DNA.; initials like J. stay whole)
 )
 
-_WS = re.compile(r"\s")
 _NON_WS = re.compile(r"\S+")
+_NEWLINE = re.compile("\n")
+_PUNCT_RUN = re.compile(r"[.?!]+")
 _LONG_RUN = re.compile(r"\S{%d,}" % (LONG_RUN_CHARS + 1))
 _FALLBACK = re.compile(r"\w+|\S")
 
@@ -93,8 +96,8 @@ def clinical_tokenizer() -> "Tokenizer":
     return tok
 
 
-def _spacy_ranges(text: str, lo: int, hi: int, out: list[Range]) -> None:
-    """Append the words of ``text[lo:hi]`` found by spaCy (absolute offsets) to ``out``.
+def _spacy_bounds(text: str, lo: int, hi: int, starts: list[int], ends: list[int]) -> None:
+    """Append the start and end offsets of the words of ``text[lo:hi]`` found by spaCy (absolute) to the lists.
 
     ``text[lo:hi]`` holds no whitespace-free run longer than :data:`LONG_RUN_CHARS`,
     so a cut just after whitespace is always found near every chunk boundary.
@@ -112,16 +115,16 @@ def _spacy_ranges(text: str, lo: int, hi: int, out: list[Range]) -> None:
                 cut = lo + CHUNK_CHARS
         piece = text[lo:cut]
         if piece and not piece.isspace():
-            arr = tok(piece).to_array([IDX, LENGTH, IS_SPACE])
+            arr = tok(piece).to_array([IDX, LENGTH, IS_SPACE]).astype(np.int64)
             arr = arr[arr[:, 2] == 0]  # spaCy's whitespace tokens are all whitespace
-            starts = arr[:, 0].tolist()
-            lengths = arr[:, 1].tolist()
-            if sum(lengths) == len(piece) - len(_WS.findall(piece)):
-                out.extend((lo + a, lo + a + n) for a, n in zip(starts, lengths))
+            if int(arr[:, 1].sum()) == sum(map(len, piece.split())):  # the words hold every non-space character
+                starts.extend((arr[:, 0] + lo).tolist())
+                ends.extend((arr[:, 0] + arr[:, 1] + lo).tolist())
             else:  # defensive: a word held whitespace; never let that through
-                for a, n in zip(starts, lengths):
-                    out.extend((lo + a + m.start(), lo + a + m.end())
-                               for m in _NON_WS.finditer(piece, a, a + n))
+                for a, n in zip(arr[:, 0].tolist(), arr[:, 1].tolist()):
+                    for m in _NON_WS.finditer(piece, a, a + n):
+                        starts.append(lo + m.start())
+                        ends.append(lo + m.end())
         lo = cut
 
 
@@ -162,40 +165,98 @@ def tokenize(text: str, *, cut_at: Iterable[int] = ()) -> list[Range]:
     >>> [t[a:b] for a, b in tokenize(t)]
     ['T', '38.5', 'C', 'x3', 'd', ',', 'K', '4.1', 'mmol', '/', 'L', '.']
     """
-    out: list[Range] = []
-    # Millions of small tuples trigger the cyclic GC over and over (a 10 MB note took
-    # 32 s instead of 4 s); tuples of ints form no cycles, so pause it meanwhile.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
+        starts, ends = word_bounds(text)
+        return _cut(list(zip(starts, ends)), cut_at)
+
+
+def word_bounds(text: str) -> tuple[list[int], list[int]]:
+    """The start and the end offsets of the words :func:`tokenize` finds (before any ``cut_at``), as two lists."""
+    starts: list[int] = []
+    ends: list[int] = []
+    with gc_paused():
         pos = 0
         for m in _LONG_RUN.finditer(text):
-            _spacy_ranges(text, pos, m.start(), out)
-            out.extend(f.span() for f in _FALLBACK.finditer(text, m.start(), m.end()))
+            _spacy_bounds(text, pos, m.start(), starts, ends)
+            for f in _FALLBACK.finditer(text, m.start(), m.end()):
+                starts.append(f.start())
+                ends.append(f.end())
             pos = m.end()
-        _spacy_ranges(text, pos, len(text), out)
-        return _cut(out, cut_at)
+        _spacy_bounds(text, pos, len(text), starts, ends)
+    return starts, ends
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector inside (re-entrant).
+
+    Millions of small tuples trigger it over and over (a 10 MB note took 32 s instead
+    of 4 s); word ranges, spans and problems form no reference cycles, so nothing
+    is kept longer than it would be.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
-        if gc_was_enabled:
+        if was_enabled:
             gc.enable()
 
 
-@dataclass(frozen=True)
 class Words:
-    """The word view of one document.
+    """The word view of one document (read-only).
 
     Attributes:
         ranges: half-open character ranges of the words, sorted, non-overlapping.
+        starts, ends: the same offsets as two int64 arrays (vectorised lookups;
+            a 30 MB note has 6 million words, so ``ranges`` is built only when read).
         forced_splits: offsets where a word of the base tokenisation (the source's
             own tokens, or :func:`tokenize`) was split because a span edge fell
             strictly inside it; sorted, unique.  ``spanqa check`` reports them as W203.
     """
 
-    ranges: tuple[Range, ...]
-    forced_splits: tuple[int, ...] = ()
+    def __init__(self, ranges: Sequence[Range] | None = None, forced_splits: tuple[int, ...] = (), *,
+                 starts: Sequence[int] | None = None, ends: Sequence[int] | None = None) -> None:
+        if ranges is not None:
+            self._ranges: tuple[Range, ...] | None = tuple(ranges)
+            starts, ends = [a for a, _ in self._ranges], [b for _, b in self._ranges]
+        else:
+            self._ranges = None
+        self._starts = np.asarray(starts if starts is not None else (), np.int64)
+        self._ends = np.asarray(ends if ends is not None else (), np.int64)
+        self._forced = tuple(forced_splits)
+
+    @property
+    def ranges(self) -> tuple[Range, ...]:
+        if self._ranges is None:
+            self._ranges = tuple(zip(self._starts.tolist(), self._ends.tolist()))
+        return self._ranges
+
+    @property
+    def starts(self) -> np.ndarray:
+        return self._starts
+
+    @property
+    def ends(self) -> np.ndarray:
+        return self._ends
+
+    @property
+    def forced_splits(self) -> tuple[int, ...]:
+        return self._forced
 
     def __len__(self) -> int:
-        return len(self.ranges)
+        return len(self._starts)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Words):
+            return NotImplemented
+        return self._forced == other._forced and np.array_equal(self._starts, other._starts) \
+            and np.array_equal(self._ends, other._ends)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Words({len(self)} words, forced_splits={self._forced!r})"
 
 
 def span_edges(doc: "Document") -> set[int]:
@@ -224,20 +285,19 @@ def doc_words(doc: "Document") -> Words:
     >>> w.ranges, w.forced_splits
     (((0, 4), (5, 12), (12, 14), (15, 20)), (12,))
     """
-    base = list(doc.tokens) if doc.tokens is not None else tokenize(doc.text)
-    edges = span_edges(doc)
-    if not edges:
-        return Words(tuple(base), ())
-    starts = [a for a, _ in base]
-    forced: set[int] = set()
-    for e in edges:
-        i = bisect.bisect_right(starts, e) - 1
-        if i >= 0 and base[i][0] < e < base[i][1]:
-            forced.add(e)
-    return Words(tuple(_cut(base, forced)), tuple(sorted(forced)))
-
-
-_SENT_END = frozenset(".?!")
+    with gc_paused():
+        if doc.tokens is not None:
+            s_list, e_list = [a for a, _ in doc.tokens], [b for _, b in doc.tokens]
+        else:
+            s_list, e_list = word_bounds(doc.text)
+        edges = np.asarray(sorted(span_edges(doc)), np.int64)
+        starts, ends = np.asarray(s_list, np.int64), np.asarray(e_list, np.int64)
+        i = np.searchsorted(starts, edges, side="right") - 1
+        j = np.maximum(i, 0)
+        forced = edges[(i >= 0) & (starts[j] < edges) & (edges < ends[j])] if len(starts) else edges[:0]
+        if not len(forced):
+            return Words(starts=starts, ends=ends, forced_splits=())
+        return Words(_cut(list(zip(s_list, e_list)), forced.tolist()), tuple(forced.tolist()))
 
 
 def sentence_ranges(doc: "Document", words: Words | None = None) -> list[Range]:
@@ -257,32 +317,37 @@ def sentence_ranges(doc: "Document", words: Words | None = None) -> list[Range]:
     """
     if doc.sentences is not None:
         return list(doc.sentences)
-    ranges: Sequence[Range] = (words or doc_words(doc)).ranges
-    if not ranges:
+    words = words if words is not None else doc_words(doc)
+    if not len(words):
         return []
     text = doc.text
-    hulls = sorted((s.start, s.end) for s in doc.spans or ())
-    # merged hulls -> forbidden break zones (a break at offset x is forbidden if a < x < b)
-    zones: list[Range] = []
-    for a, b in hulls:
+    starts, ends = words.starts, words.ends
+    gap_a, gap_b = ends[:-1], starts[1:]  # the gap after word k: text[gap_a[k]:gap_b[k]]
+    newlines = np.fromiter((m.start() for m in _NEWLINE.finditer(text)), np.int64)
+    brk = np.searchsorted(newlines, gap_b) > np.searchsorted(newlines, gap_a)  # a newline in the gap
+    runs = [(m.start(), m.end()) for m in _PUNCT_RUN.finditer(text)]  # maximal runs of . ? !
+    if runs:
+        run_a = np.asarray([r[0] for r in runs], np.int64)
+        run_b = np.asarray([r[1] for r in runs], np.int64)
+        r = np.searchsorted(run_a, starts[:-1], side="right") - 1
+        rj = np.maximum(r, 0)
+        punct = (r >= 0) & (run_a[rj] <= starts[:-1]) & (ends[:-1] <= run_b[rj])  # word made only of .?!
+        for k in np.flatnonzero(punct & ~brk).tolist():
+            c = text[int(gap_b[k])]
+            brk[k] = c.isupper() or c.isdigit()
+    zones: list[Range] = []  # merged span hulls: no break at x when a < x < b
+    for a, b in sorted((s.start, s.end) for s in doc.spans or ()):
         if zones and a < zones[-1][1]:
             zones[-1] = (zones[-1][0], max(zones[-1][1], b))
         else:
             zones.append((a, b))
-    zone_starts = [a for a, _ in zones]
-
-    def inside_span(x: int) -> bool:
-        i = bisect.bisect_right(zone_starts, x - 1) - 1
-        return i >= 0 and zones[i][0] < x < zones[i][1]
-
-    out: list[Range] = []
-    sent_start = ranges[0][0]
-    for (a, b), (c, _) in zip(ranges, ranges[1:]):
-        brk = "\n" in text[b:c] or (
-            set(text[a:b]) <= _SENT_END and (text[c].isupper() or text[c].isdigit())
-        )
-        if brk and not inside_span(c):
-            out.append((sent_start, b))
-            sent_start = c
-    out.append((sent_start, ranges[-1][1]))
-    return out
+    if zones:
+        za = np.asarray([z[0] for z in zones], np.int64)
+        zb = np.asarray([z[1] for z in zones], np.int64)
+        z = np.searchsorted(za, gap_b - 1, side="right") - 1
+        zj = np.maximum(z, 0)
+        brk &= ~((z >= 0) & (za[zj] < gap_b) & (gap_b < zb[zj]))
+    cuts = np.flatnonzero(brk)
+    firsts = np.concatenate([starts[:1], gap_b[cuts]]).tolist()
+    lasts = np.concatenate([gap_a[cuts], ends[-1:]]).tolist()
+    return list(zip(firsts, lasts))

@@ -22,6 +22,7 @@ from typing import Any
 
 from spanqa.document import Corpus, Document
 from spanqa.errors import Problem, Reporter, SpanqaError, fail
+from spanqa.tokenize import gc_paused
 
 #: format name -> module implementing it
 FORMATS: dict[str, str] = {
@@ -94,8 +95,9 @@ def read_corpus(path: str | Path, format: str | None = None, *, strict: bool = T
         raise fail("E116", f"{path} is a pipe, socket or device", path=str(path))
     name = format or detect_format(path)
     reporter = reporter or Reporter(strict=strict)
-    corpus = format_module(name).read(path, reporter=reporter, **options)
-    corpus = corpus.evolve(documents=tuple(d for d in corpus.documents if _unicode_ok(d, reporter)))
+    with gc_paused():  # readers build millions of small acyclic objects; the cyclic GC would rescan them all
+        corpus = format_module(name).read(path, reporter=reporter, **options)
+        corpus = corpus.evolve(documents=tuple(d for d in corpus.documents if _unicode_ok(d, reporter)))
     return corpus.evolve(format=name, source=str(path), problems=tuple(reporter.problems))
 
 
