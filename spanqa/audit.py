@@ -137,7 +137,7 @@ def error_rate(per_doc_errors: Sequence[float], per_doc_spans: Sequence[int], *,
 
 
 def _write_jsonl(path: Path, records: Sequence[Mapping[str, Any]]) -> None:
-    with atomic_open(path) as fh:
+    with atomic_open(path, root=path.parent) as fh:  # run files sit at the top of --out
         for rec in records:
             fh.write(json.dumps(rec, ensure_ascii=False, sort_keys=False) + "\n")
 

@@ -327,7 +327,8 @@ def _save_fold(run_dir: Path, k: int, probs: dict[str, np.ndarray], words: dict[
                                 probe=np.asarray([pr for _, pr in keys], dtype=bool),
                                 offsets=np.cumsum([0] + [len(margins[x]) for x in keys]).astype(np.int64),
                                 margins=np.concatenate([margins[x] for x in keys]).astype(np.float32))
-    write_text(done, json.dumps({"fold": k, "fingerprint": fp, "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n")
+    write_text(done, json.dumps({"fold": k, "fingerprint": fp, "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n",
+               root=run_dir)
 
 
 def set_aside(path: Path, why: str, problems: list[Problem] | None) -> None:
