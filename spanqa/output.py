@@ -33,6 +33,16 @@ from spanqa.errors import SpanqaError, fail
 _FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: the mode ``open(path, "w")`` gives a new file under this process's umask (0644 under the usual 022)
+_FILE_MODE = 0o666 & ~_umask()
+
+
 def inside(a: str | Path, b: str | Path) -> bool:
     """True when ``a`` is ``b`` or lies inside it (symlinks resolved)."""
     a, b = Path(a).resolve(), Path(b).resolve()
@@ -86,6 +96,8 @@ def atomic_open(path: str | Path, mode: str = "w", *, root: str | Path | None = 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        if hasattr(os, "fchmod"):  # POSIX: mkstemp makes 0600; give the file the mode open() would give it
+            os.fchmod(fd, _FILE_MODE)
     except OSError as err:
         raise os_error(err, path) from None
     tmp = Path(tmp_name)

@@ -325,3 +325,12 @@ def test_hostile_unexpected_exception_is_E900_with_where_and_debug_traceback(tmp
     monkeypatch.setenv("SPANQA_DEBUG", "1")
     with pytest.raises(ValueError):
         main(["report", str(run_dir)])
+
+
+def test_hostile_written_files_get_the_usual_mode_not_mkstemps_0600(tmp_path):
+    from spanqa.output import write_text
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    path = write_text(tmp_path / "a.txt", "x")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
