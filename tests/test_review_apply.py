@@ -204,6 +204,8 @@ def test_review_apply_reads_back_csv_sheet_and_labelstudio(tmp_path):
         if doc in ("n2", "n1"):
             t["annotations"].append({"completed_by": {"email": "ana@x"}, "updated_at": "2024-05-01T10:00:00Z",
                                      "result": t["predictions"][0]["result"]})
+        if doc == "n3":  # opened and kept as labelled (Update without a change): a rejection
+            t["annotations"][0].update(lead_time=14.2, updated_by=2)
         if doc == "n4":
             res = [dict(r, value=dict(r["value"])) for r in t["annotations"][0]["result"]]
             res[0]["value"].update(end=20, labels=["Brand"])
@@ -214,7 +216,8 @@ def test_review_apply_reads_back_csv_sheet_and_labelstudio(tmp_path):
     assert by["f_type"].decision == "accept" and by["f_type"].reviewer == "ana@x"
     assert by["f_shrink"].decision == "accept" and by["f_shrink2"].decision == "accept"
     assert by["f_spurious"].decision == "reject" and by["f_missing"].decision == "reject"
-    assert (by["f_conflict_a"].label, by["f_conflict_a"].end) == ("Brand", 20)
+    assert by["f_conflict_a"].spans == by["f_conflict_b"].spans == ((8, 20, "Brand"),)  # both: the edited span
+    assert by["f_conflict_a"].reason == "edited in Label Studio"
     res = apply_decisions(run, got)
     assert res.corpus["n1"].spans[0].key == (11, 18, "Drug")
 

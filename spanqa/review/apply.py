@@ -81,12 +81,18 @@ class Change:
 
 @dataclass(frozen=True)
 class ApplyResult:
-    """The new corpus, the changes made, the problems met and the counts for ``VERSION.json``."""
+    """The new corpus, the changes made, the problems met, the counts and the reviewers for ``VERSION.json``.
+
+    ``counts``: decisions read, accepted (of which ``edited``: the reviewer changed the
+    suggested spans), rejected, ``not_reviewed`` (findings without a decision), applied and
+    why the others were not; ``reviewers``: decisions per reviewer name.
+    """
 
     corpus: Corpus
     changes: tuple[Change, ...]
     problems: tuple[Problem, ...]
     counts: Mapping[str, int] = field(default_factory=dict)
+    reviewers: Mapping[str, int] = field(default_factory=dict)
 
 
 def corpus_hash(corpus: Corpus) -> str:
@@ -110,6 +116,12 @@ def _fix(f: Finding, d: Decision) -> tuple[tuple[Span, ...], tuple[Span, ...]] |
     """``(removed, added)`` of an accepted finding, override applied; ``None`` when there is nothing to do."""
     if not d.has_override:
         return (f.removed, f.added) if f.has_fix else None
+    if d.spans is not None:  # the reviewer's final spans for the finding replace its labelled ones
+        final = [Span(f.doc_id, a, b, lab) for a, b, lab in d.spans]
+        keys = {span_key(s) for s in final}
+        have = {span_key(s) for s in f.labels}
+        return (tuple(s for s in f.labels if span_key(s) not in keys),
+                tuple(s for s in final if span_key(s) not in have))
     base = f.suggestion[0] if len(f.suggestion) == 1 else None
     ref = f.suggestion or f.labels
     if base is None and not ref:
@@ -175,7 +187,10 @@ def apply_decisions(run: Run, decisions: Iterable[Decision], *, reviewer: str | 
             problems.append(Problem("W503", Location(path=d.source), f"finding {fid} is not in {run.path}"))
             counts["unknown"] += 1
     counts["accepted"] = sum(d.decision == "accept" for fid, d in chosen.items() if fid in known)
+    counts["edited"] = sum(d.edited for fid, d in chosen.items() if fid in known)
     counts["rejected"] = sum(d.decision == "reject" for fid, d in chosen.items() if fid in known)
+    counts["not_reviewed"] = sum(1 for f in run.findings if f.id not in chosen)
+    reviewers = Counter(d.reviewer or reviewer or "(unnamed)" for fid, d in chosen.items() if fid in known)
     docs = corpus.by_id()
     pending: dict[str, list[tuple[Finding, Decision, tuple[Span, ...], tuple[Span, ...]]]] = {}
     order = {f.id: i for i, f in enumerate(run.ranked())}
@@ -285,9 +300,11 @@ def apply_decisions(run: Run, decisions: Iterable[Decision], *, reviewer: str | 
     counts["documents_changed"] = sum(1 for i, d in new_docs.items() if d.spans != docs[i].spans)
     counts["spans_before"] = sum(len(d.spans or ()) for d in corpus.documents)
     counts["spans_after"] = sum(len(d.spans or ()) for d in new_corpus.documents)
-    keys = ("decisions", "accepted", "rejected", "applied", "already_applied", "duplicate", "conflicts", "stale",
-            "no_fix", "unknown", "documents_changed", "spans_before", "spans_after")
-    return ApplyResult(new_corpus, tuple(changes), tuple(problems), {k: int(counts.get(k, 0)) for k in keys})
+    keys = ("decisions", "accepted", "edited", "rejected", "not_reviewed", "applied", "already_applied", "duplicate",
+            "conflicts", "stale", "no_fix", "bad_override", "unknown", "documents_changed", "spans_before",
+            "spans_after")
+    return ApplyResult(new_corpus, tuple(changes), tuple(problems), {k: int(counts.get(k, 0)) for k in keys},
+                       dict(sorted(reviewers.items())))
 
 
 # --------------------------------------------------------------------------- writing a version
@@ -369,6 +386,7 @@ def write_version(result: ApplyResult, out: str | Path, *, parent: Corpus, run: 
         "corpus": {"path": name, "format": fmt},
         "run": str(run.path.resolve()) if run is not None else None,
         "counts": dict(result.counts),
+        "reviewers": dict(result.reviewers),
         "problems": dict(sorted(Counter(p.code for p in result.problems).items())),
         **dict(extra or {}),
     }
@@ -398,7 +416,7 @@ def apply_run(run: Run, out: str | Path, *, accept: str | Path | None = None, al
     decisions: list[Decision] = []
     problems: list[Problem] = []
     if accept is not None:
-        decisions, problems = read_decisions(accept, run=run)
+        decisions, problems = read_decisions(accept, run=run, reviewer=reviewer)
     if all_above is not None:
         explicit = {d.finding_id for d in decisions}
         decisions += [d for d in threshold_decisions(run, all_above, reviewer=reviewer) if d.finding_id not in explicit]
@@ -409,7 +427,9 @@ def apply_run(run: Run, out: str | Path, *, accept: str | Path | None = None, al
         first = next(p for p in result.problems if p.code == "W501")
         raise fail("E506", f"none of the {c['accepted']} accepted findings matches the corpus "
                    f"(first: {first.detail})", path=parent.source)
-    result = ApplyResult(result.corpus, result.changes, tuple(problems) + result.problems, result.counts)
+    counts = dict(result.counts, skipped_tasks=sum(p.code == "W512" for p in problems),
+                  disagreeing_tasks=sum(p.code == "W511" for p in problems))
+    result = ApplyResult(result.corpus, result.changes, tuple(problems) + result.problems, counts, result.reviewers)
     extra = {"decisions": str(Path(accept).resolve()) if accept is not None else None, "all_above": all_above}
     version = write_version(result, out, parent=parent, run=run, format=format, extra=extra)
     return result, version

@@ -2,13 +2,16 @@
 
 One decision per finding::
 
-    {finding_id, decision: "accept" | "reject", label?, start?, end?, reviewer?, reason?}
+    {finding_id, decision: "accept" | "reject", label?, start?, end?, spans?, reviewer?, reason?}
 
 ``label``/``start``/``end`` are an **override**: the accepted fix becomes *one* span
 with these fields (missing ones are taken from the suggested span, or from the
-labelled span when nothing is suggested) in place of the suggestion.  Offsets are
-half-open document character offsets.  A blank decision means "not decided yet" and
-is skipped.
+labelled span when nothing is suggested) in place of the suggestion.  ``spans`` (JSON
+only: ``[{"start", "end", "label"}, ...]``) is the general override: the reviewer's
+final spans for the finding, any number (an edited split keeps two, an edit that
+removes everything keeps none); they replace the finding's labelled spans.  Offsets
+are half-open document character offsets.  A blank decision means "not decided yet"
+and is skipped.
 
 The CSV written by ``spanqa export --to csv`` is a decisions file once its
 ``decision`` column is filled.  A Label Studio export of the tasks written by
@@ -57,10 +60,16 @@ class Decision:
     reason: str | None = None
     source: str | None = None
     time: str | None = None
+    spans: tuple[tuple[int, int, str], ...] | None = None
 
     @property
     def has_override(self) -> bool:
-        return self.label is not None or self.start is not None or self.end is not None
+        return self.label is not None or self.start is not None or self.end is not None or self.spans is not None
+
+    @property
+    def edited(self) -> bool:
+        """An accept whose spans the reviewer changed from the suggestion."""
+        return self.decision == "accept" and self.has_override
 
     @classmethod
     def from_record(cls, rec: Mapping[str, Any], *, where: str) -> "Decision | None":
@@ -94,16 +103,35 @@ class Decision:
         if start is not None and end is not None and not start < end:
             raise fail("E504", f"override start {start} >= end {end} for finding {fid}", path=where)
         opt = lambda k: (str(rec[k]).strip() or None) if rec.get(k) not in (None, "") else None  # noqa: E731
-        return cls(fid, verdict, label, start, end, opt("reviewer"), opt("reason"), where, opt("time"))
+        spans = _override_spans(rec.get("spans"), fid, where) if rec.get("spans") is not None else None
+        if spans is not None and (label is not None or start is not None or end is not None):
+            raise fail("E504", f"finding {fid}: give either spans or label/start/end, not both", path=where)
+        return cls(fid, verdict, label, start, end, opt("reviewer"), opt("reason"), where, opt("time"), spans)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None and k != "source"}
+        out = {k: v for k, v in self.__dict__.items() if v is not None and k not in ("source", "spans")}
+        if self.spans is not None:
+            out["spans"] = [{"start": a, "end": b, "label": lab} for a, b, lab in self.spans]
+        return out
 
 
-def read_decisions(path: str | Path, *, run: Run | None = None) -> tuple[list[Decision], list[Problem]]:
+def _override_spans(raw: Any, fid: str, where: str) -> tuple[tuple[int, int, str], ...]:
+    """The ``spans`` override of a JSON decision, checked (``E504``)."""
+    ok = isinstance(raw, list) and all(
+        isinstance(s, dict) and _offset(s.get("start")) and _offset(s.get("end")) and s["start"] < s["end"]
+        and isinstance(s.get("label"), str) and s["label"].strip() for s in raw)
+    if not ok:
+        raise fail("E504", f"finding {fid}: spans must be a list of {{start, end, label}} with integer "
+                   f"start < end and a label, not {json.dumps(raw)[:80]}", path=where)
+    return tuple(sorted((s["start"], s["end"], s["label"].strip()) for s in raw))
+
+
+def read_decisions(path: str | Path, *, run: Run | None = None,
+                   reviewer: str | None = None) -> tuple[list[Decision], list[Problem]]:
     """Decisions from ``path``: ``.csv``/``.tsv``, ``.jsonl``, or ``.json`` (a Label Studio export).
 
-    Reading a Label Studio export needs ``run`` (the findings and the corpus).
+    Reading a Label Studio export needs ``run`` (the findings and the corpus); ``reviewer``
+    names its reviewers when the export carries only a user id.
     Raises ``E504`` for a malformed file; returns the problems met (``W506`` edits
     that no finding explains) alongside the decisions.
     """
@@ -128,7 +156,7 @@ def read_decisions(path: str | Path, *, run: Run | None = None) -> tuple[list[De
         if isinstance(data, list) and all(isinstance(t, dict) and "data" in t for t in data):
             if run is None:
                 raise fail("E504", "a Label Studio export is read against its run; pass the run", path=str(path))
-            return decisions_from_labelstudio(data, run, where=str(path))
+            return decisions_from_labelstudio(data, run, where=str(path), reviewer=reviewer)
         if isinstance(data, list):
             bad = next((i for i, r in enumerate(data) if not isinstance(r, dict)), None)
             if bad is not None:
@@ -157,18 +185,46 @@ def _decoded(path: Path) -> str:
 
 
 # --------------------------------------------------------------------------- Label Studio read-back
-def _final_annotation(task: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    anns = [a for a in task.get("annotations") or () if isinstance(a, dict) and not a.get("was_cancelled")]
-    if not anns:
-        return None
-    return max(enumerate(anns), key=lambda ia: (str(ia[1].get("updated_at") or ""), ia[0]))[1]
+def _user_names(tasks: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Label Studio user id -> the name its export carries (``created_username`` is ``"email, id"``, or an
+    expanded ``completed_by`` object), collected over the whole export."""
+    names: dict[str, str] = {}
+    for task in tasks:
+        for ann in task.get("annotations") or ():
+            if not isinstance(ann, dict):
+                continue
+            who = ann.get("completed_by")
+            if isinstance(who, dict) and who.get("id") is not None:
+                name = who.get("email") or who.get("username") or " ".join(
+                    x for x in (who.get("first_name"), who.get("last_name")) if x)
+                if name:
+                    names[str(who["id"])] = str(name)
+            created = ann.get("created_username")
+            if isinstance(created, str) and "," in created:
+                name, _, uid = created.rpartition(",")
+                if name.strip() and uid.strip():
+                    names.setdefault(uid.strip(), name.strip())
+    return names
 
 
-def _reviewer(ann: Mapping[str, Any]) -> str | None:
-    who = ann.get("completed_by")
+def _user_id(who: Any) -> str | None:
     if isinstance(who, dict):
-        who = who.get("email") or who.get("username") or who.get("id")
-    return str(who) if who not in (None, "") else None
+        who = who.get("id", who.get("email"))
+    return None if who in (None, "") else str(who)
+
+
+def _reviewer(ann: Mapping[str, Any], names: Mapping[str, str], fallback: str | None) -> str | None:
+    """Who made the annotation what it is: ``updated_by`` (an in-place update) before ``completed_by``,
+    as the name the export carries; ``fallback`` (``--reviewer``) when it carries only an id."""
+    uid = _user_id(ann.get("updated_by")) or _user_id(ann.get("completed_by"))
+    if uid is None:
+        return fallback
+    if uid in names:
+        return names[uid]
+    if isinstance(ann.get("completed_by"), dict) and not isinstance(ann.get("updated_by"), (int, str)):
+        who = ann["completed_by"]
+        return str(who.get("email") or who.get("username") or uid)
+    return fallback or f"labelstudio user {uid}"
 
 
 def _offset(x: Any) -> bool:
@@ -190,48 +246,91 @@ def _regions(ann: Mapping[str, Any], where: str) -> set[tuple]:
     return out
 
 
-def decisions_from_labelstudio(tasks: Iterable[Mapping[str, Any]], run: Run, *,
-                               where: str = "labelstudio export") -> tuple[list[Decision], list[Problem]]:
-    """Decisions read back from reviewed Label Studio tasks (rules in the module docstring)."""
+def touched(ann: Mapping[str, Any], original: set[tuple], where: str) -> bool:
+    """Did a reviewer act on this annotation?  Its spans differ from the imported labels, or Label Studio
+    recorded a human action on it: time spent (``lead_time`` > 0), an update (``updated_by``), or a
+    ``last_action`` other than the import.  An imported annotation nobody opened is none of these."""
+    if _regions(ann, where) != original:
+        return True
+    lead = ann.get("lead_time")
+    if isinstance(lead, (int, float)) and not isinstance(lead, bool) and lead > 0:
+        return True
+    if ann.get("updated_by") not in (None, ""):
+        return True
+    return ann.get("last_action") not in (None, "", "imported", "prediction")
+
+
+def decisions_from_labelstudio(tasks: Iterable[Mapping[str, Any]], run: Run, *, where: str = "labelstudio export",
+                               reviewer: str | None = None) -> tuple[list[Decision], list[Problem]]:
+    """Decisions read back from reviewed Label Studio tasks.
+
+    Per task: cancelled annotations are skips; an annotation nobody touched (:func:`touched`)
+    is *not reviewed* - its findings get no decision, never a rejection; two touched
+    annotations with different spans are ``W511`` and none of them is applied; otherwise the
+    latest touched annotation is compared with every finding of the document:
+
+    - the suggested spans there and the questioned ones gone: **accept**;
+    - other new spans near the finding (an edited split, merge, boundary or missing entity), or
+      questioned spans removed with nothing suggested there: **accept with the reviewer's spans**
+      (``Decision.spans``), applied as the reviewer left them;
+    - nothing changed near the finding: **reject**.
+
+    Each decision names its reviewer (:func:`_reviewer`); a skipped task is ``W512``.
+    """
+    tasks = list(tasks)
     corpus = run.corpus()
     by_doc = run.by_doc()
     docs = corpus.by_id()
+    names = _user_names(tasks)
     out: list[Decision] = []
     problems: list[Problem] = []
     for i, task in enumerate(tasks):
         data = task.get("data") or {}
         doc_id = str(data.get("doc_id", data.get("id", "")))
-        ann = _final_annotation(task)
-        if ann is None or doc_id not in docs:
+        if doc_id not in docs:
             continue
-        final = _regions(ann, where)
+        src = f"{where}[{i}]"
+        anns = [a for a in task.get("annotations") or () if isinstance(a, dict)]
         original = {span_key(s) for s in docs[doc_id].spans or ()}
-        reviewer, when = _reviewer(ann), ann.get("updated_at")
-        explained: set[tuple] = set()
-        for f in by_doc.get(doc_id, ()):
-            removed = {span_key(s) for s in f.removed}
-            added = {span_key(s) for s in f.added}
-            src = f"{where}[{i}]"
-            if added and added <= final and not removed & final:
-                out.append(Decision(f.id, "accept", reviewer=reviewer, source=src, time=when))
-                explained |= added | removed
-                continue
-            if (removed or added) and removed <= final and not added & final:
-                out.append(Decision(f.id, "reject", reviewer=reviewer, source=src, time=when))
-                continue
-            if not added and removed and not removed & final and not _near(f, final - original):
-                out.append(Decision(f.id, "accept", reviewer=reviewer, source=src, time=when))  # a delete
-                explained |= removed
-                continue
-            new = _near(f, final - original)
-            if len(new) == 1:
-                (pieces, lab), = new
-                out.append(Decision(f.id, "accept", label=lab, start=pieces[0][0], end=pieces[-1][1],
-                                    reviewer=reviewer, source=src, time=when, reason="edited in Label Studio"))
-                explained |= new | {span_key(s) for s in f.labels}
+        live = [a for a in anns if not a.get("was_cancelled")]
+        acted = [a for a in live if touched(a, original, where)]
+        findings = by_doc.get(doc_id, ())
+        if not acted:
+            if len(live) < len(anns) and findings:
+                problems.append(Problem("W512", Location(path=src, doc_id=doc_id),
+                                        f"task {task.get('id', i)} was skipped in Label Studio; its "
+                                        f"{len(findings)} findings stay not reviewed"))
+            continue
+        finals = {frozenset(_regions(a, where)) for a in acted}
+        if len(finals) > 1:
+            who = ", ".join(sorted({str(_reviewer(a, names, reviewer)) for a in acted}))
+            problems.append(Problem("W511", Location(path=src, doc_id=doc_id),
+                                    f"task {task.get('id', i)} has {len(acted)} annotations with different spans "
+                                    f"(by {who}); none is applied, its {len(findings)} findings stay not reviewed"))
+            continue
+        ann = max(enumerate(acted), key=lambda ia: (str(ia[1].get("updated_at") or ""), ia[0]))[1]
+        final = _regions(ann, where)
+        who, when = _reviewer(ann, names, reviewer), ann.get("updated_at")
+        exact = {f.id for f in findings if (f.added or f.removed) and {span_key(s) for s in f.added} <= final
+                 and not {span_key(s) for s in f.removed} & final}
+        explained = {span_key(s) for f in findings if f.id in exact for s in f.added + f.removed}
+        by_exact = set(explained)  # spans an exactly accepted fix accounts for belong to that finding only
+        for f in findings:
+            labels = {span_key(s) for s in f.labels}
+            new = _near(f, final - original - by_exact)
+            if f.id in exact:
+                out.append(Decision(f.id, "accept", reviewer=who, source=src, time=when))
+            elif new or labels - final:
+                keep = sorted((labels & final) | new)
+                out.append(Decision(f.id, "accept", reviewer=who, source=src, time=when,
+                                    reason="edited in Label Studio",
+                                    spans=tuple((k[0][0][0], k[0][-1][1], k[1]) for k in keep)))
+                explained |= new | labels
+            else:
+                out.append(Decision(f.id, "reject", reviewer=who, source=src, time=when))
         for key in sorted((final ^ original) - explained):
             (a, b), lab = key[0][0], key[1]
-            problems.append(Problem("W506", Location(path=where, doc_id=doc_id, start=a, end=b,
+            problems.append(Problem("W506", Location(path=src, doc_id=doc_id, start=a, end=b,
                                                      excerpt=docs[doc_id].text[a:b]),
                                     f"{lab} span {'added' if key in final else 'removed'} in the review "
                                     "matches no finding's fix"))
