@@ -106,3 +106,23 @@ def test_review_exports_all_documents_option(tmp_path):
     run = load_run(run_dir)
     tasks = labelstudio_tasks(run.corpus(), run.findings[:1], all_documents=True)
     assert len(tasks) == 4 and sum(bool(t["data"]["findings"]) for t in tasks) == 1
+
+
+def test_review_labelstudio_export_path_config_and_review_text(tmp_path):
+    from spanqa.review.exports import labeling_config, labelstudio_path, labelstudio_tasks, review_text
+    from spanqa.review.run import load_run
+    from test_review_run import make_run
+
+    assert labelstudio_path(tmp_path) == tmp_path / "export.json"  # an existing folder
+    assert labelstudio_path(tmp_path / "review") == tmp_path / "review" / "export.json"  # no suffix
+    assert labelstudio_path(tmp_path / "tasks.JSON") == tmp_path / "tasks.JSON"
+    run = load_run(make_run(tmp_path)[0])
+    tasks = labelstudio_tasks(run.corpus(), run.findings)
+    n1 = next(t for t in tasks if t["data"]["doc_id"] == "n1")
+    mine = sorted((f for f in run.findings if f.doc_id == "n1"), key=lambda f: (f.score, f.start, f.id))
+    assert n1["data"]["review"] == review_text(mine) and n1["data"]["review"].startswith("1. [")
+    assert all(f.message in n1["data"]["review"] for f in mine)
+    notes = [n for r in n1["predictions"][0]["result"] for n in r.get("meta", {}).get("text", [])]
+    assert notes and all(" - " in n for n in notes)  # the review sentence, not only "suggested (kind, action)"
+    config = labeling_config(["Drug"])
+    assert '<Text name="review" value="$review"' in config and '<Text name="text" value="$text"/>' in config

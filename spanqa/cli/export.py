@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from spanqa.cli._app import app
-from spanqa.review.exports import export_run
+from spanqa.review.exports import export_run, labelstudio_path
 from spanqa.review.run import load_run, warn_if_changed
 
 
@@ -31,7 +31,7 @@ def counts_line(counts: dict) -> str:
 def export(
     run_dir: Path = typer.Argument(..., help="Run folder written by `spanqa audit --out`."),
     to: ReviewFormat = typer.Option(..., "--to", help="labelstudio (tasks JSON), brat (folder) or csv (sheet)."),
-    out: Path = typer.Option(..., "--out", "-o", help="File to write (a folder for brat)."),
+    out: Path = typer.Option(..., "--out", "-o", help="File to write (a folder for brat; for labelstudio a folder or a name without .json gets export.json inside)."),
     suggested: Optional[Path] = typer.Option(None, "--suggested", help="brat only: also write the suggestions applied into this folder."),
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="The audited corpus, if it moved since the audit."),
     format: Optional[str] = typer.Option(None, "--format", "-f", help="Format of --corpus; detected when omitted."),
@@ -42,7 +42,11 @@ def export(
     run = load_run(run_dir, corpus=corpus, corpus_format=format)
     warn_if_changed(run)
     counts = export_run(run, to.value, out, suggested_out=suggested)
-    Console().print(f"{to.value}: {out} ({counts_line(counts)})", markup=False, highlight=False)
+    shown = labelstudio_path(out) if to is ReviewFormat.labelstudio else out
+    Console().print(f"{to.value}: {shown} ({counts_line(counts)})", markup=False, highlight=False)
+    if to is ReviewFormat.labelstudio:
+        Console().print(f"labelling config: {shown.with_name(shown.stem + '.config.xml')} (paste it into the project's "
+                        "Labeling Interface, then import the tasks)", markup=False, highlight=False)
     if to is ReviewFormat.csv:
         Console().print("fill the decision column (accept/reject; label/start/end to override), then: "
                         f"spanqa apply {run_dir} --accept {out} --out NEW_VERSION", markup=False, highlight=False)

@@ -141,7 +141,8 @@ def labelstudio_tasks(corpus: Corpus, findings: Sequence[Finding], *, qualities:
         task: dict[str, Any] = {
             "data": {"text": doc.text, "doc_id": doc.id,
                      "findings": [{"id": f.id, "kind": f.kind, "action": f.action, "score": f.score,
-                                   "confidence": round(f.confidence, 6), "message": f.message} for f in fs]},
+                                   "confidence": round(f.confidence, 6), "message": f.message} for f in fs],
+                     "review": review_text(fs)},
             "annotations": [{"result": ann}] if doc.spans is not None else [],
         }
         new_doc = new_docs[doc.id]
@@ -151,7 +152,7 @@ def labelstudio_tasks(corpus: Corpus, findings: Sequence[Finding], *, qualities:
             if f is not None:
                 confs.append(f.confidence)
                 pred.append(_region(s, doc.text, f"{f.id}-{k}", score=f.confidence,
-                                    notes=[f"{f.id}: suggested ({f.kind}, {f.action})"]))
+                                    notes=[f"{f.id}: suggested ({f.kind}, {f.action}) - {f.message}".strip()]))
             else:
                 pred.append(_region(s, doc.text, ids.get(span_key(s), f"s{k}"),
                                     score=qualities.get((doc.id,) + span_key(s))))
@@ -161,13 +162,31 @@ def labelstudio_tasks(corpus: Corpus, findings: Sequence[Finding], *, qualities:
     return tasks
 
 
+def review_text(findings: Sequence[Finding]) -> str:
+    """What the reviewer reads above the note in Label Studio: one numbered line per finding, most
+    suspicious first, with its confidence and the review sentence."""
+    return "\n".join(f"{i}. [{f.kind}, {f.action}, confidence {f.confidence:.0%}] {f.message} ({f.id})"
+                     for i, f in enumerate(findings, 1))
+
+
 def labeling_config(labels: Iterable[str]) -> str:
-    """The Label Studio labelling interface (XML) that matches the exported regions."""
+    """The Label Studio labelling interface (XML) that matches the exported regions, with the task's
+    findings (``data.review``) shown above the note."""
     from xml.sax.saxutils import quoteattr
 
     items = "\n".join(f"    <Label value={quoteattr(lab)}/>" for lab in sorted(set(labels)))
-    return (f'<View>\n  <Labels name="{FROM_NAME}" toName="{TO_NAME}">\n{items}\n  </Labels>\n'
+    return (f'<View>\n  <Header value="spanqa findings to review (accept: make the spans as suggested; '
+            f'reject: leave them and click Update)"/>\n'
+            f'  <Text name="review" value="$review" granularity="word"/>\n'
+            f'  <Labels name="{FROM_NAME}" toName="{TO_NAME}">\n{items}\n  </Labels>\n'
             f'  <Text name="{TO_NAME}" value="$text"/>\n</View>\n')
+
+
+def labelstudio_path(out: str | Path) -> Path:
+    """Where the tasks go: ``out`` itself when it names a ``.json`` file, else ``out/export.json`` (a folder,
+    or a name without a suffix, which Label Studio's importer would not take)."""
+    out = Path(out)
+    return out / "export.json" if out.is_dir() or out.suffix.lower() != ".json" else out
 
 
 def write_labelstudio(corpus: Corpus, findings: Sequence[Finding], path: str | Path, **options: Any) -> dict[str, int]:
@@ -304,7 +323,7 @@ def export_run(run: Run, to: ExportFormat, out: str | Path, *, suggested_out: st
     """Export the run's findings in ``to`` format at ``out`` (a file, or a folder for brat)."""
     corpus = run.corpus()
     if to == "labelstudio":
-        return write_labelstudio(corpus, run.findings, out, qualities=_qualities(run.spans))
+        return write_labelstudio(corpus, run.findings, labelstudio_path(out), qualities=_qualities(run.spans))
     if to == "brat":
         return write_brat(corpus, run.findings, out, suggested_out=suggested_out)
     if to == "csv":
