@@ -102,20 +102,27 @@ def confusion(findings: Iterable[Finding]) -> Counter:
     """
     out: Counter = Counter()
     for f in findings:
-        if not f.has_fix:
-            continue
-        used = set()
-        for s in f.labels:
-            hits = [t for t in f.suggestion if s.overlaps(t)]
-            for t in hits:
-                out[(s.label, t.label)] += 1
-                used.add(id(t))
-            if not hits:
-                out[(s.label, "-")] += 1
-        for t in f.suggestion:
-            if id(t) not in used:
-                out[("-", t.label)] += 1
+        out.update(confusion_cells(f))
     return out
+
+
+def confusion_cells(f: Finding) -> list[tuple[str, str]]:
+    """The ``(labelled label, suggested label)`` cells finding ``f`` counts in (see :func:`confusion`)."""
+    if not f.has_fix:
+        return []
+    cells: list[tuple[str, str]] = []
+    used = set()
+    for s in f.labels:
+        hits = [t for t in f.suggestion if s.overlaps(t)]
+        for t in hits:
+            cells.append((s.label, t.label))
+            used.add(id(t))
+        if not hits:
+            cells.append((s.label, "-"))
+    for t in f.suggestion:
+        if id(t) not in used:
+            cells.append(("-", t.label))
+    return cells
 
 
 _CATEGORIES: tuple[tuple[str, re.Pattern], ...] = (
@@ -290,7 +297,7 @@ def confusion_table(conf: Counter) -> str:
     rows = sorted({a for a, _ in conf}, key=lambda x: (x == "-", x))
     cols = sorted({b for _, b in conf}, key=lambda x: (x == "-", x))
     top = max(conf.values())
-    out = ['<table class="confusion"><thead><tr><th>labelled \\ suggested</th>']
+    out = ['<div class="scroll"><table class="confusion"><thead><tr><th>labelled \\ suggested</th>']
     out += [f"<th>{html.escape(c)}</th>" for c in cols]
     out.append("</tr></thead><tbody>")
     for r in rows:
@@ -299,10 +306,11 @@ def confusion_table(conf: Counter) -> str:
             n = conf.get((r, c), 0)
             alpha = 0 if n == 0 else 0.15 + 0.85 * n / top
             cls = ' class="diag"' if r == c and r != "-" else ""
-            out.append(f'<td{cls} style="background:rgba(225,87,89,{alpha:.2f})" title="{html.escape(r)} -> '
-                       f'{html.escape(c)}: {n}">{n or ""}</td>')
+            cell = f' data-cell="{html.escape(r + "|" + c)}"' if n else ""
+            out.append(f'<td{cls}{cell} style="background:rgba(225,87,89,{alpha:.2f})" title="{html.escape(r)} -> '
+                       f'{html.escape(c)}: {n}{" (click: show these findings)" if n else ""}">{n or ""}</td>')
         out.append("</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     return "".join(out)
 
 
@@ -327,14 +335,21 @@ def _compact(v: Any, depth: int = 0) -> Any:
 def _compact_evidence(ev: Mapping[str, Any]) -> dict[str, Any]:
     out = {}
     for k, v in ev.items():
-        if k == "predicted_path" and isinstance(v, list):  # [{text, tag, p}] -> [[text, tag, p]]
-            v = [[w.get("text"), w.get("tag"), w.get("p")] if isinstance(w, Mapping) else w for w in v]
+        if k == "predicted_path" and isinstance(v, list):  # [{text, pred, p_pred, label, p_label}] -> rows
+            v = [[w.get("text"), w.get("pred"), w.get("p_pred"), w.get("label"), w.get("p_label")]
+                 if isinstance(w, Mapping) else w for w in v]
         out[str(k)] = _compact(v)
     return out
 
 
 def _triples(spans: Iterable) -> list[list]:
     return [[s.start, s.end, s.label] for s in spans]
+
+
+def review_order(f: Finding) -> tuple:
+    """The page's default order: most suspicious first, ties (e.g. many scores of 0) by the confidence
+    of the suggestion, most confident first, then by document and offset."""
+    return (f.score, -f.confidence, f.doc_id, f.start, f.id)
 
 
 def page_data(findings: Sequence[Finding], corpus: Corpus | None, *, context: int = CONTEXT_CHARS) -> dict[str, Any]:
@@ -348,11 +363,12 @@ def page_data(findings: Sequence[Finding], corpus: Corpus | None, *, context: in
     out: list[dict] = []
     texts: dict[str, str] = {}
     spans: dict[str, list] = {}
-    for rank, f in enumerate(sorted(findings, key=lambda f: (f.score, f.doc_id, f.start, f.id)), 1):
+    for rank, f in enumerate(sorted(findings, key=review_order), 1):
         doc = docs.get(f.doc_id)
         rec: dict[str, Any] = {
             "rank": rank, "id": f.id, "doc_id": f.doc_id, "kind": f.kind, "action": f.action,
-            "score": round(f.score, 4), "confidence": round(f.confidence, 4),
+            "score": round(f.score, 4), "confidence": round(f.confidence, 4), "start": f.start,
+            "has_fix": f.has_fix, "cells": [f"{a}|{b}" for a, b in confusion_cells(f)],
             "labels_all": sorted({s.label for s in f.labels + f.suggestion}),
             "message": f.message, "evidence": _compact_evidence(f.evidence),
             "labels": _triples(f.labels), "suggestion": _triples(f.suggestion)}
@@ -408,13 +424,15 @@ def build_report(run: Run, *, corpus: Corpus | None = None, title: str | None = 
                         + "</div>" for k, v in cards)
     hint_html = "".join(
         f'<li><span class="n">{h.count}</span> <b>{html.escape(h.pattern)}</b><br>'
-        f'<span class="q">{html.escape(h.question)}</span> <span class="muted">findings: '
-        f'{html.escape(", ".join(h.finding_ids[:6]))}{" ..." if len(h.finding_ids) > 6 else ""}</span></li>'
-        for h in hints) or '<li class="muted">No recurring pattern (or the corpus text is not available).</li>'
+        f'<span class="q">{html.escape(h.question)}</span> <a href="#hint={i}" data-hint="{i}">show the '
+        f'{len(h.finding_ids)} findings</a></li>'
+        for i, h in enumerate(hints, 1)) or '<li class="muted">No recurring pattern (or the corpus text is not available).</li>'
     data = {**page_data(findings, corpus, context=context), "colors": colors,
             "kinds": sorted(by_kind), "labels": sorted({lab for f in findings for lab in
                                                           {s.label for s in f.labels + f.suggestion}}),
-            "page_size": PAGE_SIZE}
+            "all_labels": labels_seen, "page_size": PAGE_SIZE,
+            "hints": {str(i): list(h.finding_ids) for i, h in enumerate(hints, 1)},
+            "run_key": run_key(run)}
     run_name = html.escape(str(run.path))
     page_title = html.escape(title or f"spanqa review - {run.path.name}")
     legend = "".join(f'<span class="lg"><i style="background:{c}"></i>{html.escape(lab)}</span>'
@@ -424,11 +442,22 @@ def build_report(run: Run, *, corpus: Corpus | None = None, title: str | None = 
         kind_chart=bar_chart(by_kind.most_common(), title="Findings by kind", color="#4e79a7"),
         label_chart=bar_chart(by_label.most_common(), title="Findings by label", color=colors),
         histogram=histogram([f.score for f in findings]), confusion=confusion_table(conf), hints=hint_html,
-        legend=legend, data=safe_json(data), css=_CSS, js=_JS,
+        legend=legend, data=safe_json(data), css=_asset("report.css"), js=_asset("report.js"),
         corpus_note="".join(f'<p class="warn">{html.escape(p.code)} {html.escape(p.title)}: {html.escape(p.detail)}. '
                             f'{html.escape(p.remedy)}</p>' for p in run.changed_since_audit(corpus))
         if corpus is not None else
         '<p class="warn">The corpus could not be read; excerpts show the spans\' recorded text only.</p>')
+
+
+def run_key(run: Run) -> str:
+    """Which run the page's decisions belong to (the browser keeps them under this key): the run folder and
+    its finding ids."""
+    import hashlib
+
+    h = hashlib.sha256(str(run.path.resolve()).encode("utf-8"))
+    for f in sorted(run.findings, key=lambda f: f.id):
+        h.update(f.id.encode("utf-8"))
+    return h.hexdigest()[:16]
 
 
 def write_report(run: Run, out: str | Path, **options: Any) -> Path:
@@ -438,307 +467,12 @@ def write_report(run: Run, out: str | Path, **options: Any) -> Path:
     return out
 
 
-_CSS = """
-:root { --fg: #1d2433; --muted: #6b7280; --bg: #f7f7f9; --card: #fff; --line: #e3e5ea; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-       color: var(--fg); background: var(--bg); }
-header { background: #1d2433; color: #fff; padding: 14px 24px; }
-header h1 { margin: 0; font-size: 20px; }
-header p { margin: 2px 0 0; color: #c9cdd6; font-size: 12px; }
-main { max-width: 1200px; margin: 0 auto; padding: 16px 24px; }
-section { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 14px 18px;
-          margin: 14px 0; }
-h2 { font-size: 16px; margin: 0 0 10px; }
-.stats { display: flex; flex-wrap: wrap; gap: 12px; }
-.stat { background: var(--bg); border-radius: 6px; padding: 8px 14px; min-width: 130px; }
-.stat .v { font-size: 22px; font-weight: 600; }
-.stat .k, .muted { color: var(--muted); font-size: 12px; }
-.stat .ci { font-size: 12px; color: #a33; }
-.charts { display: flex; flex-wrap: wrap; gap: 18px; }
-.chart { margin: 0; }
-.chart figcaption { font-weight: 600; margin-bottom: 4px; }
-.chart svg text { font-size: 11px; fill: #333; }
-table.confusion { border-collapse: collapse; font-size: 12px; }
-.confusion th, .confusion td { border: 1px solid var(--line); padding: 3px 8px; text-align: center; }
-.confusion td.diag { outline: 1px dashed #999; }
-ul.hints { padding-left: 18px; }
-ul.hints li { margin: 6px 0; }
-ul.hints .n { display: inline-block; min-width: 26px; background: #e15759; color: #fff; border-radius: 10px;
-              text-align: center; font-size: 11px; }
-.q { color: #374151; }
-.filters { display: flex; flex-wrap: wrap; gap: 12px; align-items: end; margin-bottom: 10px; }
-.filters label { font-size: 12px; color: var(--muted); display: flex; flex-direction: column; gap: 2px; }
-.filters select, .filters input { font: inherit; padding: 3px 6px; }
-.pager { display: flex; gap: 8px; align-items: center; margin: 8px 0; }
-.pager button { font: inherit; padding: 3px 10px; }
-.finding { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; margin: 10px 0; background: #fff; }
-.finding h3 { margin: 0 0 6px; font-size: 14px; display: flex; flex-wrap: wrap; gap: 8px; align-items: center; }
-.badge { border-radius: 10px; padding: 1px 8px; font-size: 11px; background: #eef; color: #334; }
-.badge.kind { background: #1d2433; color: #fff; }
-.badge.score { background: #fde2e2; color: #900; }
-.cols { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
-.col h4 { margin: 0 0 4px; font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
-.excerpt { white-space: pre-wrap; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12.5px;
-           background: var(--bg); border-radius: 6px; padding: 8px; word-break: break-word; }
-mark { border-radius: 3px; padding: 0 1px; color: inherit; background: transparent; border-bottom: 3px solid; }
-mark.hit { background: rgba(255, 215, 0, .35); }
-mark.ctx { border-bottom-style: dotted; opacity: .8; }
-mark sup { font-size: 9px; margin-left: 2px; color: #333; font-family: system-ui; }
-blockquote { margin: 8px 0; padding: 6px 10px; border-left: 3px solid #4e79a7; background: #f3f6fb; }
-details summary { cursor: pointer; color: var(--muted); font-size: 12px; }
-.ev { font-size: 12px; border-collapse: collapse; }
-.ev td { border-top: 1px solid var(--line); padding: 2px 6px; vertical-align: top; }
-.path { display: flex; flex-wrap: wrap; gap: 3px; }
-.path span { background: var(--bg); border-radius: 4px; padding: 0 4px; font-size: 11px; }
-.lg { margin-right: 10px; font-size: 12px; }
-.lg i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 2px; }
-.warn, #js-errors { color: #a33; }
-#selftest { display: none; }
-"""
+def _asset(name: str) -> str:
+    """The page's stylesheet or script, shipped beside this module (``spanqa/review/assets/``)."""
+    from importlib.resources import files
 
-# The page script.  It only ever puts note text into the page with textContent / text nodes.
-_JS = r"""
-(function () {
-  'use strict';
-  var errors = [];
-  window.addEventListener('error', function (e) {
-    errors.push(String(e.message || e));
-    var box = document.getElementById('js-errors');
-    if (box) box.textContent = errors.join('\n');
-  });
+    return files("spanqa.review").joinpath("assets", name).read_text(encoding="utf-8")
 
-  var DATA = JSON.parse(document.getElementById('spanqa-data').textContent);
-  var F = DATA.findings, PS = DATA.page_size, COL = DATA.colors;
-  var EMPTY = {kind: '', label: '', max: '', q: '', page: 1};
-  var state = Object.assign({}, EMPTY);
-
-  function $(id) { return document.getElementById(id); }
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
-  function option(sel, value, text) { var o = el('option', null, text); o.value = value; sel.appendChild(o); }
-
-  // ---- state in the URL hash: #kind=type&label=Drug&max=0.3&q=text&page=2
-  function decode(s) {  // a malformed % escape (a hand-edited or cut link) is read literally, not a URIError
-    try { return decodeURIComponent(s); } catch (e) { return s; }
-  }
-  function readHash() {
-    var h = location.hash.replace(/^#/, '');
-    if (!h || h === 'selftest') return;
-    h.split('&').forEach(function (kv) {
-      var p = kv.split('='), k = decode(p[0]), v = decode(p.slice(1).join('=') || '');
-      if (k in state) state[k] = (k === 'page') ? Math.max(1, parseInt(v, 10) || 1) : v;
-    });
-  }
-  function writeHash() {
-    if (location.hash === '#selftest') return;
-    var parts = [];
-    ['kind', 'label', 'max', 'q'].forEach(function (k) { if (state[k]) parts.push(k + '=' + encodeURIComponent(state[k])); });
-    if (state.page > 1) parts.push('page=' + state.page);
-    try { history.replaceState(null, '', parts.length ? '#' + parts.join('&') : location.pathname + location.search); }
-    catch (e) { /* file:// in some browsers */ }
-  }
-
-  // ---- filtering
-  function windowText(f) { return f.window ? DATA.docs[f.doc_id].slice(f.window[0], f.window[1]) : ''; }
-  function matches(f) {
-    if (state.kind && f.kind !== state.kind) return false;
-    if (state.label && f.labels_all.indexOf(state.label) < 0) return false;
-    if (state.max !== '' && !(f.score <= parseFloat(state.max))) return false;
-    if (state.q) {
-      var hay = (f.message + ' ' + f.doc_id + ' ' + f.id + ' ' + windowText(f)).toLowerCase();
-      if (hay.indexOf(state.q.toLowerCase()) < 0) return false;
-    }
-    return true;
-  }
-
-  // ---- one excerpt with highlighted spans: the finding's spans strong, the note's other spans dotted
-  function tri(x) { return {start: x[0], end: x[1], label: x[2]}; }
-  function otherSpans(f) {
-    if (!f.window) return [];
-    var a = f.window[0], b = f.window[1], mine = {};
-    f.labels.forEach(function (x) { mine[x.join('|')] = 1; });
-    return (DATA.spans[f.doc_id] || []).filter(function (x) {
-      return x[0] < b && a < x[1] && !mine[x.join('|')];
-    }).map(tri);
-  }
-  function mark(cls, text, label) {
-    var m = el('mark', cls, text);
-    m.style.borderColor = COL[label] || '#888';
-    return m;
-  }
-  function highlight(f, which) {
-    var strong = f[which].map(tri), box = el('div', 'excerpt');
-    if (!f.window) {  // no corpus: the recorded texts only
-      strong.forEach(function (s, i) {
-        var m = mark('hit', (f.texts && f.texts[which][i]) || '(no text)', s.label);
-        m.appendChild(el('sup', null, s.label));
-        box.appendChild(m);
-        box.appendChild(document.createTextNode(' '));
-      });
-      return box;
-    }
-    var a = f.window[0], b = f.window[1], doc = DATA.docs[f.doc_id], t = doc.slice(a, b), spans = [];
-    strong.forEach(function (s) { spans.push({s: s, hit: true}); });
-    otherSpans(f).forEach(function (s) { spans.push({s: s, hit: false}); });
-    var cuts = [a, b];
-    spans.forEach(function (x) {
-      [x.s.start, x.s.end].forEach(function (p) { if (p > a && p < b) cuts.push(p); });
-    });
-    cuts = cuts.filter(function (v, i, arr) { return arr.indexOf(v) === i; }).sort(function (x, y) { return x - y; });
-    if (a > 0) box.appendChild(document.createTextNode('\u2026'));
-    for (var i = 0; i + 1 < cuts.length; i++) {
-      var p = cuts[i], q = cuts[i + 1], seg = t.slice(p - a, q - a);
-      var cover = spans.filter(function (x) { return x.s.start <= p && x.s.end >= q; });
-      if (!cover.length) { box.appendChild(document.createTextNode(seg)); continue; }
-      cover.sort(function (x, y) { return (y.hit - x.hit) || ((x.s.end - x.s.start) - (y.s.end - y.s.start)); });
-      var top = cover[0], m = mark(top.hit ? 'hit' : 'ctx', seg, top.s.label);
-      m.title = cover.map(function (x) {
-        return x.s.label + ' ' + x.s.start + '-' + x.s.end + (x.hit ? '' : ' (other span)');
-      }).join('; ');
-      if (top.hit && top.s.end === q) m.appendChild(el('sup', null, top.s.label));
-      box.appendChild(m);
-    }
-    if (b < doc.length) box.appendChild(document.createTextNode('\u2026'));
-    return box;
-  }
-
-  function evidence(f) {
-    var d = el('details'), tb = el('table', 'ev');
-    d.appendChild(el('summary', null, 'model evidence'));
-    Object.keys(f.evidence).forEach(function (k) {
-      var tr = el('tr'), td = el('td'), v = f.evidence[k];
-      tr.appendChild(el('td', null, k));
-      if (k === 'predicted_path' && Array.isArray(v)) {  // [[word, tag, p], ...]
-        var path = el('div', 'path');
-        v.forEach(function (w) { path.appendChild(el('span', null, Array.isArray(w) ? w.join(' ') : String(w))); });
-        td.appendChild(path);
-      } else {
-        td.textContent = (typeof v === 'object') ? JSON.stringify(v) : String(v);
-      }
-      tr.appendChild(td);
-      tb.appendChild(tr);
-    });
-    d.appendChild(tb);
-    return d;
-  }
-
-  function card(f) {
-    var c = el('article', 'finding');
-    c.setAttribute('data-kind', f.kind);
-    c.setAttribute('data-id', f.id);
-    c.setAttribute('data-score', f.score);
-    var h = el('h3');
-    h.appendChild(el('span', null, '#' + f.rank));
-    h.appendChild(el('span', 'badge kind', f.kind));
-    h.appendChild(el('span', 'badge', f.action));
-    h.appendChild(el('span', 'badge score', 'score ' + f.score));
-    h.appendChild(el('span', 'badge', 'confidence ' + f.confidence));
-    h.appendChild(el('span', 'muted', 'doc ' + f.doc_id + ' \u00b7 ' + f.id));
-    c.appendChild(h);
-    var cols = el('div', 'cols'), l = el('div', 'col'), r = el('div', 'col');
-    l.appendChild(el('h4', null, 'labelled'));
-    l.appendChild(highlight(f, 'labels'));
-    r.appendChild(el('h4', null, 'suggested'));
-    r.appendChild(highlight(f, 'suggestion'));
-    cols.appendChild(l);
-    cols.appendChild(r);
-    c.appendChild(cols);
-    c.appendChild(el('blockquote', null, f.message));
-    c.appendChild(evidence(f));
-    return c;
-  }
-
-  function render() {
-    var list = F.filter(matches), pages = Math.max(1, Math.ceil(list.length / PS));
-    if (state.page > pages) state.page = pages;
-    var from = (state.page - 1) * PS, show = list.slice(from, from + PS), box = $('findings');
-    box.textContent = '';
-    show.forEach(function (f) { box.appendChild(card(f)); });
-    var count = $('count');
-    count.textContent = list.length
-      ? 'findings ' + (from + 1) + '\u2013' + (from + show.length) + ' of ' + list.length
-        + (list.length < F.length ? ' (filtered from ' + F.length + ')' : '')
-      : 'no finding matches';
-    count.setAttribute('data-total', list.length);
-    $('page').textContent = 'page ' + state.page + ' / ' + pages;
-    $('prev').disabled = state.page <= 1;
-    $('next').disabled = state.page >= pages;
-    writeHash();
-  }
-
-  function setup() {
-    var ks = $('f-kind'), ls = $('f-label'), mx = $('f-max'), q = $('f-q');
-    option(ks, '', 'all kinds');
-    DATA.kinds.forEach(function (k) { option(ks, k, k); });
-    option(ls, '', 'all labels');
-    DATA.labels.forEach(function (k) { option(ls, k, k); });
-    readHash();
-    ks.value = state.kind; ls.value = state.label; mx.value = state.max; q.value = state.q;
-    function on(input, key, ev) {
-      input.addEventListener(ev, function () { state[key] = input.value; state.page = 1; render(); });
-    }
-    on(ks, 'kind', 'change'); on(ls, 'label', 'change'); on(mx, 'max', 'input'); on(q, 'q', 'input');
-    $('prev').onclick = function () { state.page--; render(); };
-    $('next').onclick = function () { state.page++; render(); };
-    $('reset').onclick = function () {
-      state = Object.assign({}, EMPTY);
-      ks.value = ''; ls.value = ''; mx.value = ''; q.value = '';
-      render();
-    };
-    render();
-  }
-
-  // ---- #selftest: render, filter by the rarest kind, reset, page; the result goes into <pre id="selftest">
-  function selftest() {
-    var out = {ok: false, total: F.length, errors: errors};
-    try {
-      var cards = function () { return Array.prototype.slice.call(document.querySelectorAll('#findings article.finding')); };
-      var total = function () { return parseInt($('count').getAttribute('data-total'), 10); };
-      out.rendered = cards().length;
-      out.expected_first_page = Math.min(PS, F.length);
-      var counts = {};
-      F.forEach(function (f) { counts[f.kind] = (counts[f.kind] || 0) + 1; });
-      var kind = Object.keys(counts).sort(function (a, b) { return counts[a] - counts[b]; })[0];
-      var ks = $('f-kind');
-      ks.value = kind;
-      ks.dispatchEvent(new Event('change'));
-      var after = cards();
-      out.filter_kind = kind;
-      out.filtered = total();
-      out.filtered_expected = counts[kind] || 0;
-      out.filtered_rendered = after.length;
-      out.filtered_all_match = after.every(function (c) { return c.getAttribute('data-kind') === kind; });
-      ks.value = '';
-      ks.dispatchEvent(new Event('change'));
-      out.reset_total = total();
-      if (F.length > PS) {
-        $('next').click();
-        out.page2_rendered = cards().length;
-        out.page2_first_rank = parseInt(cards()[0].querySelector('h3 span').textContent.slice(1), 10);
-        $('prev').click();
-      }
-      out.marks = document.querySelectorAll('#findings mark').length;
-      out.ok = out.rendered === out.expected_first_page && out.filtered === out.filtered_expected
-        && out.filtered_all_match && out.reset_total === F.length
-        && (F.length <= PS || out.page2_first_rank === PS + 1) && errors.length === 0;
-    } catch (e) {
-      out.exception = String(e);
-    }
-    var pre = $('selftest');
-    pre.textContent = JSON.stringify(out);
-    pre.setAttribute('data-ok', out.ok ? 'true' : 'false');
-    document.title = (out.ok ? 'SELFTEST OK ' : 'SELFTEST FAILED ') + document.title;
-  }
-
-  setup();
-  if (location.hash === '#selftest') selftest();
-})();
-"""
 
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -753,13 +487,26 @@ _TEMPLATE = """<!DOCTYPE html>
 <p class="muted">Rows: the label in the corpus; columns: the label the fix suggests; "-": no span on that side (missing / spurious). The dashed diagonal holds boundary disagreements.</p></section>
 <section id="hints"><h2>Guideline hints</h2><p class="muted">The most frequent patterns among the suggested fixes - candidate questions for the annotation guideline.</p><ul class="hints">{hints}</ul></section>
 <section id="review"><h2>Findings to review (most suspicious first)</h2>
+<div class="legend-box"><b>score</b>: how likely the label is right, from the out-of-fold model (0 = almost surely an error; the list starts there). <b>confidence</b>: how likely the suggested fix is right. A finding with a low score and a high confidence is the safest fix to accept; <i>review</i> findings question a label without suggesting one.</div>
 <div class="filters">
 <label>kind<select id="f-kind"></select></label>
 <label>label<select id="f-label"></select></label>
 <label>max score<input id="f-max" type="number" min="0" max="1" step="0.05" placeholder="any"></label>
-<label>text<input id="f-q" type="search" placeholder="search"></label>
+<label>min confidence<input id="f-minconf" type="number" min="0" max="1" step="0.05" placeholder="any"></label>
+<label>text<input id="f-q" type="search" placeholder="search the spans"></label>
+<label>search in<select id="f-scope"><option value="spans">the finding's spans</option><option value="all">spans, message and context</option></select></label>
+<label>sort by<select id="f-sort"><option value="score">score (most suspicious first)</option><option value="confidence">confidence of the fix</option><option value="doc">document</option></select></label>
+<label>status<select id="f-status"><option value="">all</option><option value="open">not reviewed</option><option value="decided">reviewed</option></select></label>
 <button id="reset" type="button">reset</button></div>
+<div id="filter-warn"></div><div id="active" class="muted"></div>
 <div class="legend">{legend}</div>
+<div class="toolbar"><span id="progress" class="progress"></span>
+<label class="muted">reviewer <input id="reviewer" type="text" placeholder="your name"></label>
+<button id="download" type="button">download decisions (.jsonl)</button>
+<button id="undo" type="button">undo (u)</button>
+<button id="clear" type="button">forget decisions</button>
+<span id="store-note" class="muted"></span></div>
+<p id="keys"><kbd>j</kbd>/<kbd>&darr;</kbd> next &middot; <kbd>k</kbd>/<kbd>&uarr;</kbd> previous &middot; <kbd>a</kbd> accept &middot; <kbd>r</kbd> reject &middot; <kbd>e</kbd> edit the spans (select words in the note) &middot; <kbd>w</kbd> whole note &middot; <kbd>u</kbd> undo. Then: <code>spanqa apply RUN --accept decisions.jsonl --out NEW</code>.</p>
 <div class="pager"><button id="prev" type="button">&larr; prev</button><span id="page"></span><button id="next" type="button">next &rarr;</button> <span id="count" class="muted"></span></div>
 <div id="findings"></div>
 <noscript><p class="warn">The findings list needs JavaScript.</p></noscript>
