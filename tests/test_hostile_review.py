@@ -203,7 +203,7 @@ def test_hostile_override_outside_the_document_is_W510(tmp_path, capsys):
     path = tmp_path / "d.csv"
     path.write_text("finding_id,decision,start,end\nf_type,accept,11,9999\n")
     status, text = run_cli(_apply(run_dir, path, tmp_path / "v2"), capsys)
-    assert status == 0, text
+    assert status == 1 and "could not be applied (W510)" in text, text  # the version is written, the exit says so
     problems = [json.loads(line) for line in (tmp_path / "v2" / "problems.jsonl").read_text().splitlines()]
     assert [p["code"] for p in problems] == ["W510"]
 

@@ -26,6 +26,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from spanqa.cli import main
 from spanqa.review.exports import labelstudio_tasks
 from spanqa.review.run import load_run
@@ -139,8 +141,10 @@ def test_review_labelstudio_trail_counts_reviewers_and_edits_exactly(tmp_path, c
 
     try:
         main(["apply", str(run_dir), "--accept", str(export), "--out", str(tmp_path / "v2")])
+        code = 0
     except SystemExit as ex:
-        assert ex.code in (0, None), capsys.readouterr().err
+        code = ex.code
+    assert code == 1 and "could not be applied (W511)" in capsys.readouterr().err  # the disagreement is not lost
     out = tmp_path / "v2"
     log = {r["finding_id"]: r for r in map(json.loads, (out / "changelog.jsonl").read_text().splitlines())}
     spans = lambda side: [(s["start"], s["end"], s["label"]) for s in side]  # noqa: E731
@@ -184,3 +188,55 @@ def test_review_labelstudio_ids_only_export_uses_the_reviewer_fallback(tmp_path)
     assert {d.reviewer for d in got} == {"labelstudio user 2"}
     got, _ = read_decisions(path, run=run, reviewer="ana")
     assert {d.reviewer for d in got} == {"ana"}
+
+
+# --------------------------------------------------------------------------- every fix kind x accept / reject / edit
+KINDS = {  # kind: (doc, labels, suggestion, the reviewer's edit)
+    "type": ("n2", [(0, 8, "Drug")], [(0, 8, "Brand")], [(0, 8, "Test")]),
+    "boundary-extend": ("n1", [(51, 61, "Drug")], [(51, 67, "Drug")], [(51, 64, "Drug")]),
+    "boundary-shrink": ("n1", [(11, 23, "Drug")], [(11, 18, "Drug")], [(11, 21, "Drug")]),
+    "boundary_type": ("n1", [(11, 23, "Drug")], [(11, 18, "Brand")], [(11, 18, "Drug")]),
+    "split": ("n1", [(11, 23, "Drug")], [(11, 18, "Drug"), (19, 23, "Strength")], [(11, 18, "Drug"), (19, 21, "Strength")]),
+    "merge": ("n2", [(0, 8, "Drug"), (9, 13, "Strength")], [(0, 13, "Drug")], [(0, 13, "Brand")]),
+    "missing": ("n3", [], [(40, 50, "Drug")], [(40, 50, "Brand")]),
+    "spurious": ("n3", [(19, 25, "Disease")], [], [(19, 25, "Drug")]),
+}
+
+
+@pytest.mark.parametrize("verdict", ["accept", "reject", "edit"])
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_review_labelstudio_each_fix_kind_accept_reject_edit(kind, verdict, tmp_path, capsys):
+    doc, labels, suggestion, edit = KINDS[kind]
+    name = kind.split("-")[0]
+    action = {"type": "relabel", "boundary": "extend", "boundary_type": "replace", "split": "split", "merge": "merge",
+              "missing": "add", "spurious": "delete"}[name]
+    finding = _finding("F", doc, name, action, [_sp(doc, *s) for s in labels], [_sp(doc, *s) for s in suggestion])
+    run_dir, cpath = make_run(tmp_path, findings=[finding])
+    recs = [json.loads(line) for line in cpath.read_text().splitlines()]
+    for r in recs:
+        if r["id"] == "n2":
+            r["spans"].append({"start": 9, "end": 13, "label": "Strength"})
+    cpath.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    run = load_run(run_dir)
+    task = labelstudio_tasks(run.corpus(), run.findings)[0]
+    text, original = task["data"]["text"], {(s["start"], s["end"], s["label"]) for s in
+                                            next(r for r in recs if r["id"] == doc)["spans"]}
+    final = {"accept": (original - set(labels)) | set(suggestion), "reject": original,
+             "edit": (original - set(labels)) | set(edit)}[verdict]
+    imp = _imported(1, task["annotations"][0]["result"], 1)
+    task.update(id=1, annotations=[_updated(imp, [_region(f"r{i}", a, b, lab, text)
+                                                  for i, (a, b, lab) in enumerate(sorted(final))], by=2)])
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps([task]))
+    try:
+        main(["apply", str(run_dir), "--accept", str(export), "--out", str(tmp_path / "v2")])
+        code = 0
+    except SystemExit as ex:
+        code = ex.code
+    err = capsys.readouterr().err
+    assert code in (0, None), err
+    new = {json.loads(line)["id"]: json.loads(line) for line in (tmp_path / "v2" / "corpus.jsonl").read_text().splitlines()}
+    assert {(s["start"], s["end"], s["label"]) for s in new[doc]["spans"]} == final  # exactly as the reviewer left it
+    c = json.loads((tmp_path / "v2" / "VERSION.json").read_text())["counts"]
+    assert (c["accepted"], c["edited"], c["rejected"], c["applied"]) == {
+        "accept": (1, 0, 0, 1), "reject": (0, 0, 1, 0), "edit": (1, 1, 0, 1)}[verdict]

@@ -18,6 +18,10 @@ from spanqa.review.apply import apply_run
 from spanqa.review.run import load_run
 
 
+#: problems that mean a reviewer's decision or edit was left out: the command exits 1 after writing the version
+NOT_APPLIED = frozenset({"W502", "W506", "W510", "W511"})
+
+
 @app.command()
 def apply(
     run_dir: Path = typer.Argument(..., help="Run folder written by `spanqa audit --out`."),
@@ -30,7 +34,12 @@ def apply(
     format: Optional[str] = typer.Option(None, "--format", "-f", help="Format of --corpus; detected when omitted."),
     max_problems: int = typer.Option(10, "--show-problems", help="How many problems to print."),
 ) -> None:
-    """Apply accepted fixes to a copy of the corpus; write the change log and the version record."""
+    """Apply accepted fixes to a copy of the corpus; write the change log and the version record.
+
+    Exits 1 (after writing the version) when a reviewer's decision or edit could not be applied:
+    conflicting fixes (W502), an edit tied to no finding (W506), an override outside the document (W510),
+    annotations of one task that disagree (W511).
+    """
     from spanqa.cli.compare import problem_lines
 
     if accept is None and all_above is None:
@@ -48,3 +57,10 @@ def apply(
         if line.lstrip().startswith("... "):
             line = f"  ... {len(result.problems) - max_problems} more in {out / 'problems.jsonl'}"
         err.print(line, markup=False, highlight=False)
+    lost = [p for p in result.problems if p.code in NOT_APPLIED]
+    if lost:
+        err.print(f"{len(lost)} reviewer decision(s) or edit(s) could not be applied "
+                  f"({', '.join(sorted({p.code for p in lost}))}); they are listed in {out / 'problems.jsonl'}. "
+                  "Exit status 1.", markup=False, highlight=False)
+        raise typer.Exit(code=1)
+

@@ -311,8 +311,11 @@ def decisions_from_labelstudio(tasks: Iterable[Mapping[str, Any]], run: Run, *, 
         ann = max(enumerate(acted), key=lambda ia: (str(ia[1].get("updated_at") or ""), ia[0]))[1]
         final = _regions(ann, where)
         who, when = _reviewer(ann, names, reviewer), ann.get("updated_at")
-        exact = {f.id for f in findings if (f.added or f.removed) and {span_key(s) for s in f.added} <= final
-                 and not {span_key(s) for s in f.removed} & final}
+        fits = [f for f in findings if (f.added or f.removed) and {span_key(s) for s in f.added} <= final
+                and not {span_key(s) for s in f.removed} & final]
+        suggested = {span_key(s) for f in fits for s in f.added}
+        # exact: the fix is there and no other new span near it (a delete whose span came back relabelled is an edit)
+        exact = {f.id for f in fits if not _near(f, final - original - suggested)}
         explained = {span_key(s) for f in findings if f.id in exact for s in f.added + f.removed}
         by_exact = set(explained)  # spans an exactly accepted fix accounts for belong to that finding only
         for f in findings:
