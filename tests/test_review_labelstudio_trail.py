@@ -240,3 +240,43 @@ def test_review_labelstudio_each_fix_kind_accept_reject_edit(kind, verdict, tmp_
     c = json.loads((tmp_path / "v2" / "VERSION.json").read_text())["counts"]
     assert (c["accepted"], c["edited"], c["rejected"], c["applied"]) == {
         "accept": (1, 0, 0, 1), "reject": (0, 0, 1, 0), "edit": (1, 1, 0, 1)}[verdict]
+
+
+# --------------------------------------------------------------------------- the real export
+REAL = Path(__file__).parent / "data" / "labelstudio-1.23.2"
+
+
+def test_review_labelstudio_real_1_23_2_export_reads_as_the_reviewers_acted(tmp_path):
+    """Tasks 1 and 10-12 untouched, 2 updated without a change, 3/5/9 edited away from any finding,
+    4 a flagged span deleted, 6 the prediction submitted by user 2, 7 skipped, 8 two users disagreeing."""
+    import shutil
+
+    from spanqa.review.decisions import read_decisions
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    for name in ("findings.jsonl", "summary.json"):
+        shutil.copy(REAL / name, run_dir / name)
+    corpus = Path(__file__).resolve().parents[1] / "corpora" / "demo" / "noisy"
+    run = load_run(run_dir, corpus=corpus, corpus_format="brat")
+    tasks = json.loads((REAL / "export.json").read_text())
+    task_of = {t["data"]["doc_id"]: t["id"] for t in tasks}
+    kinds = {f.id: f for f in run.findings}
+    got, problems = read_decisions(REAL / "export.json", run=run, users=REAL / "users.json")
+    per_task: dict[int, list[str]] = {}
+    for d in got:
+        per_task.setdefault(task_of[kinds[d.finding_id].doc_id], []).append(
+            "edit" if d.spans is not None else d.decision)
+    findings_in = lambda t: sum(1 for f in run.findings if task_of[f.doc_id] == t)  # noqa: E731
+    assert sorted(per_task) == [2, 3, 4, 5, 6, 9]                      # 1, 7, 8, 10-12: no decision at all
+    assert all(v == "reject" for t in (2, 3, 5, 9) for v in per_task[t])  # opened, their findings untouched
+    assert [len(per_task[t]) == findings_in(t) for t in (2, 3, 4, 5, 6, 9)] == [True] * 6
+    assert sorted(per_task[4]) == ["edit"] + ["reject"] * 5              # the flagged Test span deleted
+    six = [kinds[d.finding_id] for d in got if task_of[kinds[d.finding_id].doc_id] == 6]
+    assert {f.id for f in six if f.has_fix} == {d.finding_id for d in got if d.decision == "accept"
+                                                and task_of[kinds[d.finding_id].doc_id] == 6}
+    assert {d.reviewer for d in got if task_of[kinds[d.finding_id].doc_id] in (6, 9)} == {"reviewer2@example.com"}
+    assert {d.reviewer for d in got if task_of[kinds[d.finding_id].doc_id] in (2, 3, 4, 5)} == {"admin@example.com"}
+    codes = sorted((p.code, task_of[p.where.doc_id]) for p in problems)
+    assert codes == [("W506", 3), ("W506", 3), ("W506", 5), ("W506", 5), ("W506", 9), ("W506", 9),
+                     ("W511", 8), ("W512", 7)]

@@ -29,6 +29,7 @@ def apply(
     all_above: Optional[float] = typer.Option(None, "--all-above", min=0.0, max=1.0, help="Also accept every finding with a fix whose confidence (evidence p_suggestion, else 1 - score) is > this."),
     out: Path = typer.Option(..., "--out", "-o", help="New version folder (corpus, changelog.jsonl, VERSION.json); the source is never touched."),
     reviewer: Optional[str] = typer.Option(None, "--reviewer", help="Reviewer name for decisions that give none."),
+    users: Optional[Path] = typer.Option(None, "--users", help="Label Studio: the saved GET /api/users list, to name the user ids of an export."),
     to: Optional[str] = typer.Option(None, "--to", help="Write the new corpus in this format (default: the source format)."),
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="The audited corpus, if it moved since the audit."),
     format: Optional[str] = typer.Option(None, "--format", "-f", help="Format of --corpus; detected when omitted."),
@@ -45,7 +46,8 @@ def apply(
     if accept is None and all_above is None:
         raise typer.BadParameter("give --accept DECISIONS, --all-above SCORE, or both", param_hint="--accept")
     run = load_run(run_dir, corpus=corpus, corpus_format=format)
-    result, version = apply_run(run, out, accept=accept, all_above=all_above, reviewer=reviewer, format=to)
+    result, version = apply_run(run, out, accept=accept, all_above=all_above, reviewer=reviewer, format=to,
+                                users=users)
     con = Console(stderr=False)
     con.print(f"new version: {out / version['corpus']['path']} ({version['corpus']['format']})", markup=False,
               highlight=False)

@@ -402,7 +402,8 @@ def changed_spans(changes: Sequence[Change]) -> tuple[set[tuple], set[tuple]]:
 
 
 def apply_run(run: Run, out: str | Path, *, accept: str | Path | None = None, all_above: float | None = None,
-              reviewer: str | None = None, format: str | None = None) -> tuple[ApplyResult, dict[str, Any]]:
+              reviewer: str | None = None, format: str | None = None,
+              users: str | Path | None = None) -> tuple[ApplyResult, dict[str, Any]]:
     """``spanqa apply``: read the decisions, add the ``--all-above`` ones, apply, write the version.
 
     Explicit decisions from ``accept`` win over the threshold.  Raises ``E504`` when
@@ -416,7 +417,7 @@ def apply_run(run: Run, out: str | Path, *, accept: str | Path | None = None, al
     decisions: list[Decision] = []
     problems: list[Problem] = []
     if accept is not None:
-        decisions, problems = read_decisions(accept, run=run, reviewer=reviewer)
+        decisions, problems = read_decisions(accept, run=run, reviewer=reviewer, users=users)
     if all_above is not None:
         explicit = {d.finding_id for d in decisions}
         decisions += [d for d in threshold_decisions(run, all_above, reviewer=reviewer) if d.finding_id not in explicit]

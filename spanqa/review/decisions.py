@@ -126,12 +126,13 @@ def _override_spans(raw: Any, fid: str, where: str) -> tuple[tuple[int, int, str
     return tuple(sorted((s["start"], s["end"], s["label"].strip()) for s in raw))
 
 
-def read_decisions(path: str | Path, *, run: Run | None = None,
-                   reviewer: str | None = None) -> tuple[list[Decision], list[Problem]]:
+def read_decisions(path: str | Path, *, run: Run | None = None, reviewer: str | None = None,
+                   users: str | Path | None = None) -> tuple[list[Decision], list[Problem]]:
     """Decisions from ``path``: ``.csv``/``.tsv``, ``.jsonl``, or ``.json`` (a Label Studio export).
 
     Reading a Label Studio export needs ``run`` (the findings and the corpus); ``reviewer``
-    names its reviewers when the export carries only a user id.
+    names its reviewers when the export carries only a user id; ``users`` (a saved ``GET /api/users``)
+    maps those ids to e-mails.
     Raises ``E504`` for a malformed file; returns the problems met (``W506`` edits
     that no finding explains) alongside the decisions.
     """
@@ -156,7 +157,8 @@ def read_decisions(path: str | Path, *, run: Run | None = None,
         if isinstance(data, list) and all(isinstance(t, dict) and "data" in t for t in data):
             if run is None:
                 raise fail("E504", "a Label Studio export is read against its run; pass the run", path=str(path))
-            return decisions_from_labelstudio(data, run, where=str(path), reviewer=reviewer)
+            return decisions_from_labelstudio(data, run, where=str(path), reviewer=reviewer,
+                                              users=user_names(users) if users is not None else None)
         if isinstance(data, list):
             bad = next((i for i, r in enumerate(data) if not isinstance(r, dict)), None)
             if bad is not None:
@@ -199,12 +201,31 @@ def _user_names(tasks: Iterable[Mapping[str, Any]]) -> dict[str, str]:
                     x for x in (who.get("first_name"), who.get("last_name")) if x)
                 if name:
                     names[str(who["id"])] = str(name)
-            created = ann.get("created_username")
+            created = ann.get("created_username")  # "<first> <last> <email>, <id>" (the annotations API)
             if isinstance(created, str) and "," in created:
                 name, _, uid = created.rpartition(",")
-                if name.strip() and uid.strip():
-                    names.setdefault(uid.strip(), name.strip())
+                email = next((w for w in name.split() if "@" in w), name.strip())
+                if email and uid.strip():
+                    names.setdefault(uid.strip(), email)
     return names
+
+
+def user_names(path: str | Path) -> dict[str, str]:
+    """Label Studio user id -> e-mail from a saved ``GET /api/users`` (``--users users.json``); ``E504`` when
+    the file is not that list."""
+    path = Path(path)
+    try:
+        users = loads_json(_decoded(path))
+    except JsonError as err:
+        raise fail("E504", f"not JSON ({err.msg})", path=str(path), line=err.lineno) from None
+    if not (isinstance(users, list) and all(isinstance(u, dict) and u.get("id") is not None for u in users)):
+        raise fail("E504", "a users file is the list GET /api/users returns: [{id, email, ...}, ...]", path=str(path))
+    out = {}
+    for u in users:
+        name = u.get("email") or u.get("username") or " ".join(x for x in (u.get("first_name"), u.get("last_name")) if x)
+        if name:
+            out[str(u["id"])] = str(name)
+    return out
 
 
 def _user_id(who: Any) -> str | None:
@@ -261,7 +282,8 @@ def touched(ann: Mapping[str, Any], original: set[tuple], where: str) -> bool:
 
 
 def decisions_from_labelstudio(tasks: Iterable[Mapping[str, Any]], run: Run, *, where: str = "labelstudio export",
-                               reviewer: str | None = None) -> tuple[list[Decision], list[Problem]]:
+                               reviewer: str | None = None, users: Mapping[str, str] | None = None,
+                               ) -> tuple[list[Decision], list[Problem]]:
     """Decisions read back from reviewed Label Studio tasks.
 
     Per task: cancelled annotations are skips; an annotation nobody touched (:func:`touched`)
@@ -275,13 +297,14 @@ def decisions_from_labelstudio(tasks: Iterable[Mapping[str, Any]], run: Run, *, 
       (``Decision.spans``), applied as the reviewer left them;
     - nothing changed near the finding: **reject**.
 
-    Each decision names its reviewer (:func:`_reviewer`); a skipped task is ``W512``.
+    Each decision names its reviewer (:func:`_reviewer`; ``users`` maps the ids of an export that
+    carries only ids, see :func:`user_names`); a skipped task is ``W512``.
     """
     tasks = list(tasks)
     corpus = run.corpus()
     by_doc = run.by_doc()
     docs = corpus.by_id()
-    names = _user_names(tasks)
+    names = {**_user_names(tasks), **dict(users or {})}
     out: list[Decision] = []
     problems: list[Problem] = []
     for i, task in enumerate(tasks):
