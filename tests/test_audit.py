@@ -287,3 +287,16 @@ def test_audit_out_that_is_a_file_is_E408_not_a_traceback(tmp_path, capsys):
             main(["audit", str(tmp_path / "c.jsonl"), "--out", str(out), "-q"])
         err = capsys.readouterr().err
         assert ex.value.code == 2 and "E408" in err and str(tmp_path / "taken") in err
+
+
+def test_audit_demo_ends_with_the_report_and_help_names_the_ray_extra(demo_run):
+    from typer.testing import CliRunner
+
+    from spanqa.cli import app
+
+    out, output = demo_run
+    report = out / "run" / "report.html"
+    assert report.is_file() and f"report: {report}" in " ".join(output.split())
+    assert "spanqa-data" in report.read_text(encoding="utf-8")
+    helptext = " ".join(CliRunner().invoke(app, ["audit", "--help"]).output.replace("\u2502", " ").split())
+    assert "pip install 'spanqa[ray]'" in helptext

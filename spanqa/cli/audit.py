@@ -19,6 +19,7 @@ from spanqa.audit import render_summary
 from spanqa.cli._app import app, resumable
 from spanqa.config import AuditConfig, load_config
 from spanqa.formats import read_corpus
+from spanqa.review.report import write_run_report
 
 DEFAULT_OUT = Path("spanqa-audit")
 
@@ -46,7 +47,7 @@ def audit(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or tables."),
     ray: Optional[str] = typer.Option(None, "--ray", help="Run corpus shards and folds as Ray tasks: a cluster "
                                       "address ('auto' = the cluster this machine joined), or 'local' for a Ray "
-                                      "started here (pip install 'spanqa[ray]')."),
+                                      "started here (pip install 'spanqa\\[ray]')."),
     shards: Optional[int] = typer.Option(None, "--shards", min=1, help="With --ray in fast mode: encoding tasks "
                                          "(default: train.folds)."),
 ) -> None:
@@ -58,10 +59,11 @@ def audit(
         if ray is not None:
             _folds_on_ray(path, cfg, fmt, out, address=None if ray == "local" else ray, shards=shards)
         result = run_audit(corpus, cfg, out=out, progress=not quiet)
+    report = write_run_report(out, corpus)
     if not quiet:
         render_summary(result.summary, result.findings, console=Console())
-        Console().print(f"run folder: {out} (findings.jsonl, spans.jsonl, summary.json)", markup=False,
-                        highlight=False)
+        Console().print(f"run folder: {out} (findings.jsonl, spans.jsonl, summary.json)\nreport: {report}",
+                        markup=False, highlight=False)
 
 
 def _folds_on_ray(path: Path, cfg: AuditConfig, fmt: Optional[str], out: Path, *, address: Optional[str],

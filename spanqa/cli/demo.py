@@ -22,6 +22,7 @@ from spanqa.audit import AuditResult, audit, evaluate_demo, render_summary
 from spanqa.cli._app import app, resumable
 from spanqa.config import load_config
 from spanqa.formats import read_corpus
+from spanqa.review.report import write_run_report
 
 DEFAULT_OUT = Path("spanqa-demo")
 #: the demo's patients are the id prefix (p012_n2 -> p012), so folds keep a patient's notes together
@@ -103,13 +104,15 @@ def demo(
     """Generate a synthetic clinical corpus with known errors, audit it, and report recall, precision and calibration."""
     with resumable(out / "run"):
         result, evaluation = run_demo(out, n_notes=notes, seed=seed, rate=rate, overrides=set_, progress=not quiet)
+    report = write_run_report(out / "run")
     if quiet:
         return
     console = Console()
     render_summary(result.summary, result.findings, console=console)
     for table in demo_tables(evaluation):
         console.print(table)
-    console.print(f"demo corpus: {out / 'corpus'}   run folder: {out / 'run'}", markup=False, highlight=False)
+    console.print(f"demo corpus: {out / 'corpus'}   run folder: {out / 'run'}\nreport: {report} (open it in a "
+                  "browser to review the findings)", markup=False, highlight=False)
 
 
 __all__ = ["run_demo", "demo_tables", "DEMO_GROUP_REGEX"]

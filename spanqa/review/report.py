@@ -460,6 +460,16 @@ def run_key(run: Run) -> str:
     return h.hexdigest()[:16]
 
 
+def write_run_report(run_dir: str | Path, corpus: Corpus | None = None) -> Path:
+    """``RUN_DIR/report.html`` for a finished audit (``spanqa audit`` and ``spanqa demo`` end with it)."""
+    from spanqa.review.run import load_run
+
+    run = load_run(run_dir)
+    if corpus is not None:
+        run = run.with_corpus(corpus)
+    return write_report(run, Path(run_dir) / "report.html")
+
+
 def write_report(run: Run, out: str | Path, **options: Any) -> Path:
     """Write the page to ``out`` and return its path."""
     out = Path(out)
