@@ -368,6 +368,7 @@ def build_summary(corpus: Corpus, config: AuditConfig, oof: OOFPredictions, qual
         "kfold": {k: oof.meta.get(k) for k in ("fingerprint", "model", "resumed_folds", "windows", "gold")
                   if k in oof.meta} | {"folds": {k: v for k, v in (oof.meta.get("folds") or {}).items()
                                                  if k in ("n", "seed", "n_groups", "test_docs")}},
+        "predictions": dict(oof.meta.get("predictions") or {"source": "spanqa out-of-fold tagger (k-fold)"}),
         "config": config.to_dict(),
         "versions": _versions(),
         "timings": {k: round(v, 3) for k, v in timings.items()},

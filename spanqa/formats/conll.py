@@ -460,7 +460,10 @@ def write(corpus: Corpus, path: Path, *, scheme: Scheme = "IOB2", tag_column: in
     for doc in docs:
         lines += _doc_lines(doc, scheme=scheme, sep=sep, tag_column=tag_column, width=width, path=path,
                             problems=problems, reporter=reporter)
-    write_text(path, "".join(ln + "\n" for ln in lines))
+    content = "".join(ln + "\n" for ln in lines)
+    if content.startswith("\ufeff"):  # a first token starting with U+FEFF would be read as a byte-order mark:
+        content = "\ufeff" + content  # write a real one before it, which the reader removes (W102)
+    write_text(path, content)
     return problems
 
 

@@ -29,13 +29,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from spanqa.bio import split_tag, tags_to_spans
 from spanqa.span import Span
 from spanqa.output import atomic_open
+
+if TYPE_CHECKING:
+    from spanqa.document import Corpus
 
 Range = tuple[int, int]
 _FORMAT = "spanqa.oof.v1"
@@ -145,6 +148,52 @@ class OOFPredictions:
         if probs.shape[1:] != (len(tags),):
             raise ValueError(f"{path}: probs have {probs.shape[1:]} columns for {len(tags)} tags")
         return cls(tags, docs, meta)
+
+
+def load_user_predictions(path: str | Path, corpus: "Corpus") -> OOFPredictions:
+    """Out-of-sample word marginals a user made with their own model, checked against ``corpus`` (``E412``).
+
+    The file is spanqa's own layout (:meth:`OOFPredictions.save`: ``tags``, ``doc_ids``,
+    ``offsets``, ``probs``, ``words`` as character ranges); the words need not be spanqa's
+    tokenisation, only sorted non-overlapping ranges inside each document.  Documents of
+    the corpus the file does not cover get no scores (``W405`` in the audit); documents
+    the corpus does not have are an error.  The predictions must be **out-of-sample**: a
+    model trained on these notes agrees with their errors.
+    """
+    from spanqa.errors import fail
+
+    path = Path(path)
+    if not path.is_file():
+        raise fail("E101", f"{path} does not exist", path=str(path))
+    try:
+        oof = OOFPredictions.load(path)
+    except Exception as err:  # not an npz, or not ours
+        raise fail("E412", f"{path} is not a marginals file in spanqa's layout ({type(err).__name__}: {err})",
+                   path=str(path)) from None
+    prefixes = {split_tag(t) for t in oof.tags}
+    missing = [lab for lab in corpus.labels if ("B", lab) not in prefixes or ("I", lab) not in prefixes]
+    if missing:
+        raise fail("E412", f"the predictions have no B-/I- tags for {', '.join(missing)} (tags: "
+                   f"{', '.join(oof.tags)})", path=str(path))
+    docs = corpus.by_id()
+    for doc_id, m in oof.docs.items():
+        doc = docs.get(doc_id)
+        if doc is None:
+            raise fail("E412", f"document {doc_id!r} of the predictions is not in the corpus", path=str(path),
+                       doc_id=doc_id)
+        ends = [b for _, b in m.words]
+        bad = next((i for i, (a, b) in enumerate(m.words)
+                    if not (0 <= a < b <= len(doc.text)) or (i and a < ends[i - 1])), None)
+        if bad is not None:
+            raise fail("E412", f"word {bad} {m.words[bad]} is not a sorted range inside the text of "
+                       f"{len(doc.text)} characters", path=str(path), doc_id=doc_id)
+        rows = m.probs.sum(axis=1) if len(m.probs) else np.ones(0)
+        if not np.all(np.isfinite(m.probs)) or (m.probs < 0).any() or not np.allclose(rows, 1.0, atol=1e-3):
+            raise fail("E412", "probability rows must be finite, non-negative and sum to 1", path=str(path),
+                       doc_id=doc_id)
+    oof.meta["predictions"] = {"source": "user-supplied word marginals", "path": str(path.resolve()),
+                               "docs": len(oof.docs), "note": "must be out-of-sample; spanqa trained no model"}
+    return oof
 
 
 def _transitions(tags: list[str]) -> tuple[np.ndarray, np.ndarray]:
