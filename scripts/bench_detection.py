@@ -8,7 +8,7 @@
 What it does
 ------------
 1. **Audit** each original CoNLL-2003 file that a chosen correction set needs (``test``,
-   ``valid``, ``train``) with :func:`spanqa.audit.audit` - ONE out-of-fold run per file, kept
+   ``valid``, ``train``) with :func:`spanqa.pipeline.audit` - ONE out-of-fold run per file, kept
    in ``OUT/runs/<file>-<subset>-<config hash>/`` (k-fold checkpoints, marginals, findings),
    so a rerun with the same settings loads the finished folds instead of training.
 2. **Ground truth** for each correction set = the non-``exact`` components of
@@ -284,7 +284,7 @@ def share_features(run_dir: Path, stem: str) -> None:
 def audit_corpus(stem: str, corpus: Corpus, config: AuditConfig, out: Path, args: argparse.Namespace
                  ) -> dict[str, Any]:
     """Audit ``corpus`` once; every method's detections and sentence scores from its marginals."""
-    from spanqa.audit import audit
+    from spanqa.pipeline import audit
 
     tag = "all" if args.subset is None else f"{args.subset}{'d' if args.subset_unit == 'docs' else 's'}"
     run_dir = out / "runs" / f"{stem}-{tag}-{run_key(config)}"
@@ -338,7 +338,7 @@ def audit_corpus(stem: str, corpus: Corpus, config: AuditConfig, out: Path, args
 
 def doc_error_counts(result: Any) -> dict[str, dict[str, float]]:
     """Per document: the estimated errors of each error-rate estimator in the summary, and its scored spans."""
-    from spanqa.audit import NESTED
+    from spanqa.pipeline import NESTED
 
     out: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for q in result.spans:
@@ -396,7 +396,7 @@ def score_against(audited: dict[str, Any], other: Corpus, stem: str, rel: str) -
 
 
 def audit_phee(path: Path, config: AuditConfig, out: Path, args: argparse.Namespace) -> dict[str, Any]:
-    from spanqa.audit import audit
+    from spanqa.pipeline import audit
 
     corpus = read_corpus(path, format="brat")
     if args.subset is not None:

@@ -32,7 +32,7 @@ Quality on ``demo`` (both modes on the same folds, since folds depend only on gr
   (:func:`spanqa.quality.score_spans`) where the positives are the manifest's noisy spans
   (the injected errors); ``ap_path_mean``: the same with the simple score
   ``1 - mean marginal of the span's gold IOB2 tag path``;
-- ``findings``: :func:`spanqa.audit.evaluate_demo` over a full ``audit`` of the OOF
+- ``findings``: :func:`spanqa.pipeline.evaluate_demo` over a full ``audit`` of the OOF
   marginals (recall of injected errors fixed / flagged, precision, all kinds).
 
 Writes ``OUT/results.json`` and prints a Markdown table.
@@ -138,7 +138,7 @@ def demo_quality(oof: Any, corpus: Any, cfg: Any, out: Path) -> dict[str, Any]:
     import numpy as np
     from sklearn.metrics import average_precision_score
 
-    from spanqa.audit import audit, evaluate_demo
+    from spanqa.pipeline import audit, evaluate_demo
     from spanqa.formats import read_corpus
     from spanqa.tagging.predictions import decode
     from spanqa.quality import score_spans, word_range

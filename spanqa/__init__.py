@@ -6,4 +6,7 @@ from spanqa.span import Span
 
 __version__ = "0.1.0"
 
-__all__ = ["Corpus", "Document", "Location", "Problem", "Reporter", "Span", "SpanqaError", "__version__"]
+from spanqa.api import AuditRun, audit, find_span_issues, span_quality_scores  # noqa: E402
+
+__all__ = ["AuditRun", "Corpus", "Document", "Location", "Problem", "Reporter", "Span", "SpanqaError", "__version__",
+           "audit", "find_span_issues", "span_quality_scores"]

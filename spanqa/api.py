@@ -1,6 +1,6 @@
 """spanqa as a library, in the shape of cleanlab's ``token_classification``: data positional, options keyword-only.
 
-Three entry points, each a thin layer over :func:`spanqa.audit.audit`:
+Three entry points, each a thin layer over :func:`spanqa.pipeline.audit`:
 
 - :func:`audit` - the whole run; returns an :class:`AuditRun` with ``.findings`` and
   ``.spans`` as pandas DataFrames and ``.summary`` as a dict (the run folder is written too);
@@ -86,7 +86,7 @@ def audit(labels: Corpus | str | Path, predictions: "OOFPredictions | str | Path
     """
     import json
 
-    from spanqa.audit import audit as run_audit
+    from spanqa.pipeline import audit as run_audit
     from spanqa.formats import read_corpus
     from spanqa.tagging.predictions import OOFPredictions, load_user_predictions
 

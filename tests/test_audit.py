@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spanqa.audit import FILES, audit, error_rate
+from spanqa.pipeline import FILES, audit, error_rate
 from spanqa.config import load_config
 from spanqa.document import Corpus, Document
 from spanqa.tagging.predictions import DocMarginals, OOFPredictions
@@ -300,3 +300,57 @@ def test_audit_demo_ends_with_the_report_and_help_names_the_ray_extra(demo_run):
     assert "spanqa-data" in report.read_text(encoding="utf-8")
     helptext = " ".join(CliRunner().invoke(app, ["audit", "--help"]).output.replace("\u2502", " ").split())
     assert "pip install 'spanqa[ray]'" in helptext
+
+
+def test_audit_predictions_of_your_own_model_skip_the_tagger_and_give_the_same_findings(demo_run, tmp_path, capsys):
+    """Marginals made elsewhere (here: the demo run's own) through --predictions and through the Python API."""
+    import pandas as pd
+
+    import spanqa
+    from spanqa.cli import main
+
+    out, _ = demo_run
+    corpus, npz = out / "corpus" / "noisy", out / "run" / "marginals.npz"
+    with pytest.raises(SystemExit) as ex:
+        main(["audit", str(corpus), "--predictions", str(npz), "--out", str(tmp_path / "mine"), "-q",
+              "--set", "model.init='random_tiny'", "--set", "train.folds=2"])
+    assert ex.value.code in (0, None), capsys.readouterr().err
+    assert not (tmp_path / "mine" / "folds").exists()  # no tagger was trained
+    assert (tmp_path / "mine" / "findings.jsonl").read_bytes() == (out / "run" / "findings.jsonl").read_bytes()
+    summary = json.loads((tmp_path / "mine" / "summary.json").read_text())
+    assert summary["predictions"]["source"] == "user-supplied word marginals" and "out-of-sample" in \
+        summary["predictions"]["note"]
+    run = spanqa.audit(corpus, npz, out=tmp_path / "api", overrides=["model.init='random_tiny'", "train.folds=2"])
+    assert isinstance(run.findings, pd.DataFrame) and isinstance(run.spans, pd.DataFrame)
+    assert list(run.findings["id"]) == [json.loads(x)["id"] for x in (out / "run" / "findings.jsonl").open()]
+    assert len(run.spans) == sum(1 for _ in (out / "run" / "spans.jsonl").open())
+    assert run.spans["quality"].between(0, 1).all() and run.summary["findings"]["total"] == len(run.findings)
+    first = run.findings.iloc[0]
+    assert first["score"] == run.findings["score"].min() and isinstance(first["labelled"], list)
+
+
+def test_audit_predictions_that_do_not_fit_the_corpus_are_E412(tmp_path, capsys):
+    from spanqa.cli import main
+    from spanqa.tagging.predictions import DocMarginals, OOFPredictions
+
+    (tmp_path / "c.jsonl").write_text('{"id": "d", "text": "Pt on aspirin.", "spans": [{"start": 6, "end": 13, '
+                                      '"label": "Drug"}]}\n', encoding="utf-8")
+    words = ((0, 2), (3, 5), (6, 13), (13, 14))
+    probs = np.full((4, 3), 1 / 3, np.float32)
+    cases = {
+        "no-drug-tags": OOFPredictions(["O", "B-Dose", "I-Dose"], {"d": DocMarginals("d", words, probs, 0, 0)}),
+        "unknown-doc": OOFPredictions(["O", "B-Drug", "I-Drug"], {"x": DocMarginals("x", words, probs, 0, 0)}),
+        "words-past-text": OOFPredictions(["O", "B-Drug", "I-Drug"],
+                                          {"d": DocMarginals("d", ((0, 2), (3, 5), (6, 13), (13, 99)), probs, 0, 0)}),
+        "rows-not-summing-to-1": OOFPredictions(["O", "B-Drug", "I-Drug"],
+                                                {"d": DocMarginals("d", words, probs * 2, 0, 0)}),
+    }
+    for name, oof in cases.items():
+        oof.save(tmp_path / f"{name}.npz")
+    (tmp_path / "not-npz.npz").write_bytes(b"not a zip")
+    for name in [*cases, "not-npz"]:
+        with pytest.raises(SystemExit) as ex:
+            main(["audit", str(tmp_path / "c.jsonl"), "--predictions", str(tmp_path / f"{name}.npz"),
+                  "--out", str(tmp_path / f"run-{name}"), "-q"])
+        err = capsys.readouterr().err
+        assert ex.value.code == 2 and "error E412" in err and "Traceback" not in err, (name, err)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spanqa.audit import audit
+from spanqa.pipeline import audit
 from spanqa.comparison import compare_corpora, compare_spans
 from spanqa.config import load_config
 from spanqa.document import Corpus, Document

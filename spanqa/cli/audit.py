@@ -1,6 +1,6 @@
 """``spanqa audit PATH``: k-fold out-of-fold tagging, span quality scores and findings, into a run folder.
 
-A thin wrapper over :func:`spanqa.audit.audit`; rerunning with the same ``--out`` resumes
+A thin wrapper over :func:`spanqa.pipeline.audit`; rerunning with the same ``--out`` resumes
 from the folds already finished.  With ``--ray ADDRESS`` the corpus shards and folds run
 first as Ray tasks (:func:`spanqa.tagging.distributed.run_kfold_ray`, into the same run folder),
 and the audit then finds every fold finished.
@@ -14,12 +14,13 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 
-from spanqa.audit import audit as run_audit
-from spanqa.audit import render_summary
+from spanqa.pipeline import audit as run_audit
+from spanqa.pipeline import render_summary
 from spanqa.cli._app import app, resumable
 from spanqa.config import AuditConfig, load_config
 from spanqa.formats import read_corpus
 from spanqa.review.report import write_run_report
+from spanqa.tagging.predictions import load_user_predictions
 
 DEFAULT_OUT = Path("spanqa-audit")
 
@@ -50,15 +51,21 @@ def audit(
                                       "started here (pip install 'spanqa\\[ray]')."),
     shards: Optional[int] = typer.Option(None, "--shards", min=1, help="With --ray in fast mode: encoding tasks "
                                          "(default: train.folds)."),
+    predictions: Optional[Path] = typer.Option(None, "--predictions", help="Audit against your own model: "
+                                               "OUT-OF-SAMPLE word marginals in spanqa's marginals.npz layout "
+                                               "(no tagger is trained)."),
 ) -> None:
     """Find likely annotation errors: out-of-fold model vs labels, with span quality scores and suggested fixes."""
     cfg = build_config(config, set_, model=model, format=format)
     fmt = None if cfg.data.format in ("", "auto") else cfg.data.format
     corpus = read_corpus(path, format=fmt)
+    oof = load_user_predictions(predictions, corpus) if predictions is not None else None
+    if oof is not None and ray is not None:
+        raise typer.BadParameter("--predictions audits your model's output; --ray trains spanqa's", param_hint="--ray")
     with resumable(out):
         if ray is not None:
             _folds_on_ray(path, cfg, fmt, out, address=None if ray == "local" else ray, shards=shards)
-        result = run_audit(corpus, cfg, out=out, progress=not quiet)
+        result = run_audit(corpus, cfg, out=out, progress=not quiet, oof=oof)
     report = write_run_report(out, corpus)
     if not quiet:
         render_summary(result.summary, result.findings, console=Console())

@@ -2,7 +2,7 @@
 
 Steps (each an importable function): :func:`spanqa.demo.write_demo` writes ``OUT/corpus/``
 (``clean/`` and ``noisy/`` brat folders and ``manifest.jsonl``, one injected error a line);
-:func:`spanqa.audit.audit` audits ``noisy/`` into ``OUT/run/``; :func:`spanqa.audit.evaluate_demo`
+:func:`spanqa.pipeline.audit` audits ``noisy/`` into ``OUT/run/``; :func:`spanqa.pipeline.evaluate_demo`
 compares the findings with the manifest (per-kind recall and precision) and the span
 qualities with the clean annotation (calibration), and adds both to ``OUT/run/summary.json``.
 """
@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from spanqa.audit import AuditResult, audit, evaluate_demo, render_summary
+from spanqa.pipeline import AuditResult, audit, evaluate_demo, render_summary
 from spanqa.cli._app import app, resumable
 from spanqa.config import load_config
 from spanqa.formats import read_corpus
