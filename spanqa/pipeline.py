@@ -48,7 +48,7 @@ from spanqa.errors import Location, Problem, fail
 from spanqa.findings import FINDING_KINDS, Finding, doc_findings, ood_findings, rank_findings, sort_findings
 from spanqa.tagging.predictions import OOFPredictions, decode
 from spanqa.quality import CandidateScore, SpanQuality, TagLattice, note_stats, score_spans
-from spanqa.ranking.error_rate import confident_error_rate, o_threshold
+from spanqa.ranking.error_rate import bootstrap_ratio, confident_error_rate, o_threshold
 from spanqa.ranking.ranker import rank_corpus
 from spanqa.span import Span
 from spanqa.output import atomic_open, inside, write_text
@@ -117,18 +117,8 @@ def error_rate(per_doc_errors: Sequence[float], per_doc_spans: Sequence[int], *,
     >>> r["estimate"], r["ci95"][0] <= 0.05 <= r["ci95"][1]
     (0.05, True)
     """
-    e = np.asarray(per_doc_errors, dtype=np.float64)
-    n = np.asarray(per_doc_spans, dtype=np.float64)
-    total = float(n.sum())
-    est = float(e.sum() / total) if total else None
-    ci: list[float | None] = [None, None]
-    if total and len(e) > 1:
-        rng = np.random.default_rng(seed)
-        draw = rng.integers(0, len(e), size=(resamples, len(e)))
-        den = n[draw].sum(axis=1)
-        ok = den > 0
-        ratios = e[draw].sum(axis=1)[ok] / den[ok]
-        ci = [float(np.quantile(ratios, 0.025)), float(np.quantile(ratios, 0.975))]
+    est, ci = bootstrap_ratio(np.asarray(per_doc_errors, dtype=np.float64),
+                              np.asarray(per_doc_spans, dtype=np.float64), resamples=resamples, seed=seed)
     return {"estimate": None if est is None else round(est, 6),
             "ci95": [None if c is None else round(c, 6) for c in ci],
             "method": "(sum of (1 - quality) over labelled spans + sum of p_entity over candidate missing entities)"

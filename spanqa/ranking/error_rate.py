@@ -61,6 +61,23 @@ def o_threshold(marginals: Mapping[str, Any], gold_tags: Mapping[str, Sequence[s
     return total / n if n else 1.0
 
 
+def bootstrap_ratio(errors: np.ndarray, spans: np.ndarray, *, resamples: int, seed: int
+                    ) -> tuple[float | None, list[float | None]]:
+    """``sum(errors) / sum(spans)`` and its 95% interval from ``resamples`` bootstrap resamples of the
+    documents (one entry of each array per document), seeded."""
+    total = float(spans.sum())
+    est = float(errors.sum() / total) if total else None
+    ci: list[float | None] = [None, None]
+    if total and len(errors) > 1:
+        rng = np.random.default_rng(seed)
+        draw = rng.integers(0, len(errors), size=(resamples, len(errors)))
+        den = spans[draw].sum(axis=1)
+        ok = den > 0
+        ratios = errors[draw].sum(axis=1)[ok] / den[ok]
+        ci = [float(np.quantile(ratios, 0.025)), float(np.quantile(ratios, 0.975))]
+    return est, ci
+
+
 def confident_error_rate(qualities: Sequence[Any], candidates: Sequence[Any], *, o_threshold: float,
                          resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED,
                          docs: Collection[str] | None = None) -> dict[str, Any]:
@@ -114,15 +131,7 @@ def confident_error_rate(qualities: Sequence[Any], candidates: Sequence[Any], *,
     e = np.asarray([per_doc[d][0] for d in docs], dtype=np.float64)
     n = np.asarray([per_doc[d][1] for d in docs], dtype=np.float64)
     total = float(n.sum())
-    est = float(e.sum() / total) if total else None
-    ci: list[float | None] = [None, None]
-    if total and len(docs) > 1:
-        rng = np.random.default_rng(seed)
-        draw = rng.integers(0, len(docs), size=(resamples, len(docs)))
-        den = n[draw].sum(axis=1)
-        ok = den > 0
-        ratios = e[draw].sum(axis=1)[ok] / den[ok]
-        ci = [float(np.quantile(ratios, 0.025)), float(np.quantile(ratios, 0.975))]
+    est, ci = bootstrap_ratio(e, n, resamples=resamples, seed=seed)
     return {"estimate": None if est is None else round(est, 6),
             "ci95": [None if c is None else round(c, 6) for c in ci],
             "n_errors": round(float(e.sum()), 4), "n_spans": int(total),
