@@ -27,7 +27,7 @@ Severity = Literal["error", "warning"]
 CATALOGUE: dict[str, tuple[str, str]] = {
     # --- reading / writing formats -------------------------------------------------
     "E101": ("path not found", "Check the path; pass a file or folder that exists."),
-    "E102": ("unknown corpus format", "Pass --format with one of: brat, conll, jsonl, labelstudio, pubtator."),
+    "E102": ("unknown corpus format", "Pass --format with one of: brat, conll, jsonl, labelstudio, pubtator, spacy."),
     "E103": ("file is not valid UTF-8", "Re-encode the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)."),
     "E104": ("empty input", "The file or folder holds no documents; check the path and format."),
     "E105": ("malformed line", "Fix the line to match the format's syntax (see README, Formats)."),
@@ -50,6 +50,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "W106": ("offsets follow brat's own character counting", "The offsets count a CRLF as one character, as brat's server does (it reads text with universal newlines, nlplab/brat#853); spanqa converted them to exact text offsets and writes them back the same way. Nothing to do."),
     "W107": ("annotation changed or dropped when writing", "The target format cannot hold it (flat tags, no discontinuous spans, no 'not annotated'); the detail says what was changed. Write to brat or JSONL to keep it."),
     "W108": ("identical duplicate document dropped", "The same id occurs twice with the same text and annotations; the second copy is left out. Remove it from the file."),
+    "W111": ("partially annotated spaCy Doc", "Tokens with spaCy's 'missing' entity annotation in an annotated Doc are read as outside any entity; annotate them, or keep such Docs out of the corpus."),
     "W110": ("file or folder not read", "Hidden entries (a name starting with '.'), symlink loops and entries that are not regular files are skipped; the detail lists them. Rename or move them if they hold documents."),
     "W109": ("recorded span text differs only in surrounding whitespace", "The offsets are kept and the recorded text is written back unchanged; trim the recorded text if that is wrong."),
     # --- corpus content ---------------------------------------------------------------

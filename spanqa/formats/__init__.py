@@ -31,6 +31,7 @@ FORMATS: dict[str, str] = {
     "jsonl": "spanqa.formats.jsonl",
     "labelstudio": "spanqa.formats.labelstudio",
     "pubtator": "spanqa.formats.pubtator",
+    "spacy": "spanqa.formats.docbin",
 }
 
 _SUFFIXES = {
@@ -39,6 +40,7 @@ _SUFFIXES = {
     ".jsonl": "jsonl",
     ".json": "labelstudio",
     ".pubtator": "pubtator",
+    ".spacy": "spacy",
 }
 
 
