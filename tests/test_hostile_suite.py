@@ -428,7 +428,11 @@ def test_hostile_check_cli_case(case: Case, tmp_path, capsys):
 
 #: an intact file per format; the property mutates it as well as trying raw bytes
 SEEDS = {"jsonl": _jsonl(B_JSONL), "labelstudio": _ls(_ls_task("b", TEXT_B, [_region()])),
-         "conll": _conll(CONLL_B), "pubtator": _pub(PUB_B), "brat": (TEXT_B + "\n" + ANN_B).encode()}
+         "conll": _conll(CONLL_B), "pubtator": _pub(PUB_B), "brat": (TEXT_B + "\n" + ANN_B).encode(),
+         "bioc": ("<?xml version='1.0' encoding='utf-8'?><collection><source>s</source><date>d</date><key>k</key>"
+                  "<document><id>1</id><passage><offset>0</offset><text>" + TEXT_B + "</text><annotation id=\"1\">"
+                  "<infon key=\"type\">Drug</infon><location offset=\"0\" length=\"8\"/><text>Warfarin</text>"
+                  "</annotation></passage></document></collection>").encode()}
 #: byte strings that meet the parsers' special cases
 _TOKENS = [b"\x00", b"\\ud800", b"\\u0000", b"null", b"true", b"-1", b"1e400", b"[", b"{", b"}", b"]", b"\t",
            b"\n", b"\r", b"\r\n", b"\xe2\x80\xa8", b'"', b"0", b"99999999999999999999", b"[null]", b"{}", b"\xff",
@@ -464,7 +468,7 @@ def _read_any(fmt: str, data: bytes, root: Path) -> None:
         path = folder
     else:
         path = root / ("x" + {"jsonl": ".jsonl", "labelstudio": ".json", "conll": ".conll",
-                              "pubtator": ".pubtator"}[fmt])
+                              "pubtator": ".pubtator", "bioc": ".xml"}[fmt])
         path.write_bytes(data)
     for strict in (True, False):
         try:

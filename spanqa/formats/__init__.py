@@ -32,6 +32,7 @@ FORMATS: dict[str, str] = {
     "labelstudio": "spanqa.formats.labelstudio",
     "pubtator": "spanqa.formats.pubtator",
     "spacy": "spanqa.formats.docbin",
+    "bioc": "spanqa.formats.bioc",
 }
 
 _SUFFIXES = {
@@ -74,6 +75,8 @@ def detect_format(path: str | Path) -> str:
             return guesses.pop()
         raise fail("E102", f"cannot tell the format of folder {path} (files look like {sorted(guesses) or 'nothing known'})", path=str(path))
     suffix = path.suffix.lower()
+    if suffix in (".xml", ".json") and format_module("bioc").sniff(path):
+        return "bioc"
     if suffix in _SUFFIXES:
         return _SUFFIXES[suffix]
     for name in ("pubtator", "conll", "jsonl"):

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from spanqa.errors import Reporter
+
+if TYPE_CHECKING:
+    from spanqa.document import Document
 
 #: names listed in one W110 detail; the rest are counted (the count is exact, nothing is dropped unsaid)
 _LISTED = 20
@@ -68,3 +71,15 @@ def corpus_files(folder: Path, reporter: Reporter, *, suffixes: Iterable[str], r
         reporter.report("W110", f"{len(skipped)} entr{'y' if len(skipped) == 1 else 'ies'} not read: {listed}",
                         path=str(folder))
     return sorted(found)
+
+
+def add_document(doc: "Document | None", docs: list, seen: dict[str, str], reporter: Reporter, *, path: Path) -> None:
+    """Append ``doc`` to ``docs`` unless it is None or its id was already read (``E107``, naming where)."""
+    if doc is None:
+        return
+    if doc.id in seen:
+        reporter.report("E107", f"document id {doc.id!r} already used in {seen[doc.id]}", path=str(path),
+                        doc_id=doc.id)
+        return
+    seen[doc.id] = str(path)
+    docs.append(doc)

@@ -41,7 +41,7 @@ from typing import Any
 
 from spanqa.document import Corpus, Document
 from spanqa.errors import Location, Problem, Reporter, fail
-from spanqa.formats._walk import corpus_files
+from spanqa.formats._walk import add_document, corpus_files
 from spanqa.output import atomic_open
 from spanqa.span import Span, sort_spans
 
@@ -71,15 +71,7 @@ def read(path: Path, *, reporter: Reporter, spans_key: str | None = None) -> Cor
             reporter.report("E105", f"not a spaCy DocBin ({type(err).__name__}: {err})", path=str(file))
             continue
         for i, sdoc in enumerate(sdocs):
-            doc = _document(sdoc, i, file, reporter, spans_key)
-            if doc is None:
-                continue
-            if doc.id in seen:
-                reporter.report("E107", f"document id {doc.id!r} already used in {seen[doc.id]}", path=str(file),
-                                doc_id=doc.id)
-                continue
-            seen[doc.id] = str(file)
-            docs.append(doc)
+            add_document(_document(sdoc, i, file, reporter, spans_key), docs, seen, reporter, path=file)
     if not docs:
         reporter.report("E104", f"no spaCy Doc found in {path}", path=str(path))
     return Corpus(documents=tuple(docs), format=NAME, source=str(path))
