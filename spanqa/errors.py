@@ -19,7 +19,7 @@ Add a code by adding one entry to :data:`CATALOGUE`; never reuse or renumber one
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 
@@ -27,7 +27,7 @@ Severity = Literal["error", "warning"]
 CATALOGUE: dict[str, tuple[str, str]] = {
     # --- reading / writing formats -------------------------------------------------
     "E101": ("path not found", "Check the path; pass a file or folder that exists."),
-    "E102": ("unknown corpus format", "Pass --format with one of: bioc, brat, conll, jsonl, labelstudio, pubtator, spacy."),
+    "E102": ("unknown corpus format", "Pass --format with one of: bioc, brat, conll, jsonl, labelstudio, pubtator, spacy, xmi."),
     "E103": ("file is not valid UTF-8", "Re-encode the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)."),
     "E104": ("empty input", "The file or folder holds no documents; check the path and format."),
     "E105": ("malformed line", "Fix the line to match the format's syntax (see README, Formats)."),
@@ -194,6 +194,16 @@ class SpanqaError(Exception):
     @property
     def code(self) -> str:
         return self.problem.code
+
+
+def require(module: str, *, extra: str, what: str) -> Any:
+    """Import an optional dependency, or raise ``E407`` naming the extra that installs it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise fail("E407", f"{what} needs {module.split('.')[0]} (pip install 'spanqa[{extra}]')") from None
 
 
 def fail(code: str, detail: str = "", **where) -> SpanqaError:

@@ -85,3 +85,19 @@ def test_bioc_coded_errors(tmp_path):
         with pytest.raises(SpanqaError) as err:
             read_corpus(tmp_path / name, "bioc")
         assert err.value.code == code, (name, str(err.value))
+
+
+def test_bioc_and_xmi_without_their_extra_are_E407_naming_it(tmp_path, monkeypatch):
+    import sys
+
+    (tmp_path / "c.xml").write_text(PUBTATOR_BIOC, encoding="utf-8")
+    for mod in ("bioc", "bioc.biocjson", "bioc.biocxml", "cassis"):
+        monkeypatch.setitem(sys.modules, mod, None)  # import raises ImportError, as when not installed
+    with pytest.raises(SpanqaError) as err:
+        read_corpus(tmp_path / "c.xml", "bioc")
+    assert err.value.code == "E407" and "pip install 'spanqa[bioc]'" in str(err.value)
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "a.xmi").write_text("<x/>", encoding="utf-8")
+    with pytest.raises(SpanqaError) as err:
+        read_corpus(tmp_path / "x", "xmi")
+    assert err.value.code == "E407" and "pip install 'spanqa[inception]'" in str(err.value)

@@ -33,6 +33,7 @@ FORMATS: dict[str, str] = {
     "pubtator": "spanqa.formats.pubtator",
     "spacy": "spanqa.formats.docbin",
     "bioc": "spanqa.formats.bioc",
+    "xmi": "spanqa.formats.xmi",
 }
 
 _SUFFIXES = {
@@ -42,6 +43,7 @@ _SUFFIXES = {
     ".json": "labelstudio",
     ".pubtator": "pubtator",
     ".spacy": "spacy",
+    ".xmi": "xmi",
 }
 
 
@@ -65,6 +67,8 @@ def detect_format(path: str | Path) -> str:
         files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
         if any(p.suffix.lower() == ".ann" for p in files) or any(p.suffix.lower() == ".ann" for p in path.rglob("*")):
             return "brat"
+        if any(p.suffix.lower() == ".xmi" for p in files):
+            return "xmi"  # an INCEpTION export: the .xmi files and their TypeSystem.xml
         guesses = set()
         for p in files:
             try:

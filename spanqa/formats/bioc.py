@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from spanqa.document import Corpus, Document
-from spanqa.errors import Problem, Reporter, fail
+from spanqa.errors import Problem, Reporter, require
 from spanqa.formats._text import read_utf8
 from spanqa.formats._walk import add_document, corpus_files
 from spanqa.output import write_text
@@ -49,13 +49,9 @@ SUFFIXES = (".xml", ".json")
 
 
 def _bioc():
-    try:
-        import bioc
-        import bioc.biocjson  # noqa: F401 - submodules are not imported by the package itself
-        import bioc.biocxml  # noqa: F401
-    except ImportError:
-        raise fail("E407", "BioC needs the bioc package (pip install 'spanqa[bioc]')") from None
-    return bioc
+    for sub in ("bioc.biocjson", "bioc.biocxml"):  # submodules the package does not import itself
+        require(sub, extra="bioc", what="BioC")
+    return require("bioc", extra="bioc", what="BioC")
 
 
 def sniff(path: Path) -> bool:
