@@ -27,7 +27,7 @@ Severity = Literal["error", "warning"]
 CATALOGUE: dict[str, tuple[str, str]] = {
     # --- reading / writing formats -------------------------------------------------
     "E101": ("path not found", "Check the path; pass a file or folder that exists."),
-    "E102": ("unknown corpus format", "Pass --format with one of: bioc, brat, conll, jsonl, labelstudio, pubtator, spacy, xmi."),
+    "E102": ("unknown corpus format", "Pass --format with one of: bioc, brat, conll, hf, jsonl, labelstudio, pubtator, spacy, xmi."),
     "E103": ("file is not valid UTF-8", "Re-encode the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)."),
     "E104": ("empty input", "The file or folder holds no documents; check the path and format."),
     "E105": ("malformed line", "Fix the line to match the format's syntax (see README, Formats)."),

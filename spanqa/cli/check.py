@@ -111,7 +111,7 @@ def print_problems(console: Console, r: CheckReport, *, shown: int) -> None:
 @app.command()
 def check(
     path: Path = typer.Argument(..., help="Corpus file or folder."),
-    format: Optional[str] = typer.Option(None, "--format", "-f", help="bioc, brat, conll, jsonl, labelstudio, pubtator, spacy (DocBin) or xmi (INCEpTION); detected when omitted."),
+    format: Optional[str] = typer.Option(None, "--format", "-f", help="bioc, brat, conll, hf (Hugging Face datasets), jsonl, labelstudio, pubtator, spacy (DocBin) or xmi (INCEpTION); detected when omitted."),
     json_out: bool = typer.Option(False, "--json", help="Print the report as one JSON object instead of tables."),
     max_problems: Optional[int] = typer.Option(None, "--max-problems", min=0,
                                                help=f"Problems listed per code (tables: default {DEFAULT_SHOWN}; JSON: default all)."),

@@ -34,6 +34,7 @@ FORMATS: dict[str, str] = {
     "spacy": "spanqa.formats.docbin",
     "bioc": "spanqa.formats.bioc",
     "xmi": "spanqa.formats.xmi",
+    "hf": "spanqa.formats.hf",
 }
 
 _SUFFIXES = {
@@ -44,6 +45,7 @@ _SUFFIXES = {
     ".pubtator": "pubtator",
     ".spacy": "spacy",
     ".xmi": "xmi",
+    ".parquet": "hf",
 }
 
 
@@ -69,6 +71,8 @@ def detect_format(path: str | Path) -> str:
             return "brat"
         if any(p.suffix.lower() == ".xmi" for p in files):
             return "xmi"  # an INCEpTION export: the .xmi files and their TypeSystem.xml
+        if format_module("hf").sniff(path):
+            return "hf"  # a Dataset / DatasetDict saved with save_to_disk
         guesses = set()
         for p in files:
             try:
