@@ -63,3 +63,47 @@ def test_roundtrip_shared_corpus(tmp_path, parts, fmt, options, n_docs, n_spans,
     assert second.documents == first.documents
     # the whitespace-only mention difference is written back verbatim, so W109 comes back; W108 does not
     assert sorted({p.code for p in rep2.problems}) == [c for c in codes if c != "W108"]
+
+
+# --------------------------------------------------------------------------- the formats of issue 13 on the same corpora
+#: (corpus id, path parts, source format) x target: (file name, W107 expected, what must come back equal)
+CROSS_SOURCES = {"conll2003-test": (("conll2003", "original", "test.txt"), "conll"),
+                 "ncbi-pubtator": (("ncbi_disease", "original"), "pubtator"),
+                 "phee-dev": (("phee", "v1_brat", "dev"), "brat")}
+CROSS = [  # exact = text, span offsets, labels and fragments; hull = fragments become the hull (W107 says so)
+    ("conll2003-test", "spacy", "c.spacy", 0, "exact"), ("conll2003-test", "bioc", "c.xml", 0, "exact"),
+    ("conll2003-test", "bioc", "c.json", 0, "exact"), ("conll2003-test", "xmi", "x", 0, "exact"),
+    ("conll2003-test", "hf", "h", 231, "spans"),   # sentence breaks (newlines) become spaces
+    ("ncbi-pubtator", "spacy", "c.spacy", 0, "exact"), ("ncbi-pubtator", "bioc", "c.xml", 0, "exact"),
+    ("ncbi-pubtator", "xmi", "x", 0, "exact"), ("ncbi-pubtator", "hf", "h", 792, "spans"),  # title\nabstract
+    ("phee-dev", "spacy", "c.spacy", 1081, "hull"), ("phee-dev", "bioc", "c.xml", 0, "exact"),
+    ("phee-dev", "xmi", "x", 123, "hull"),
+]
+
+
+@SLOW
+@pytest.mark.parametrize("source,target,name,w107,equal", CROSS, ids=[f"{c[0]}-{c[2]}" for c in CROSS])
+def test_roundtrip_shared_into_the_new_formats(tmp_path, source, target, name, w107, equal):
+    from spanqa.formats import read_corpus, write_corpus
+
+    parts, fmt = CROSS_SOURCES[source]
+    pytest.importorskip({"spacy": "spacy", "bioc": "bioc", "xmi": "cassis", "hf": "datasets"}[target])
+    first = read_corpus(corpus_path(*parts), fmt)
+    problems = write_corpus(first, tmp_path / name, target)
+    assert sum(p.code == "W107" for p in problems) == w107
+    back = {d.id: d for d in read_corpus(tmp_path / name, target).documents}
+    assert sorted(back) == sorted(d.id for d in first.documents)
+    for d in first.documents:
+        got = back[d.id]
+        if equal == "exact":
+            assert (got.text, sorted((s.key, s.pieces) for s in got.spans)) == \
+                (d.text, sorted((s.key, s.pieces) for s in d.spans))
+        elif equal == "hull":
+            assert (got.text, sorted(s.key for s in got.spans)) == (d.text, sorted(s.key for s in d.spans))
+        else:  # tokens only: the same words (joined by spaces) and as many spans, with the same texts
+            from spanqa.tokenize import doc_words
+
+            words = d.tokens if d.tokens is not None else doc_words(d).ranges
+            assert got.text.split(" ") == [d.text[a:b] for a, b in words]
+            assert sorted(got.text[s.start:s.end] for s in got.spans) == \
+                sorted(" ".join(d.text[a:b] for a, b in words if s.start <= a and b <= s.end) for s in d.spans)
