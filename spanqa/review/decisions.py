@@ -334,33 +334,50 @@ def decisions_from_labelstudio(tasks: Iterable[Mapping[str, Any]], run: Run, *, 
         ann = max(enumerate(acted), key=lambda ia: (str(ia[1].get("updated_at") or ""), ia[0]))[1]
         final = _regions(ann, where)
         who, when = _reviewer(ann, names, reviewer), ann.get("updated_at")
-        fits = [f for f in findings if (f.added or f.removed) and {span_key(s) for s in f.added} <= final
-                and not {span_key(s) for s in f.removed} & final]
-        suggested = {span_key(s) for f in fits for s in f.added}
-        # exact: the fix is there and no other new span near it (a delete whose span came back relabelled is an edit)
-        exact = {f.id for f in fits if not _near(f, final - original - suggested)}
-        explained = {span_key(s) for f in findings if f.id in exact for s in f.added + f.removed}
-        by_exact = set(explained)  # spans an exactly accepted fix accounts for belong to that finding only
-        for f in findings:
-            labels = {span_key(s) for s in f.labels}
-            new = _near(f, final - original - by_exact)
-            if f.id in exact:
-                out.append(Decision(f.id, "accept", reviewer=who, source=src, time=when))
-            elif new or labels - final:
-                keep = sorted((labels & final) | new)
-                out.append(Decision(f.id, "accept", reviewer=who, source=src, time=when,
-                                    reason="edited in Label Studio",
-                                    spans=tuple((k[0][0][0], k[0][-1][1], k[1]) for k in keep)))
-                explained |= new | labels
-            else:
-                out.append(Decision(f.id, "reject", reviewer=who, source=src, time=when))
-        for key in sorted((final ^ original) - explained):
-            (a, b), lab = key[0][0], key[1]
-            problems.append(Problem("W506", Location(path=src, doc_id=doc_id, start=a, end=b,
-                                                     excerpt=docs[doc_id].text[a:b]),
-                                    f"{lab} span {'added' if key in final else 'removed'} in the review "
-                                    "matches no finding's fix"))
+        decided, unexplained = compare_review(findings, final, original, who=who, when=when, source=src,
+                                              tool="Label Studio")
+        out += decided
+        problems += unexplained_problems(unexplained, final, src, docs[doc_id])
     return out, problems
+
+
+def compare_review(findings: Iterable[Finding], final: set[tuple], original: set[tuple], *, who: str | None,
+                   when: str | None, source: str, tool: str) -> tuple[list[Decision], set[tuple]]:
+    """The decisions a reviewer's ``final`` spans of one document make on its ``findings`` (rules in
+    :func:`decisions_from_labelstudio`), and the changed spans no finding explains (span keys)."""
+    findings = list(findings)
+    out: list[Decision] = []
+    fits = [f for f in findings if (f.added or f.removed) and {span_key(s) for s in f.added} <= final
+            and not {span_key(s) for s in f.removed} & final]
+    suggested = {span_key(s) for f in fits for s in f.added}
+    # exact: the fix is there and no other new span near it (a delete whose span came back relabelled is an edit)
+    exact = {f.id for f in fits if not _near(f, final - original - suggested)}
+    explained = {span_key(s) for f in findings if f.id in exact for s in f.added + f.removed}
+    by_exact = set(explained)  # spans an exactly accepted fix accounts for belong to that finding only
+    for f in findings:
+        labels = {span_key(s) for s in f.labels}
+        new = _near(f, final - original - by_exact)
+        if f.id in exact:
+            out.append(Decision(f.id, "accept", reviewer=who, source=source, time=when))
+        elif new or labels - final:
+            keep = sorted((labels & final) | new)
+            out.append(Decision(f.id, "accept", reviewer=who, source=source, time=when, reason=f"edited in {tool}",
+                                spans=tuple((k[0][0][0], k[0][-1][1], k[1]) for k in keep)))
+            explained |= new | labels
+        else:
+            out.append(Decision(f.id, "reject", reviewer=who, source=source, time=when))
+    return out, (final ^ original) - explained
+
+
+def unexplained_problems(keys: set[tuple], final: set[tuple], source: str, doc: Any) -> list[Problem]:
+    """One ``W506`` per span (key) the review added or removed that no finding's fix explains."""
+    out = []
+    for key in sorted(keys):
+        (a, b), lab = key[0][0], key[1]
+        out.append(Problem("W506", Location(path=source, doc_id=doc.id, start=a, end=b, excerpt=doc.text[a:b]),
+                           f"{lab} span {'added' if key in final else 'removed'} in the review matches no "
+                           "finding's fix"))
+    return out
 
 
 def _near(f: Finding, keys: set[tuple]) -> set[tuple]:
