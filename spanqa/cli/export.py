@@ -21,6 +21,7 @@ class ReviewFormat(str, Enum):
     labelstudio = "labelstudio"
     brat = "brat"
     csv = "csv"
+    argilla = "argilla"
 
 
 def counts_line(counts: dict) -> str:
@@ -30,7 +31,7 @@ def counts_line(counts: dict) -> str:
 @app.command()
 def export(
     run_dir: Path = typer.Argument(..., help="Run folder written by `spanqa audit --out`."),
-    to: ReviewFormat = typer.Option(..., "--to", help="labelstudio (tasks JSON), brat (folder) or csv (sheet)."),
+    to: ReviewFormat = typer.Option(..., "--to", help="labelstudio (tasks JSON), brat (folder), csv (sheet) or argilla (records + settings folder)."),
     out: Path = typer.Option(..., "--out", "-o", help="File to write (a folder for brat; for labelstudio a folder or a name without .json gets export.json inside)."),
     suggested: Optional[Path] = typer.Option(None, "--suggested", help="brat only: also write the suggestions applied into this folder."),
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="The audited corpus, if it moved since the audit."),
@@ -47,6 +48,12 @@ def export(
     if to is ReviewFormat.labelstudio:
         Console().print(f"labelling config: {shown.with_name(shown.stem + '.config.xml')} (paste it into the project's "
                         "Labeling Interface, then import the tasks)", markup=False, highlight=False)
+    if to is ReviewFormat.argilla:
+        Console().print("push: settings = rg.Settings.from_dict(json.load(open('settings.json'))) (or build it from "
+                        "that file), rg.Dataset(name, settings=settings).create(), then dataset.records.log("
+                        "[rg.Record.from_dict(r) for r in json.load(open('records.json'))]); after the review: "
+                        f"export the records (dataset.records.to_json) and spanqa apply {run_dir} --accept FILE",
+                        markup=False, highlight=False)
     if to is ReviewFormat.csv:
         Console().print("fill the decision column (accept/reject; label/start/end to override), then: "
                         f"spanqa apply {run_dir} --accept {out} --out NEW_VERSION", markup=False, highlight=False)

@@ -154,6 +154,12 @@ def read_decisions(path: str | Path, *, run: Run | None = None, reviewer: str | 
             data = loads_json(text)
         except JsonError as err:
             raise fail("E504", f"not JSON ({err.msg})", path=str(path), line=err.lineno) from None
+        if isinstance(data, list) and data and all(isinstance(r, dict) and "fields" in r and "responses" in r
+                                                   for r in data):
+            if run is None:
+                raise fail("E504", "an Argilla export is read against its run; pass the run", path=str(path))
+            return decisions_from_argilla(data, run, where=str(path), reviewer=reviewer,
+                                          users=user_names(users) if users is not None else None)
         if isinstance(data, list) and all(isinstance(t, dict) and "data" in t for t in data):
             if run is None:
                 raise fail("E504", "a Label Studio export is read against its run; pass the run", path=str(path))
@@ -338,6 +344,63 @@ def decisions_from_labelstudio(tasks: Iterable[Mapping[str, Any]], run: Run, *, 
                                               tool="Label Studio")
         out += decided
         problems += unexplained_problems(unexplained, final, src, docs[doc_id])
+    return out, problems
+
+
+def decisions_from_argilla(records: Iterable[Mapping[str, Any]], run: Run, *, where: str = "argilla export",
+                           reviewer: str | None = None, users: Mapping[str, str] | None = None,
+                           ) -> tuple[list[Decision], list[Problem]]:
+    """Decisions from Argilla records (``Record.to_dict()`` / ``dataset.records.to_json``) of the ``spans``
+    question: a record with no submitted response is not reviewed (a discarded one is ``W512``), responses of
+    several users that differ are ``W511``, otherwise the submitted spans are compared with the document's
+    findings exactly as a Label Studio annotation is (:func:`compare_review`)."""
+    from spanqa.review.exports import ARGILLA_QUESTION
+
+    docs = run.corpus().by_id()
+    by_doc = run.by_doc()
+    out: list[Decision] = []
+    problems: list[Problem] = []
+    for i, rec in enumerate(records):
+        meta = rec.get("metadata") if isinstance(rec.get("metadata"), dict) else {}
+        doc_id = str(meta.get("doc_id", rec.get("id", "")))
+        if doc_id not in docs:
+            continue
+        src = f"{where}[{i}]"
+        default = "draft" if rec.get("status") == "pending" else "submitted"
+        responses = (rec.get("responses") or {}).get(ARGILLA_QUESTION) or []
+        if not isinstance(responses, list) or not all(isinstance(r, dict) for r in responses):
+            raise fail("E504", f"record {rec.get('id')}: responses.{ARGILLA_QUESTION} must be a list of responses",
+                       path=src)
+        submitted = [r for r in responses if r.get("status", default) == "submitted"]
+        findings = by_doc.get(doc_id, ())
+        if not submitted:
+            if any(r.get("status") == "discarded" for r in responses) and findings:
+                problems.append(Problem("W512", Location(path=src, doc_id=doc_id),
+                                        f"record {rec.get('id')} was discarded in Argilla; its {len(findings)} "
+                                        "findings stay not reviewed"))
+            continue
+        finals = []
+        for r in submitted:
+            value = r.get("value") or []
+            if not (isinstance(value, list) and all(isinstance(v, dict) and _offset(v.get("start"))
+                                                    and _offset(v.get("end")) and isinstance(v.get("label"), str)
+                                                    for v in value)):
+                raise fail("E504", f"record {rec.get('id')}: a {ARGILLA_QUESTION} response needs [{{start, end, "
+                           f"label}}], not {json.dumps(value)[:80]}", path=src)
+            finals.append(frozenset((((v["start"], v["end"]),), v["label"]) for v in value))
+        names = dict(users or {})
+        who_all = sorted({names.get(str(r.get("user_id")), reviewer or f"argilla user {r.get('user_id')}")
+                          for r in submitted})
+        if len(set(finals)) > 1:
+            problems.append(Problem("W511", Location(path=src, doc_id=doc_id),
+                                    f"record {rec.get('id')} has {len(submitted)} submitted responses with different "
+                                    f"spans (by {', '.join(who_all)}); none is applied"))
+            continue
+        original = {span_key(s) for s in docs[doc_id].spans or ()}
+        decided, unexplained = compare_review(findings, set(finals[0]), original, who=", ".join(who_all), when=None,
+                                              source=src, tool="Argilla")
+        out += decided
+        problems += unexplained_problems(unexplained, set(finals[0]), src, docs[doc_id])
     return out, problems
 
 

@@ -45,8 +45,8 @@ from spanqa.review.run import Finding, Run, span_key
 from spanqa.span import Span, sort_spans
 from spanqa.output import atomic_open, write_text
 
-ExportFormat = Literal["labelstudio", "brat", "csv"]
-EXPORT_FORMATS: tuple[str, ...] = ("labelstudio", "brat", "csv")
+ExportFormat = Literal["labelstudio", "brat", "csv", "argilla"]
+EXPORT_FORMATS: tuple[str, ...] = ("labelstudio", "brat", "csv", "argilla")
 FROM_NAME, TO_NAME = "label", "text"
 #: columns a reviewer fills in the CSV sheet
 DECISION_COLUMNS: tuple[str, ...] = ("decision", "label", "start", "end", "reviewer", "reason")
@@ -199,6 +199,68 @@ def write_labelstudio(corpus: Corpus, findings: Sequence[Finding], path: str | P
     return {"tasks": len(tasks), "findings": sum(len(t["data"]["findings"]) for t in tasks)}
 
 
+# --------------------------------------------------------------------------- Argilla
+#: the Argilla question the reviewer answers: the spans of the note
+ARGILLA_QUESTION = "spans"
+
+
+def argilla_settings(labels: Iterable[str]) -> dict[str, Any]:
+    """The dataset settings the records fit (``rg.Settings`` fields, questions, metadata), as plain JSON."""
+    return {"guidelines": "spanqa findings: accept = leave the suggested spans, reject = restore the labelled ones "
+                          "(listed in the 'labelled' field), edit = set the spans you mean; then submit.",
+            "fields": [{"name": "text", "type": "text", "title": "note"},
+                       {"name": "review", "type": "text", "title": "findings to review"},
+                       {"name": "labelled", "type": "text", "title": "spans as labelled now"}],
+            "questions": [{"name": ARGILLA_QUESTION, "type": "span", "field": "text", "labels": sorted(set(labels)),
+                           "allow_overlapping": True, "required": True}],
+            "metadata": [{"name": "doc_id", "type": "terms"}, {"name": "n_findings", "type": "integer"},
+                         {"name": "min_score", "type": "float"}]}
+
+
+def argilla_records(corpus: Corpus, findings: Sequence[Finding], *, qualities: Mapping[tuple, float] | None = None,
+                    version: str | None = None) -> list[dict]:
+    """One record per document with findings, in the shape of ``argilla.Record.to_dict()``: the note, the review
+    text, the labelled spans, and as the suggestion of the span question the note with every fix applied (each
+    span scored like the Label Studio prediction regions; agent = spanqa's model version)."""
+    version = version or model_version()
+    qualities = qualities or {}
+    new_corpus, origin, _ = proposed(corpus, findings)
+    new_docs = new_corpus.by_id()
+    by_doc: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_doc.setdefault(f.doc_id, []).append(f)
+    records = []
+    for doc in corpus.documents:
+        fs = sorted(by_doc.get(doc.id, ()), key=lambda f: (f.score, f.start, f.id))
+        if not fs:
+            continue
+        spans = sort_spans(new_docs[doc.id].spans or ())
+        scores = []
+        for s in spans:
+            f = origin.get((doc.id,) + span_key(s))
+            q = f.confidence if f is not None else qualities.get((doc.id,) + span_key(s))
+            scores.append(round(float(q if q is not None else 1.0), 6))
+        records.append({
+            "id": doc.id,
+            "fields": {"text": doc.text, "review": review_text(fs), "labelled": describe(sort_spans(doc.spans or ()),
+                                                                                         doc.text) or "(none)"},
+            "metadata": {"doc_id": doc.id, "n_findings": len(fs), "min_score": round(min(f.score for f in fs), 6)},
+            "suggestions": {ARGILLA_QUESTION: {"value": [{"start": s.start, "end": s.end, "label": s.label}
+                                                         for s in spans], "score": scores, "agent": version}},
+            "responses": {}, "vectors": {}, "status": "pending"})
+    return records
+
+
+def write_argilla(corpus: Corpus, findings: Sequence[Finding], out: str | Path, **options: Any) -> dict[str, int]:
+    """``out/records.json`` (records) and ``out/settings.json`` (the dataset settings they fit)."""
+    out = Path(out)
+    records = argilla_records(corpus, findings, **options)
+    labels = set(corpus.labels) | {s.label for f in findings for s in f.suggestion}
+    write_text(out / "settings.json", json.dumps(argilla_settings(labels), indent=1) + "\n", root=out)
+    write_text(out / "records.json", json.dumps(records, ensure_ascii=False, indent=1) + "\n", root=out)
+    return {"records": len(records), "findings": sum(r["metadata"]["n_findings"] for r in records)}
+
+
 # --------------------------------------------------------------------------- brat
 def _with_notes(doc: Document, notes: Mapping[tuple, list[str]]) -> tuple[Document, int]:
     """``doc`` with T ids on every span and one AnnotatorNotes line per noted span (joined with existing ones)."""
@@ -328,6 +390,8 @@ def export_run(run: Run, to: ExportFormat, out: str | Path, *, suggested_out: st
         return write_brat(corpus, run.findings, out, suggested_out=suggested_out)
     if to == "csv":
         return write_csv(corpus, run.findings, out)
+    if to == "argilla":
+        return write_argilla(corpus, run.findings, out, qualities=_qualities(run.spans))
     from spanqa.errors import fail
 
     raise fail("E507", f"unknown export format {to!r}; use one of {', '.join(EXPORT_FORMATS)}")
