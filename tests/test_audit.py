@@ -354,3 +354,48 @@ def test_audit_predictions_that_do_not_fit_the_corpus_are_E412(tmp_path, capsys)
                   "--out", str(tmp_path / f"run-{name}"), "-q"])
         err = capsys.readouterr().err
         assert ex.value.code == 2 and "error E412" in err and "Traceback" not in err, (name, err)
+
+
+def test_audit_predicted_spans_and_cleanlab_layout_as_predictions(tmp_path, capsys):
+    """A model that gives only spans (a second annotation layer), and cleanlab's pred_probs layout."""
+    import spanqa
+    from spanqa.bio import tag_inventory
+    from spanqa.tokenize import doc_words
+
+    text = "Pt on aspirin 81mg daily. Held warfarin."
+    (tmp_path / "c.jsonl").write_text(json.dumps({"id": "d", "text": text, "spans": [
+        {"start": 6, "end": 18, "label": "Drug"}, {"start": 31, "end": 39, "label": "Drug"}]}) + "\n", encoding="utf-8")
+    (tmp_path / "pred.jsonl").write_text(json.dumps({"id": "d", "text": text, "spans": [
+        {"start": 6, "end": 13, "label": "Drug", "score": 0.9}, {"start": 14, "end": 18, "label": "Strength",
+                                                                   "score": 0.8},
+        {"start": 31, "end": 39, "label": "Drug", "score": 0.95}]}) + "\n", encoding="utf-8")
+    run = spanqa.audit(tmp_path / "c.jsonl", tmp_path / "pred.jsonl", out=tmp_path / "spans-run")
+    assert run.summary["predictions"]["source"] == "user-supplied predicted spans"
+    assert "only as graded as the span scores" in run.summary["predictions"]["note"]
+    top = run.findings.iloc[0]
+    assert (top["kind"], top["labelled"], top["suggested"]) == ("split", [(6, 18, "Drug")],
+                                                                [(6, 13, "Drug"), (14, 18, "Strength")])
+    assert float(run.spans.set_index("start").loc[31, "quality"]) > 0.9  # the span the model agrees with
+
+    # cleanlab's layout: one pred_probs row per token of every annotated document, in corpus order
+    from spanqa.formats import read_corpus
+
+    corpus = read_corpus(tmp_path / "c.jsonl")
+    words = doc_words(corpus["d"]).ranges
+    tags = tag_inventory(["Drug", "Strength"])
+    probs = np.full((len(words), len(tags)), 0.001, np.float32)
+    probs[:, 0] = 1 - 0.001 * (len(tags) - 1)
+    for i, (a, _) in enumerate(words):
+        if a == 31:
+            probs[i] = [0.01, 0.97, 0.005, 0.01, 0.005]
+    np.savez(tmp_path / "cl.npz", pred_probs=probs, class_names=np.asarray(tags))
+    run = spanqa.audit(corpus, tmp_path / "cl.npz", out=tmp_path / "cl-run")
+    assert run.summary["predictions"]["source"] == "user-supplied word marginals (cleanlab layout)"
+    assert set(run.findings["kind"]) >= {"spurious"}  # aspirin 81mg: the model sees no entity there
+    np.savez(tmp_path / "short.npz", pred_probs=probs[:-1], class_names=np.asarray(tags))
+    from spanqa.cli import main
+
+    with pytest.raises(SystemExit) as ex:
+        main(["audit", str(tmp_path / "c.jsonl"), "--predictions", str(tmp_path / "short.npz"),
+              "--out", str(tmp_path / "bad"), "-q"])
+    assert ex.value.code == 2 and "E412" in capsys.readouterr().err

@@ -51,9 +51,9 @@ def audit(
                                       "started here (pip install 'spanqa\\[ray]')."),
     shards: Optional[int] = typer.Option(None, "--shards", min=1, help="With --ray in fast mode: encoding tasks "
                                          "(default: train.folds)."),
-    predictions: Optional[Path] = typer.Option(None, "--predictions", help="Audit against your own model: "
-                                               "OUT-OF-SAMPLE word marginals in spanqa's marginals.npz layout "
-                                               "(no tagger is trained)."),
+    predictions: Optional[Path] = typer.Option(None, "--predictions", help="Audit against your own model (no tagger is trained): "
+                                               "OUT-OF-SAMPLE word marginals (.npz: spanqa's layout or cleanlab's "
+                                               "pred_probs + class_names) or predicted spans in any corpus format."),
 ) -> None:
     """Find likely annotation errors: out-of-fold model vs labels, with span quality scores and suggested fixes."""
     cfg = build_config(config, set_, model=model, format=format)

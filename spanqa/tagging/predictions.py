@@ -26,6 +26,7 @@ rest) - a confidence in [0, 1].
 
 from __future__ import annotations
 
+import bisect
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,9 +154,11 @@ class OOFPredictions:
 def load_user_predictions(path: str | Path, corpus: "Corpus") -> OOFPredictions:
     """Out-of-sample word marginals a user made with their own model, checked against ``corpus`` (``E412``).
 
-    The file is spanqa's own layout (:meth:`OOFPredictions.save`: ``tags``, ``doc_ids``,
-    ``offsets``, ``probs``, ``words`` as character ranges); the words need not be spanqa's
-    tokenisation, only sorted non-overlapping ranges inside each document.  Documents of
+    ``path`` is spanqa's own layout (:meth:`OOFPredictions.save`: ``tags``, ``doc_ids``,
+    ``offsets``, ``probs``, ``words`` as character ranges; the words need not be spanqa's
+    tokenisation, only sorted non-overlapping ranges inside each document), cleanlab's token
+    layout (an ``.npz`` with ``pred_probs`` and ``class_names``, :func:`_from_cleanlab_layout`),
+    or predicted spans in any corpus format spanqa reads (:func:`marginals_from_spans`).  Documents of
     the corpus the file does not cover get no scores (``W405`` in the audit); documents
     the corpus does not have are an error.  The predictions must be **out-of-sample**: a
     model trained on these notes agrees with their errors.
@@ -163,13 +166,25 @@ def load_user_predictions(path: str | Path, corpus: "Corpus") -> OOFPredictions:
     from spanqa.errors import fail
 
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise fail("E101", f"{path} does not exist", path=str(path))
+    if path.is_dir() or path.suffix.lower() != ".npz":  # predicted spans, in any format spanqa reads
+        from spanqa.formats import read_corpus
+
+        return marginals_from_spans(corpus, read_corpus(path), source=str(path.resolve()))
     try:
-        oof = OOFPredictions.load(path)
-    except Exception as err:  # not an npz, or not ours
-        raise fail("E412", f"{path} is not a marginals file in spanqa's layout ({type(err).__name__}: {err})",
-                   path=str(path)) from None
+        with np.load(path, allow_pickle=False) as z:
+            cleanlab = "pred_probs" in z.files
+    except Exception:
+        cleanlab = False
+    if cleanlab:
+        oof = _from_cleanlab_layout(path, corpus)
+    else:
+        try:
+            oof = OOFPredictions.load(path)
+        except Exception as err:  # not an npz, or not ours
+            raise fail("E412", f"{path} is not a marginals file in spanqa's layout ({type(err).__name__}: {err})",
+                       path=str(path)) from None
     prefixes = {split_tag(t) for t in oof.tags}
     missing = [lab for lab in corpus.labels if ("B", lab) not in prefixes or ("I", lab) not in prefixes]
     if missing:
@@ -191,9 +206,94 @@ def load_user_predictions(path: str | Path, corpus: "Corpus") -> OOFPredictions:
         if not np.all(np.isfinite(m.probs)) or (m.probs < 0).any() or not np.allclose(rows, 1.0, atol=1e-3):
             raise fail("E412", "probability rows must be finite, non-negative and sum to 1", path=str(path),
                        doc_id=doc_id)
-    oof.meta["predictions"] = {"source": "user-supplied word marginals", "path": str(path.resolve()),
-                               "docs": len(oof.docs), "note": "must be out-of-sample; spanqa trained no model"}
+    oof.meta["predictions"] = {"source": "user-supplied word marginals" + (" (cleanlab layout)" if cleanlab else ""),
+                               "path": str(path.resolve()), "docs": len(oof.docs),
+                               "note": "must be out-of-sample; spanqa trained no model"}
     return oof
+
+
+#: the probability a word outside every predicted span keeps for the other tags when predictions are spans
+SPAN_FLOOR = 0.01
+
+
+def marginals_from_spans(corpus: "Corpus", predicted: "Corpus", *, floor: float = SPAN_FLOOR,
+                         source: str = "spans") -> OOFPredictions:
+    """Word marginals standing for a model that gave only spans (with an optional score each).
+
+    A predicted span's words carry its score (1 - ``floor`` when it has none) on its B-/I- tag and the rest on O;
+    every other word is O with probability 1 - ``floor``, the rest shared by the other tags.  This is not a
+    model's uncertainty: span qualities and alternatives computed from it are only as graded as the scores,
+    which ``summary.json`` says.  Predicted spans of documents the corpus lacks are an error (``E412``).
+    """
+    from spanqa.bio import tag_inventory
+    from spanqa.errors import fail
+    from spanqa.tokenize import doc_words
+
+    docs = corpus.by_id()
+    unknown = [d.id for d in predicted.documents if d.id not in docs]
+    if unknown:
+        raise fail("E412", f"predicted documents not in the corpus: {', '.join(unknown[:5])}", path=source)
+    tags = tag_inventory(set(corpus.labels) | set(predicted.labels))
+    index = {t: i for i, t in enumerate(tags)}
+    out: dict[str, DocMarginals] = {}
+    for pdoc in predicted.documents:
+        doc = docs[pdoc.id]
+        if pdoc.text != doc.text:
+            raise fail("E412", "the predicted document's text differs from the corpus's", path=source, doc_id=doc.id)
+        spans = list(doc.spans or ()) + list(pdoc.spans or ())
+        words = doc_words(doc.evolve(spans=tuple(spans))).ranges
+        probs = np.full((len(words), len(tags)), floor / max(1, len(tags) - 1), np.float32)
+        probs[:, 0] = 1.0 - floor
+        starts = [a for a, _ in words]
+        for s in sorted(pdoc.spans or (), key=lambda s: s.start):
+            p = float(s.score) if s.score is not None else 1.0 - floor
+            first = True
+            for i in range(bisect.bisect_left(starts, s.start), len(words)):
+                a, b = words[i]
+                if a >= s.end:
+                    break
+                row = np.full(len(tags), 0.0, np.float32)
+                row[index[f"{'B' if first else 'I'}-{s.label}"]] = p
+                row[0] = 1.0 - p
+                probs[i] = row
+                first = False
+        out[doc.id] = DocMarginals(doc.id, tuple(words), probs, fold=-1, seed=0)
+    return OOFPredictions(tags, out, {"predictions": {
+        "source": "user-supplied predicted spans", "path": source, "docs": len(out),
+        "note": "must be out-of-sample; word marginals derived from the spans: a predicted span's words carry its "
+                f"score (or {1 - floor:g}) on its tag and the rest on O, other words are O with {1 - floor:g}. "
+                "There is no per-word uncertainty: span qualities, alternatives and the error rate are only as "
+                "graded as the span scores."}})
+
+
+def _from_cleanlab_layout(path: Path, corpus: "Corpus") -> OOFPredictions:
+    """cleanlab's token layout: ``pred_probs`` (all tokens of all documents, in corpus order, one row each),
+    ``class_names`` (IOB2 tags) and optionally ``doc_ids`` + ``lengths``; the tokens are the corpus's own."""
+    from spanqa.errors import fail
+    from spanqa.tokenize import doc_words
+
+    with np.load(path, allow_pickle=False) as z:
+        probs = z["pred_probs"].astype(np.float32)
+        names = [str(t) for t in z["class_names"]] if "class_names" in z.files else None
+        ids = [str(d) for d in z["doc_ids"]] if "doc_ids" in z.files else None
+        lengths = [int(n) for n in z["lengths"]] if "lengths" in z.files else None
+    if names is None or probs.ndim != 2 or probs.shape[1] != len(names):
+        raise fail("E412", "a cleanlab-layout file needs pred_probs (tokens x classes) and class_names",
+                   path=str(path))
+    annotated = [d for d in corpus.documents if d.spans is not None]
+    docs = [corpus[i] for i in ids] if ids is not None else annotated
+    words_of = {d.id: (list(d.tokens) if d.tokens is not None else list(doc_words(d).ranges)) for d in docs}
+    need = [len(words_of[d.id]) for d in docs]
+    if lengths is not None and lengths != need:
+        raise fail("E412", "lengths differ from the documents' token counts", path=str(path))
+    if sum(need) != len(probs):
+        raise fail("E412", f"pred_probs has {len(probs)} rows for {sum(need)} tokens of {len(docs)} documents",
+                   path=str(path))
+    out, k = {}, 0
+    for d, n in zip(docs, need):
+        out[d.id] = DocMarginals(d.id, tuple(words_of[d.id]), probs[k:k + n], fold=-1, seed=0)
+        k += n
+    return OOFPredictions(names, out, {})
 
 
 def _transitions(tags: list[str]) -> tuple[np.ndarray, np.ndarray]:
