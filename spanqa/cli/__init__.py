@@ -20,6 +20,7 @@ from spanqa.errors import SpanqaError, fail
 from spanqa.cli import check  # noqa: E402,F401
 from spanqa.cli import compare  # noqa: E402,F401
 from spanqa.cli import agree  # noqa: E402,F401
+from spanqa.cli import consensus  # noqa: E402,F401
 from spanqa.cli import audit  # noqa: E402,F401
 from spanqa.cli import demo  # noqa: E402,F401
 from spanqa.cli import report  # noqa: E402,F401

@@ -1,0 +1,53 @@
+"""``spanqa consensus A B [C ...] --out DIR``: one consensus corpus from several annotators of the same texts.
+
+A thin wrapper over :mod:`spanqa.consensus` (Dawid-Skene by default, ``--method vote`` for the majority vote).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from spanqa.cli._app import app
+from spanqa.cli.agree import display_names
+from spanqa.cli.compare import read_side
+from spanqa.consensus import dawid_skene, majority_vote
+from spanqa.formats import write_corpus
+from spanqa.output import write_text
+
+
+@app.command()
+def consensus(
+    paths: List[Path] = typer.Argument(..., help="Two or more annotations of the same texts (files or folders)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for consensus.jsonl (spans scored by their posterior) and annotators.json."),
+    method: str = typer.Option("dawid-skene", "--method", help="dawid-skene (per-annotator confusion, EM) or vote (majority)."),
+    format: Optional[str] = typer.Option(None, "--format", "-f", help="Format of every annotation; detected per path when omitted."),
+) -> None:
+    """Merge annotators into one corpus, weighting each by how reliable they are per label."""
+    if method not in ("dawid-skene", "vote"):
+        raise typer.BadParameter("use dawid-skene or vote", param_hint="--method")
+    corpora = [read_side(p, format, {}) for p in paths]
+    names = display_names(paths)
+    result = dawid_skene(corpora, names=names) if method == "dawid-skene" else majority_vote(corpora)
+    out.mkdir(parents=True, exist_ok=True)
+    write_corpus(result.corpus, out / "consensus.jsonl", "jsonl")
+    write_text(out / "annotators.json", json.dumps({"method": result.method, "annotators": result.annotators},
+                                                   indent=1) + "\n", root=out)
+    con = Console()
+    if result.annotators:
+        t = Table(title=f"annotator reliability ({result.method}: P(says the true class))")
+        classes = list(result.annotators[0]["accuracy"])
+        t.add_column("annotator")
+        for c in classes:
+            t.add_column(c, justify="right")
+        for a in result.annotators:
+            t.add_row(a["name"], *(f"{a['accuracy'][c]:.2f}" for c in classes))
+        con.print(t)
+    n = sum(len(d.spans or ()) for d in result.corpus.documents)
+    con.print(f"consensus: {out / 'consensus.jsonl'} ({len(result.corpus)} documents, {n} spans, {result.method})",
+              markup=False, highlight=False)

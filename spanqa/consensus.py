@@ -1,0 +1,145 @@
+"""Several annotators of the same notes -> one consensus corpus: majority vote and a Dawid-Skene model over spans.
+
+Items are the **candidate spans** of a document: every distinct extent ``(start, end)`` any
+annotator labelled.  Each annotator *votes* on each candidate: the label they gave that exact
+extent, or ``O`` when they gave it none (a different boundary is a vote for ``O`` here and a
+vote for its own extent there, so boundary disagreements compete as extents).  Documents one
+annotator did not annotate (``spans=None``) get no votes from them.
+
+- :func:`majority_vote` keeps a candidate when more than half of the annotators who voted
+  gave it the same label;
+- :func:`dawid_skene` fits, by EM (Dawid & Skene 1979), a class prior and one confusion matrix
+  per annotator over ``labels + O`` - how often annotator *a* says *l* when the truth is *k* -
+  initialised from the majority vote, and keeps a candidate when its posterior of some label
+  beats ``O``.
+
+Overlapping kept candidates are resolved most probable first (a flat consensus); each kept
+span carries ``score`` = its posterior (majority vote: the share of votes).  The model's own
+evidence (CROWDLAB-style) is not used yet.
+
+>>> from spanqa.document import Corpus, Document
+>>> from spanqa.span import Span
+>>> t = "Pt on aspirin 81mg."
+>>> a = Corpus.from_docs([Document("d", t, (Span("d", 6, 13, "Drug"),))])
+>>> b = Corpus.from_docs([Document("d", t, (Span("d", 6, 13, "Drug"), Span("d", 14, 18, "Dose")))])
+>>> c = Corpus.from_docs([Document("d", t, (Span("d", 6, 18, "Drug"),))])
+>>> [s.key for s in majority_vote([a, b, c]).corpus["d"].spans]
+[(6, 13, 'Drug')]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from spanqa.document import Corpus, Document
+from spanqa.errors import fail
+from spanqa.span import Span, sort_spans
+
+O = "O"
+
+
+@dataclass
+class Consensus:
+    """The consensus ``corpus`` and, per annotator, the fitted reliability (``annotators``)."""
+
+    corpus: Corpus
+    annotators: list[dict[str, Any]] = field(default_factory=list)
+    method: str = ""
+
+
+def _votes(corpora: Sequence[Corpus]) -> tuple[list[tuple[str, tuple[int, int]]], np.ndarray, list[str]]:
+    """Candidates ``(doc_id, (start, end))``, the vote matrix ``(candidates, annotators)`` of class indices
+    (-1 = no vote) and the classes ``[O, labels...]``."""
+    if len(corpora) < 2:
+        raise fail("E303", f"consensus needs two or more annotations, got {len(corpora)}")
+    base = corpora[0]
+    for c in corpora[1:]:
+        for d in c.documents:
+            if d.id in base.by_id() and base[d.id].text != d.text:
+                raise fail("E301", "the annotations differ in text", doc_id=d.id)
+    labels = sorted({s.label for c in corpora for s in c.spans()})
+    classes = [O] + labels
+    index = {lab: i for i, lab in enumerate(classes)}
+    cands: list[tuple[str, tuple[int, int]]] = []
+    rows: list[list[int]] = []
+    maps = [c.by_id() for c in corpora]
+    for doc in base.documents:
+        by_ann = []
+        for m in maps:
+            d = m.get(doc.id)
+            by_ann.append(None if d is None or d.spans is None else {(s.start, s.end): s.label for s in d.spans})
+        extents = sorted({e for v in by_ann if v is not None for e in v})
+        for e in extents:
+            cands.append((doc.id, e))
+            rows.append([-1 if v is None else index[v.get(e, O)] for v in by_ann])
+    return cands, np.asarray(rows, dtype=np.int64).reshape(len(rows), len(corpora)), classes
+
+
+def _corpus(base: Corpus, cands: list[tuple[str, tuple[int, int]]], post: np.ndarray, classes: list[str]) -> Corpus:
+    """The flat consensus: per document, the kept candidates most probable first, overlaps dropped."""
+    best = post.argmax(axis=1)
+    by_doc: dict[str, list[tuple[float, int, int, str]]] = {}
+    for (doc_id, (a, b)), k, p in zip(cands, best, post):
+        if k != 0:
+            by_doc.setdefault(doc_id, []).append((float(p[k]), a, b, classes[k]))
+    docs = []
+    for doc in base.documents:
+        kept: list[Span] = []
+        for p, a, b, lab in sorted(by_doc.get(doc.id, ()), key=lambda x: (-x[0], x[1], x[2])):
+            if all(b <= s.start or s.end <= a for s in kept):
+                kept.append(Span(doc.id, a, b, lab, score=round(p, 6)))
+        docs.append(Document(doc.id, doc.text, sort_spans(kept), tokens=doc.tokens, sentences=doc.sentences))
+    return Corpus.from_docs(docs, format=base.format)
+
+
+def majority_vote(corpora: Sequence[Corpus]) -> Consensus:
+    """Keep a candidate when more than half of the annotators who voted on it gave it the same label."""
+    cands, votes, classes = _votes(corpora)
+    post = np.zeros((len(cands), len(classes)))
+    for i, row in enumerate(votes):
+        given = row[row >= 0]
+        counts = np.bincount(given, minlength=len(classes)).astype(float)
+        k = int(counts[1:].argmax()) + 1 if len(classes) > 1 else 0
+        if counts[k] * 2 > len(given):
+            post[i, k] = counts[k] / len(given)
+        else:
+            post[i, 0] = 1.0
+    return Consensus(_corpus(corpora[0], cands, post, classes), method="majority vote")
+
+
+def dawid_skene(corpora: Sequence[Corpus], *, names: Sequence[str] | None = None, iterations: int = 50,
+                smoothing: float = 0.01) -> Consensus:
+    """The Dawid-Skene consensus (module docstring); ``annotators`` lists each one's accuracy per class."""
+    cands, votes, classes = _votes(corpora)
+    n, m, k = len(cands), len(corpora), len(classes)
+    names = list(names or [f"annotator {i + 1}" for i in range(m)])
+    post = np.full((n, k), smoothing)  # init: vote shares
+    for j in range(m):
+        ok = votes[:, j] >= 0
+        post[np.where(ok)[0], votes[ok, j]] += 1.0
+    post /= post.sum(axis=1, keepdims=True)
+    for _ in range(iterations):
+        prior = post.mean(axis=0) + 1e-9
+        conf = np.full((m, k, k), smoothing)
+        for j in range(m):
+            ok = votes[:, j] >= 0
+            for l in range(k):
+                conf[j][:, l] += post[ok][votes[ok, j] == l].sum(axis=0)
+        conf /= conf.sum(axis=2, keepdims=True)
+        log = np.tile(np.log(prior), (n, 1))
+        for j in range(m):
+            ok = votes[:, j] >= 0
+            log[ok] += np.log(conf[j][:, votes[ok, j]].T)
+        log -= log.max(axis=1, keepdims=True)
+        new = np.exp(log)
+        new /= new.sum(axis=1, keepdims=True)
+        if np.abs(new - post).max() < 1e-6:
+            post = new
+            break
+        post = new
+    annotators = [{"name": names[j], "accuracy": {classes[c]: round(float(conf[j][c, c]), 4) for c in range(k)}}
+                  for j in range(m)]
+    return Consensus(_corpus(corpora[0], cands, post, classes), annotators, method="Dawid-Skene")

@@ -1,0 +1,96 @@
+"""Consensus of several annotators: majority vote, Dawid-Skene, and the CLI."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from spanqa.cli import main
+from spanqa.consensus import dawid_skene, majority_vote
+from spanqa.document import Corpus, Document
+from spanqa.errors import SpanqaError
+from spanqa.formats import write_corpus
+from spanqa.span import Span
+
+WORDS = ["aspirin", "warfarin", "heparin", "fever", "rash", "cough", "daily", "held", "given", "noted"]
+LABEL = {"aspirin": "Drug", "warfarin": "Drug", "heparin": "Drug", "fever": "Problem", "rash": "Problem",
+         "cough": "Problem"}
+
+
+def _truth(n_docs=60, seed=0):
+    rng = random.Random(seed)
+    docs = []
+    for i in range(n_docs):
+        words = [rng.choice(WORDS) for _ in range(12)]
+        text, spans, pos = " ".join(words), [], 0
+        for w in words:
+            if w in LABEL:
+                spans.append(Span(f"d{i}", pos, pos + len(w), LABEL[w]))
+            pos += len(w) + 1
+        docs.append(Document(f"d{i}", text, tuple(spans)))
+    return Corpus.from_docs(docs)
+
+
+def _noisy(truth, *, miss, swap, seed):
+    """An annotator who drops a span with probability ``miss`` and swaps its label with ``swap``."""
+    rng = random.Random(seed)
+    docs = []
+    for d in truth.documents:
+        spans = []
+        for s in d.spans:
+            r = rng.random()
+            if r < miss:
+                continue
+            if r < miss + swap:
+                s = s.evolve(label="Problem" if s.label == "Drug" else "Drug")
+            spans.append(s)
+        docs.append(d.evolve(spans=tuple(spans)))
+    return Corpus.from_docs(docs)
+
+
+def _f1(corpus, truth):
+    got = {(d.id,) + s.key for d in corpus.documents for s in d.spans}
+    want = {(d.id,) + s.key for d in truth.documents for s in d.spans}
+    p, r = len(got & want) / max(1, len(got)), len(got & want) / max(1, len(want))
+    return 2 * p * r / max(1e-9, p + r)
+
+
+def test_consensus_dawid_skene_trusts_the_reliable_annotator_more_than_the_vote_does():
+    truth = _truth()
+    good = _noisy(truth, miss=0.02, swap=0.02, seed=1)
+    bad = [_noisy(truth, miss=0.5, swap=0.2, seed=s) for s in (2, 3)]
+    mv, ds = majority_vote([good, *bad]), dawid_skene([good, *bad], names=["good", "bad1", "bad2"])
+    assert _f1(ds.corpus, truth) > _f1(mv.corpus, truth) + 0.1
+    acc = {a["name"]: a["accuracy"] for a in ds.annotators}
+    assert acc["good"]["Drug"] > 0.9 > acc["bad1"]["Drug"]
+    assert all(0 < s.score <= 1 for d in ds.corpus.documents for s in d.spans)
+
+
+def test_consensus_needs_two_annotations_of_the_same_text():
+    truth = _truth(3)
+    with pytest.raises(SpanqaError) as err:
+        dawid_skene([truth])
+    assert err.value.code == "E303"
+    other = Corpus.from_docs([d.evolve(text=d.text.upper()) for d in truth.documents])
+    with pytest.raises(SpanqaError) as err:
+        majority_vote([truth, other])
+    assert err.value.code == "E301"
+
+
+def test_consensus_cli_writes_the_corpus_and_the_annotator_table(tmp_path, capsys):
+    truth = _truth(20)
+    paths = []
+    for name, (miss, swap, seed) in {"ana": (0.0, 0.0, 1), "ben": (0.4, 0.2, 2), "cy": (0.4, 0.2, 3)}.items():
+        path = tmp_path / f"{name}.jsonl"
+        write_corpus(_noisy(truth, miss=miss, swap=swap, seed=seed), path, "jsonl")
+        paths.append(str(path))
+    with pytest.raises(SystemExit) as ex:
+        main(["consensus", *paths, "--out", str(tmp_path / "out")])
+        raise SystemExit(0)
+    assert ex.value.code == 0, capsys.readouterr().err
+    table = json.loads((tmp_path / "out" / "annotators.json").read_text())
+    assert [a["name"] for a in table["annotators"]] == ["ana.jsonl", "ben.jsonl", "cy.jsonl"]
+    lines = (tmp_path / "out" / "consensus.jsonl").read_text().splitlines()
+    assert len(lines) == 20 and "annotator reliability" in capsys.readouterr().out
