@@ -17,6 +17,11 @@ Overlapping kept candidates are resolved most probable first (a flat consensus);
 span carries ``score`` = its posterior (majority vote: the share of votes).  The model's own
 evidence (CROWDLAB-style) is not used yet.
 
+:func:`disagreements` lists every candidate the annotators did not agree on, with who said what
+and the consensus; :func:`annotator_table` compares each annotator with the consensus through
+the span comparator: strict span F1 and their differences by kind (type, boundary, missing,
+spurious, ...) with examples.
+
 >>> from spanqa.document import Corpus, Document
 >>> from spanqa.span import Span
 >>> t = "Pt on aspirin 81mg."
@@ -143,3 +148,50 @@ def dawid_skene(corpora: Sequence[Corpus], *, names: Sequence[str] | None = None
     annotators = [{"name": names[j], "accuracy": {classes[c]: round(float(conf[j][c, c]), 4) for c in range(k)}}
                   for j in range(m)]
     return Consensus(_corpus(corpora[0], cands, post, classes), annotators, method="Dawid-Skene")
+
+
+def disagreements(corpora: Sequence[Corpus], names: Sequence[str], result: Consensus) -> list[dict[str, Any]]:
+    """One record per candidate extent the annotators did not all give the same label: who said what and the
+    consensus label there (``O`` when the consensus has no span with that extent)."""
+    cands, votes, classes = _votes(corpora)
+    text = {d.id: d.text for d in corpora[0].documents}
+    final = {(d.id, s.start, s.end): s for d in result.corpus.documents for s in d.spans or ()}
+    out = []
+    for (doc_id, (a, b)), row in zip(cands, votes):
+        given = row[row >= 0]
+        if len(set(given.tolist())) <= 1 and len(given) == len(row):
+            continue
+        kept = final.get((doc_id, a, b))
+        out.append({"doc_id": doc_id, "start": a, "end": b, "text": text[doc_id][a:b],
+                    "votes": {names[j]: (classes[v] if v >= 0 else None) for j, v in enumerate(row.tolist())},
+                    "consensus": kept.label if kept is not None else O,
+                    "posterior": None if kept is None else kept.score})
+    return out
+
+
+def annotator_table(corpora: Sequence[Corpus], names: Sequence[str], result: Consensus, *,
+                    examples: int = 3) -> list[dict[str, Any]]:
+    """Each annotator against the consensus: strict span F1, differences by kind, a few examples of each."""
+    from spanqa.comparison import compare_corpora
+    from spanqa.metrics import span_metrics
+
+    fitted = {a["name"]: a.get("accuracy") for a in result.annotators}
+    rows = []
+    for name, corpus in zip(names, corpora):
+        comp = compare_corpora(corpus, result.corpus)
+        kinds: dict[str, dict[str, Any]] = {}
+        texts = {d.id: d.text for d in corpus.documents}
+        for c in comp.components:
+            if str(c.kind) == "exact":
+                continue
+            k = kinds.setdefault(str(c.kind), {"n": 0, "examples": []})
+            k["n"] += 1
+            if len(k["examples"]) < examples:
+                t = texts[c.doc_id]
+                k["examples"].append({"doc_id": c.doc_id, "annotator": [(s.start, s.end, s.label, t[s.start:s.end])
+                                                                         for s in c.labels],
+                                      "consensus": [(s.start, s.end, s.label, t[s.start:s.end]) for s in c.other]})
+        f1 = span_metrics(comp).micro.f1
+        rows.append({"name": name, "f1_vs_consensus": round(float(f1), 4), "fitted_accuracy": fitted.get(name),
+                     "differences": dict(sorted(kinds.items(), key=lambda kv: -kv[1]["n"]))})
+    return rows

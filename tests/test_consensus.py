@@ -92,5 +92,12 @@ def test_consensus_cli_writes_the_corpus_and_the_annotator_table(tmp_path, capsy
     assert ex.value.code == 0, capsys.readouterr().err
     table = json.loads((tmp_path / "out" / "annotators.json").read_text())
     assert [a["name"] for a in table["annotators"]] == ["ana.jsonl", "ben.jsonl", "cy.jsonl"]
+    ana, ben = table["annotators"][0], table["annotators"][1]
+    assert ana["f1_vs_consensus"] > ben["f1_vs_consensus"] and set(ben["differences"]) <= {
+        "type", "missing", "spurious", "boundary", "boundary_type", "split", "merge", "complex"}
+    assert ben["differences"] and all(len(v["examples"]) <= 3 for v in ben["differences"].values())
+    rows = [json.loads(x) for x in (tmp_path / "out" / "disagreements.jsonl").read_text().splitlines()]
+    assert rows and all(set(r["votes"]) == {"ana.jsonl", "ben.jsonl", "cy.jsonl"} for r in rows)
+    assert all(len(set(r["votes"].values())) > 1 for r in rows)
     lines = (tmp_path / "out" / "consensus.jsonl").read_text().splitlines()
     assert len(lines) == 20 and "annotator reliability" in capsys.readouterr().out

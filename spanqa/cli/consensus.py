@@ -16,7 +16,7 @@ from rich.table import Table
 from spanqa.cli._app import app
 from spanqa.cli.agree import display_names
 from spanqa.cli.compare import read_side
-from spanqa.consensus import dawid_skene, majority_vote
+from spanqa.consensus import annotator_table, dawid_skene, disagreements, majority_vote
 from spanqa.formats import write_corpus
 from spanqa.output import write_text
 
@@ -24,7 +24,7 @@ from spanqa.output import write_text
 @app.command()
 def consensus(
     paths: List[Path] = typer.Argument(..., help="Two or more annotations of the same texts (files or folders)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder for consensus.jsonl (spans scored by their posterior) and annotators.json."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for consensus.jsonl (spans scored by their posterior), annotators.json and disagreements.jsonl."),
     method: str = typer.Option("dawid-skene", "--method", help="dawid-skene (per-annotator confusion, EM) or vote (majority)."),
     format: Optional[str] = typer.Option(None, "--format", "-f", help="Format of every annotation; detected per path when omitted."),
 ) -> None:
@@ -36,8 +36,12 @@ def consensus(
     result = dawid_skene(corpora, names=names) if method == "dawid-skene" else majority_vote(corpora)
     out.mkdir(parents=True, exist_ok=True)
     write_corpus(result.corpus, out / "consensus.jsonl", "jsonl")
-    write_text(out / "annotators.json", json.dumps({"method": result.method, "annotators": result.annotators},
-                                                   indent=1) + "\n", root=out)
+    table = annotator_table(corpora, names, result)
+    write_text(out / "annotators.json", json.dumps({"method": result.method, "annotators": table},
+                                                   indent=1, ensure_ascii=False) + "\n", root=out)
+    rows = disagreements(corpora, names, result)
+    write_text(out / "disagreements.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+               root=out)
     con = Console()
     if result.annotators:
         t = Table(title=f"annotator reliability ({result.method}: P(says the true class))")
@@ -48,6 +52,15 @@ def consensus(
         for a in result.annotators:
             t.add_row(a["name"], *(f"{a['accuracy'][c]:.2f}" for c in classes))
         con.print(t)
-    n = sum(len(d.spans or ()) for d in result.corpus.documents)
-    con.print(f"consensus: {out / 'consensus.jsonl'} ({len(result.corpus)} documents, {n} spans, {result.method})",
+    d = Table(title="each annotator against the consensus")
+    d.add_column("annotator")
+    d.add_column("span F1", justify="right")
+    d.add_column("differences by kind")
+    for r in table:
+        d.add_row(r["name"], f"{r['f1_vs_consensus']:.3f}",
+                  ", ".join(f"{k} {v['n']}" for k, v in r["differences"].items()) or "-")
+    con.print(d)
+    n = sum(len(doc.spans or ()) for doc in result.corpus.documents)
+    con.print(f"consensus: {out / 'consensus.jsonl'} ({len(result.corpus)} documents, {n} spans, {result.method}); "
+              f"{len(rows)} disagreements with who said what: {out / 'disagreements.jsonl'}",
               markup=False, highlight=False)
