@@ -399,3 +399,19 @@ def test_audit_predicted_spans_and_cleanlab_layout_as_predictions(tmp_path, caps
         main(["audit", str(tmp_path / "c.jsonl"), "--predictions", str(tmp_path / "short.npz"),
               "--out", str(tmp_path / "bad"), "-q"])
     assert ex.value.code == 2 and "E412" in capsys.readouterr().err
+
+
+def test_audit_predictions_with_scores_outside_0_1_or_unknown_doc_ids_are_E412(tmp_path, capsys):
+    from spanqa.cli import main
+
+    (tmp_path / "c.jsonl").write_text('{"id": "d", "text": "Pt on aspirin.", "spans": []}\n', encoding="utf-8")
+    (tmp_path / "p.jsonl").write_text('{"id": "d", "text": "Pt on aspirin.", "spans": [{"start": 6, "end": 13, '
+                                      '"label": "Drug", "score": 7}]}\n', encoding="utf-8")
+    np.savez(tmp_path / "cl.npz", pred_probs=np.full((4, 3), 1 / 3), class_names=np.asarray(["O", "B-Drug", "I-Drug"]),
+             doc_ids=np.asarray(["nope"]))
+    for pred in ("p.jsonl", "cl.npz"):
+        with pytest.raises(SystemExit) as ex:
+            main(["audit", str(tmp_path / "c.jsonl"), "--predictions", str(tmp_path / pred), "--out",
+                  str(tmp_path / f"run-{pred}"), "-q"])
+        err = capsys.readouterr().err
+        assert ex.value.code == 2 and "error E412" in err and "Traceback" not in err, err

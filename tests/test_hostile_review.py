@@ -334,3 +334,19 @@ def test_hostile_written_files_get_the_usual_mode_not_mkstemps_0600(tmp_path):
     os.umask(mask)
     path = write_text(tmp_path / "a.txt", "x")
     assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_hostile_review_records_for_unknown_documents_are_W503_and_bad_argilla_responses_E504(tmp_path, capsys):
+    run_dir, _ = make_run(tmp_path)
+    ls = tmp_path / "ls.json"
+    ls.write_text(json.dumps([{"id": 7, "data": {"doc_id": "nope", "text": "x"}, "annotations": []}]))
+    status, _ = run_cli(_apply(run_dir, ls, tmp_path / "v1"), capsys)
+    problems = [json.loads(x) for x in (tmp_path / "v1" / "problems.jsonl").read_text().splitlines()]
+    assert status == 0 and [p["code"] for p in problems] == ["W503"]
+    ar = tmp_path / "ar.json"
+    ar.write_text(json.dumps([{"id": "x", "fields": {}, "metadata": {"doc_id": "elsewhere"}, "responses": {}}]))
+    status, _ = run_cli(_apply(run_dir, ar, tmp_path / "v2"), capsys)
+    problems = [json.loads(x) for x in (tmp_path / "v2" / "problems.jsonl").read_text().splitlines()]
+    assert status == 0 and [p["code"] for p in problems] == ["W503"]
+    ar.write_text(json.dumps([{"id": "n1", "fields": {}, "metadata": {"doc_id": "n1"}, "responses": 5}]))
+    coded(_apply(run_dir, ar, tmp_path / "v3"), "E504", capsys)

@@ -46,7 +46,10 @@ NAME = "hf"
 
 
 def _datasets():
-    return require("datasets", extra="hf", what="Hugging Face datasets")
+    ds = require("datasets", extra="hf", what="Hugging Face datasets")
+    ds.disable_progress_bars()  # spanqa reports what it read; no bars or log lines from the library
+    ds.logging.set_verbosity_error()
+    return ds
 
 
 def sniff(path: Path) -> bool:

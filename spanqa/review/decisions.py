@@ -316,9 +316,11 @@ def decisions_from_labelstudio(tasks: Iterable[Mapping[str, Any]], run: Run, *, 
     for i, task in enumerate(tasks):
         data = task.get("data") or {}
         doc_id = str(data.get("doc_id", data.get("id", "")))
-        if doc_id not in docs:
-            continue
         src = f"{where}[{i}]"
+        if doc_id not in docs:
+            problems.append(Problem("W503", Location(path=src), f"task {task.get('id', i)} names document "
+                                    f"{doc_id!r}, which is not in the corpus of this run; ignored"))
+            continue
         anns = [a for a in task.get("annotations") or () if isinstance(a, dict)]
         original = {span_key(s) for s in docs[doc_id].spans or ()}
         live = [a for a in anns if not a.get("was_cancelled")]
@@ -361,11 +363,15 @@ def decisions_from_argilla(records: Iterable[Mapping[str, Any]], run: Run, *, wh
     out: list[Decision] = []
     problems: list[Problem] = []
     for i, rec in enumerate(records):
+        src = f"{where}[{i}]"
         meta = rec.get("metadata") if isinstance(rec.get("metadata"), dict) else {}
         doc_id = str(meta.get("doc_id", rec.get("id", "")))
         if doc_id not in docs:
+            problems.append(Problem("W503", Location(path=src), f"record {rec.get('id')} names document "
+                                    f"{doc_id!r}, which is not in the corpus of this run; ignored"))
             continue
-        src = f"{where}[{i}]"
+        if not isinstance(rec.get("responses") or {}, dict):
+            raise fail("E504", f"record {rec.get('id')}: responses must be an object keyed by question", path=src)
         default = "draft" if rec.get("status") == "pending" else "submitted"
         responses = (rec.get("responses") or {}).get(ARGILLA_QUESTION) or []
         if not isinstance(responses, list) or not all(isinstance(r, dict) for r in responses):

@@ -247,6 +247,9 @@ def marginals_from_spans(corpus: "Corpus", predicted: "Corpus", *, floor: float 
         starts = [a for a, _ in words]
         for s in sorted(pdoc.spans or (), key=lambda s: s.start):
             p = float(s.score) if s.score is not None else 1.0 - floor
+            if not 0.0 <= p <= 1.0:
+                raise fail("E412", f"{s.label} span {s.start}-{s.end} has score {s.score}, not a probability in [0, 1]",
+                           path=source, doc_id=doc.id, start=s.start, end=s.end)
             first = True
             for i in range(bisect.bisect_left(starts, s.start), len(words)):
                 a, b = words[i]
@@ -281,7 +284,11 @@ def _from_cleanlab_layout(path: Path, corpus: "Corpus") -> OOFPredictions:
         raise fail("E412", "a cleanlab-layout file needs pred_probs (tokens x classes) and class_names",
                    path=str(path))
     annotated = [d for d in corpus.documents if d.spans is not None]
-    docs = [corpus[i] for i in ids] if ids is not None else annotated
+    known = corpus.by_id()
+    unknown = [i for i in ids or () if i not in known]
+    if unknown:
+        raise fail("E412", f"doc_ids not in the corpus: {', '.join(unknown[:5])}", path=str(path))
+    docs = [known[i] for i in ids] if ids is not None else annotated
     words_of = {d.id: (list(d.tokens) if d.tokens is not None else list(doc_words(d).ranges)) for d in docs}
     need = [len(words_of[d.id]) for d in docs]
     if lengths is not None and lengths != need:
