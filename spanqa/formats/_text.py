@@ -27,6 +27,11 @@ LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 _TO_SPACE = {ord(c): " " for c in LINE_BREAKS}
 
 
+def is_int(x: object) -> bool:
+    """An integer that is not a boolean (JSON ``true`` is not an offset)."""
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
 def one_line(text: str) -> str:
     """``text`` with every line-break character replaced by one space (length kept)."""
     return text.translate(_TO_SPACE)

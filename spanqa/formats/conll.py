@@ -271,7 +271,7 @@ def _files(path: Path, reporter: Reporter) -> list[Path]:
     return corpus_files(path, reporter, suffixes=SUFFIXES - {".txt"}, recursive=False, accept=sniff)
 
 
-def _scheme(scheme: str, path: Path) -> Scheme:
+def parse_scheme(scheme: str, path: Path) -> Scheme:
     """``scheme`` in the spelling :mod:`spanqa.bio` uses (case-insensitive); another value is ``E113``."""
     known = {s.lower(): s for s in SCHEMES}
     got = known.get(str(scheme).strip().lower())
@@ -290,7 +290,7 @@ def read(path: Path, *, reporter: Reporter, scheme: Scheme = "IOB2", tag_column:
     stem) are ``E107``; a corpus without any document is ``E104``.
     """
     path = Path(path)
-    scheme = _scheme(scheme, path)
+    scheme = parse_scheme(scheme, path)
     if doc_break not in ("auto", "docstart", "sentence", "file"):
         raise fail("E113", f"doc_break must be auto, docstart, sentence or file, not {doc_break!r}", path=str(path))
     docs: list[Document] = []

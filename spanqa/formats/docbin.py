@@ -136,13 +136,7 @@ def _spacy_doc(doc: Document, vocab: Any, path: Path, problems: list[Problem]) -
                                 "the tokens and its other annotations (tags, parses) are not written"))
     from spanqa.tokenize import doc_words
 
-    ranges = list(doc.tokens) if doc.tokens is not None else list(doc_words(doc).ranges)
-    edges = {e for s in doc.spans or () for p in s.pieces for e in p}
-    cut = sorted(e for e in edges if any(a < e < b for a, b in ranges))
-    if cut:  # a span edge inside a source token: split there, as spanqa's word view does
-        from spanqa.tokenize import _cut
-
-        ranges = _cut(ranges, cut)
+    ranges = doc_words(doc).ranges  # the source's tokens (or spanqa's), split where a span edge falls inside one
     words, spaces, pos = [], [], 0
     for a, b in ranges:
         if a > pos:  # whitespace (or, defensively, untokenised text) before this word

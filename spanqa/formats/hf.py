@@ -37,10 +37,11 @@ import shutil
 from pathlib import Path
 from typing import Any, Sequence
 
-from spanqa.bio import SCHEMES, Scheme, spans_to_tags, tags_to_spans, validate_tag
+from spanqa.bio import Scheme, spans_to_tags, tags_to_spans, validate_tag
 from spanqa.document import Corpus, Document
 from spanqa.errors import Location, Problem, Reporter, fail, require
 from spanqa.formats._walk import add_document
+from spanqa.formats.conll import parse_scheme
 
 NAME = "hf"
 
@@ -77,7 +78,7 @@ def read(path: Path, *, reporter: Reporter, scheme: str = "IOB2", tag_names: Seq
          tokens_column: str = "tokens", tags_column: str = "ner_tags") -> Corpus:
     """Read a saved Dataset/DatasetDict, a parquet file or a JSON file of token-classification records."""
     path = Path(path)
-    sch = _scheme(scheme, path)
+    sch = parse_scheme(scheme, path)
     splits = _load(path, reporter)
     docs: list[Document] = []
     seen: dict[str, str] = {}
@@ -93,13 +94,6 @@ def read(path: Path, *, reporter: Reporter, scheme: str = "IOB2", tag_names: Seq
     if not docs:
         reporter.report("E104", f"no record in {path}", path=str(path))
     return Corpus(documents=tuple(docs), format=NAME, source=str(path))
-
-
-def _scheme(scheme: str, path: Path) -> Scheme:
-    got = {s.lower(): s for s in SCHEMES}.get(str(scheme).strip().lower())
-    if got is None:
-        raise fail("E113", f"unknown tag scheme {scheme!r}; use one of {', '.join(SCHEMES)}", path=str(path))
-    return got  # type: ignore[return-value]
 
 
 def _ids_shared(splits: dict[str, Any]) -> bool:
@@ -173,14 +167,14 @@ def write(corpus: Corpus, path: Path, *, scheme: str = "IOB2", reporter: Reporte
     from spanqa.tokenize import doc_words
 
     path = Path(path)
-    sch = _scheme(scheme, path)
+    sch = parse_scheme(scheme, path)
     problems: list[Problem] = []
     labels = sorted({s.label for d in corpus.documents for s in d.spans or ()})
     names = ["O"] + [f"{p}-{lab}" for lab in labels for p in ("B", "I", "E", "S") if p in ("B", "I") or sch == "BIOES"]
     rows: dict[str, list[dict]] = {}
     extra_keys = sorted({k for d in corpus.documents for k in (d.meta.get("hf_columns") or {})})
     for doc in corpus.documents:
-        words = list(doc.tokens) if doc.tokens is not None else list(doc_words(doc).ranges)
+        words = list(doc_words(doc).ranges)  # the source's tokens (or spanqa's), split at span edges
         if " ".join(doc.text[a:b] for a, b in words) != doc.text:
             problems.append(Problem("W107", Location(path=str(path), doc_id=doc.id),
                                     "tokens cannot hold the text's exact whitespace; written as tokens"))

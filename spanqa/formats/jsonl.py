@@ -44,7 +44,7 @@ from typing import Any
 
 from spanqa.document import Corpus, Document
 from spanqa.errors import Reporter, SpanqaError, fail
-from spanqa.formats._text import loads_json, read_utf8
+from spanqa.formats._text import is_int, loads_json, read_utf8
 from spanqa.formats._walk import corpus_files
 from spanqa.output import atomic_open
 from spanqa.span import Span
@@ -185,14 +185,11 @@ def _tokens(raw: Any, length: int) -> tuple[tuple[int, int], ...] | None:
         if not isinstance(tok, dict):
             return None
         a, b = tok.get("start"), tok.get("end")
-        if not (_is_int(a) and _is_int(b) and 0 <= a <= b <= length):
+        if not (is_int(a) and is_int(b) and 0 <= a <= b <= length):
             return None
         out.append((a, b))
     return tuple(out)
 
-
-def _is_int(x: Any) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
 
 
 def _read_span(item: Any, k: int, doc_id: str, text: str, reporter: Reporter, where: dict) -> Span | None:
@@ -200,7 +197,7 @@ def _read_span(item: Any, k: int, doc_id: str, text: str, reporter: Reporter, wh
         reporter.report("E109", f"span {k} must be an object, not {type(item).__name__}", **where)
         return None
     start, end, label = item.get("start"), item.get("end"), item.get("label")
-    if not (_is_int(start) and _is_int(end)):
+    if not (is_int(start) and is_int(end)):
         reporter.report("E109", f'span {k} needs integer "start" and "end", got {start!r} and {end!r}', **where)
         return None
     if not isinstance(label, str):
@@ -215,7 +212,7 @@ def _read_span(item: Any, k: int, doc_id: str, text: str, reporter: Reporter, wh
     sid = meta.pop("id") if isinstance(meta.get("id"), str) else None
     annotator = meta.pop("annotator") if isinstance(meta.get("annotator"), str) else None
     score = meta.get("score")
-    if _is_int(score) or isinstance(score, float):
+    if is_int(score) or isinstance(score, float):
         meta.pop("score")
         score = float(score)
     else:
@@ -232,7 +229,7 @@ def _read_span(item: Any, k: int, doc_id: str, text: str, reporter: Reporter, wh
 
 def _fragments(raw: Any, start: int, end: int, k: int, reporter: Reporter, where: dict):
     ok = isinstance(raw, list) and raw and all(
-        isinstance(f, list) and len(f) == 2 and _is_int(f[0]) and _is_int(f[1]) for f in raw)
+        isinstance(f, list) and len(f) == 2 and is_int(f[0]) and is_int(f[1]) for f in raw)
     if not ok:
         reporter.report("E109", f'span {k}: "fragments" must be a non-empty list of [start, end] integer pairs',
                         start=start, end=end, **where)

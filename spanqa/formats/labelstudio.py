@@ -62,7 +62,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from spanqa.document import Corpus, Document
-from spanqa.formats._text import JsonError, loads_json
+from spanqa.formats._text import JsonError, is_int, loads_json
 from spanqa.formats._walk import corpus_files
 from spanqa.errors import Location, Problem, Reporter
 from spanqa.output import write_text
@@ -170,9 +170,6 @@ def _task_doc(task: Any, i: int, line: int | None, path: Path, reporter: Reporte
                     source=f"{path}:{line}" if line else str(path), meta=meta)
 
 
-def _is_int(x: Any) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
-
 
 def _region_spans(r: dict, doc_id: str, text: str, annotator: str | None, reporter: Reporter,
                   where: dict[str, Any]) -> list[Span]:
@@ -182,7 +179,7 @@ def _region_spans(r: dict, doc_id: str, text: str, annotator: str | None, report
                         excerpt=json.dumps(value)[:60], **where)
         return []
     wrong = [f"value.{k} is {json.dumps(value[k])[:20]}, not an integer" for k in ("start", "end")
-             if not _is_int(value[k])]
+             if not is_int(value[k])]
     labels, score = value["labels"], r.get("score")
     if not (isinstance(labels, list) and all(isinstance(x, str) for x in labels)):
         wrong.append(f"value.labels is {json.dumps(labels)[:30]}, not a list of strings")

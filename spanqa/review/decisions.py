@@ -38,7 +38,7 @@ from typing import Any, Iterable, Literal, Mapping
 from spanqa.errors import Location, Problem, fail
 from spanqa.review.cells import read_cell
 from spanqa.review.run import Finding, Run, span_key
-from spanqa.formats._text import JsonError, json_lines, loads_json
+from spanqa.formats._text import JsonError, is_int, json_lines, loads_json
 
 Verdict = Literal["accept", "reject"]
 
@@ -118,7 +118,7 @@ class Decision:
 def _override_spans(raw: Any, fid: str, where: str) -> tuple[tuple[int, int, str], ...]:
     """The ``spans`` override of a JSON decision, checked (``E504``)."""
     ok = isinstance(raw, list) and all(
-        isinstance(s, dict) and _offset(s.get("start")) and _offset(s.get("end")) and s["start"] < s["end"]
+        isinstance(s, dict) and is_int(s.get("start")) and is_int(s.get("end")) and s["start"] < s["end"]
         and isinstance(s.get("label"), str) and s["label"].strip() for s in raw)
     if not ok:
         raise fail("E504", f"finding {fid}: spans must be a list of {{start, end, label}} with integer "
@@ -254,9 +254,6 @@ def _reviewer(ann: Mapping[str, Any], names: Mapping[str, str], fallback: str | 
     return fallback or f"labelstudio user {uid}"
 
 
-def _offset(x: Any) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
-
 
 def _regions(ann: Mapping[str, Any], where: str) -> set[tuple]:
     out = set()
@@ -265,7 +262,7 @@ def _regions(ann: Mapping[str, Any], where: str) -> set[tuple]:
         if not isinstance(v, dict) or "start" not in v or not v.get("labels"):
             continue
         start, end, labels = v.get("start"), v.get("end"), v["labels"]
-        if not (_offset(start) and _offset(end) and isinstance(labels, list)):
+        if not (is_int(start) and is_int(end) and isinstance(labels, list)):
             raise fail("E504", f"region {r.get('id')} of a reviewed task needs integer value.start and value.end "
                        f"and a list value.labels, not {json.dumps(v)[:80]}", path=where)
         for lab in labels:
@@ -388,8 +385,8 @@ def decisions_from_argilla(records: Iterable[Mapping[str, Any]], run: Run, *, wh
         finals = []
         for r in submitted:
             value = r.get("value") or []
-            if not (isinstance(value, list) and all(isinstance(v, dict) and _offset(v.get("start"))
-                                                    and _offset(v.get("end")) and isinstance(v.get("label"), str)
+            if not (isinstance(value, list) and all(isinstance(v, dict) and is_int(v.get("start"))
+                                                    and is_int(v.get("end")) and isinstance(v.get("label"), str)
                                                     for v in value)):
                 raise fail("E504", f"record {rec.get('id')}: a {ARGILLA_QUESTION} response needs [{{start, end, "
                            f"label}}], not {json.dumps(value)[:80]}", path=src)

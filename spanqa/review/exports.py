@@ -36,7 +36,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Literal, Mapping, Sequence
 
 from spanqa.document import Corpus, Document
 from spanqa.review.cells import safe_row
@@ -116,21 +116,33 @@ def _notes(findings: Sequence[Finding], attr: str = "labels") -> dict[tuple, lis
     return out
 
 
-def labelstudio_tasks(corpus: Corpus, findings: Sequence[Finding], *, qualities: Mapping[tuple, float] | None = None,
-                      version: str | None = None, all_documents: bool = False) -> list[dict]:
-    """Label Studio tasks for the documents with findings (shape in the module docstring)."""
-    qualities = qualities or {}
-    version = version or model_version()
-    new_corpus, origin, _applied = proposed(corpus, findings)
+def review_documents(corpus: Corpus, findings: Sequence[Finding], qualities: Mapping[tuple, float], *,
+                     all_documents: bool = False) -> Iterator[tuple[Document, list[Finding], list[tuple]]]:
+    """Per document with findings (every document with ``all_documents``): the document, its findings most
+    suspicious first, and the spans it would have with every fix applied (:func:`proposed`) as
+    ``(span, finding that put it there or None, score)`` - the finding's confidence, else the span's quality."""
+    new_corpus, origin, _ = proposed(corpus, findings)
     new_docs = new_corpus.by_id()
     by_doc: dict[str, list[Finding]] = {}
     for f in findings:
         by_doc.setdefault(f.doc_id, []).append(f)
-    tasks = []
     for doc in corpus.documents:
         fs = sorted(by_doc.get(doc.id, ()), key=lambda f: (f.score, f.start, f.id))
         if not fs and not all_documents:
             continue
+        spans = []
+        for s in sort_spans(new_docs[doc.id].spans or ()):
+            f = origin.get((doc.id,) + span_key(s))
+            spans.append((s, f, f.confidence if f is not None else qualities.get((doc.id,) + span_key(s))))
+        yield doc, fs, spans
+
+
+def labelstudio_tasks(corpus: Corpus, findings: Sequence[Finding], *, qualities: Mapping[tuple, float] | None = None,
+                      version: str | None = None, all_documents: bool = False) -> list[dict]:
+    """Label Studio tasks for the documents with findings (shape in the module docstring)."""
+    version = version or model_version()
+    tasks = []
+    for doc, fs, proposal in review_documents(corpus, findings, qualities or {}, all_documents=all_documents):
         notes = _notes(fs)
         ids: dict[tuple, str] = {}
         ann = []
@@ -145,17 +157,14 @@ def labelstudio_tasks(corpus: Corpus, findings: Sequence[Finding], *, qualities:
                      "review": review_text(fs)},
             "annotations": [{"result": ann}] if doc.spans is not None else [],
         }
-        new_doc = new_docs[doc.id]
         pred, confs = [], []
-        for k, s in enumerate(sort_spans(new_doc.spans or ()), 1):
-            f = origin.get((doc.id,) + span_key(s))
+        for k, (s, f, score) in enumerate(proposal, 1):
             if f is not None:
                 confs.append(f.confidence)
-                pred.append(_region(s, doc.text, f"{f.id}-{k}", score=f.confidence,
+                pred.append(_region(s, doc.text, f"{f.id}-{k}", score=score,
                                     notes=[f"{f.id}: suggested ({f.kind}, {f.action}) - {f.message}".strip()]))
             else:
-                pred.append(_region(s, doc.text, ids.get(span_key(s), f"s{k}"),
-                                    score=qualities.get((doc.id,) + span_key(s))))
+                pred.append(_region(s, doc.text, ids.get(span_key(s), f"s{k}"), score=score))
         if confs:
             task["predictions"] = [{"model_version": version, "score": round(max(confs), 6), "result": pred}]
         tasks.append(task)
@@ -223,23 +232,10 @@ def argilla_records(corpus: Corpus, findings: Sequence[Finding], *, qualities: M
     text, the labelled spans, and as the suggestion of the span question the note with every fix applied (each
     span scored like the Label Studio prediction regions; agent = spanqa's model version)."""
     version = version or model_version()
-    qualities = qualities or {}
-    new_corpus, origin, _ = proposed(corpus, findings)
-    new_docs = new_corpus.by_id()
-    by_doc: dict[str, list[Finding]] = {}
-    for f in findings:
-        by_doc.setdefault(f.doc_id, []).append(f)
     records = []
-    for doc in corpus.documents:
-        fs = sorted(by_doc.get(doc.id, ()), key=lambda f: (f.score, f.start, f.id))
-        if not fs:
-            continue
-        spans = sort_spans(new_docs[doc.id].spans or ())
-        scores = []
-        for s in spans:
-            f = origin.get((doc.id,) + span_key(s))
-            q = f.confidence if f is not None else qualities.get((doc.id,) + span_key(s))
-            scores.append(round(float(q if q is not None else 1.0), 6))
+    for doc, fs, proposal in review_documents(corpus, findings, qualities or {}):
+        spans = [s for s, _, _ in proposal]
+        scores = [round(float(score if score is not None else 1.0), 6) for _, _, score in proposal]
         records.append({
             "id": doc.id,
             "fields": {"text": doc.text, "review": review_text(fs), "labelled": describe(sort_spans(doc.spans or ()),
