@@ -1,12 +1,18 @@
-"""Consensus of NoiseBench's noisy label sets against its clean labels (CleanCoNLL): majority vote vs Dawid-Skene.
+"""Consensus of NoiseBench's noisy label sets against its clean labels (CleanCoNLL): vote, Dawid-Skene, + model.
 
     python scripts/bench_consensus.py                      # expert, crowd, distant, weak, llm -> consensus
-    python scripts/bench_consensus.py --sets crowd weak llm
+    python scripts/bench_consensus.py --sets crowd distant weak llm --model
+    python scripts/bench_consensus.py --model --set model.init=random_tiny --set fast.max_epochs=2   # plumbing
 
 Every label set annotates the same 5,885 CoNLL-03 train sentences (400 documents); the clean set is
 the truth.  Prints one JSON object: strict span micro P/R/F1 against the clean labels of every set
-alone, of the majority vote and of the Dawid-Skene consensus, and each annotator's fitted accuracy
-per label.  Needs ../shared/corpora (NoiseBench and CoNLL-03); nothing is tuned on the clean labels.
+alone, of the majority vote, of the Dawid-Skene consensus and (``--model``) of Dawid-Skene with the
+out-of-fold tagger as one more annotator (:func:`spanqa.consensus.with_model`); each annotator's
+fitted accuracy per label; the Spearman rank correlation between each annotator's estimated
+reliability (span F1 against the consensus, which never sees the clean labels) and its true F1; and
+the 50-note rule of thumb: for every pair of annotators the share of spans they disagree on, on a
+seeded random 50-document sample, with a bootstrap interval (and on all 400).  Needs ../shared/corpora
+(NoiseBench and CoNLL-03); nothing is tuned on the clean labels.
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ import time
 
 from spanqa.benchmark.noisebench import read_noisebench
 from spanqa.comparison import compare_corpora
-from spanqa.consensus import dawid_skene, majority_vote
+from spanqa.config import load_config
+from spanqa.consensus import MODEL_NAME, annotator_table, dawid_skene, majority_vote, sample_disagreement, with_model
 from spanqa.metrics import span_metrics
 
 
@@ -29,6 +36,9 @@ def prf(corpus, truth) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sets", nargs="+", default=["expert", "crowd", "distant", "weak", "llm"])
+    ap.add_argument("--model", action="store_true", help="also Dawid-Skene + the out-of-fold tagger (trains k-fold)")
+    ap.add_argument("--notes", type=int, default=50, help="sample size of the disagreement rule of thumb")
+    ap.add_argument("--set", action="append", default=[], dest="overrides", metavar="KEY=VALUE")
     args = ap.parse_args()
     truth = read_noisebench("clean")
     sets = {name: read_noisebench(name) for name in args.sets}
@@ -40,7 +50,32 @@ def main() -> None:
     ds = dawid_skene(list(sets.values()), names=list(sets))
     out["dawid_skene"] = prf(ds.corpus, truth) | {"s": round(time.perf_counter() - t0, 2)}
     out["fitted_accuracy"] = {a["name"]: a["accuracy"] for a in ds.annotators}
+    corpora, names = list(sets.values()), list(sets)
+    out["reliability_vs_true_f1"] = reliability(corpora, names, ds, out["alone"])
+    if args.model:
+        t0 = time.perf_counter()
+        dm, model = with_model(corpora, load_config(None, args.overrides), names=names)
+        out["dawid_skene_with_model"] = prf(dm.corpus, truth) | {"s": round(time.perf_counter() - t0, 1)}
+        out["model_alone"] = prf(model, truth)
+        out["fitted_accuracy_with_model"] = {a["name"]: a["accuracy"] for a in dm.annotators}
+        out["reliability_vs_true_f1_with_model"] = reliability(corpora + [model], names + [MODEL_NAME], dm,
+                                                               {**out["alone"], MODEL_NAME: out["model_alone"]})
+    out["sample_disagreement"] = {f"{a} vs {b}": sample_disagreement(sets[a], sets[b], notes=args.notes, seed=0)
+                                  for i, a in enumerate(names) for b in names[i + 1:]}
     print(json.dumps(out, indent=1))
+
+
+def reliability(corpora, names, result, alone) -> dict:
+    """Each annotator's estimated reliability (F1 against the consensus) vs its true F1, and their rank correlation."""
+    from scipy.stats import spearmanr
+
+    table = annotator_table(corpora, names, result)
+    est = {r["name"]: r["f1_vs_consensus"] for r in table}
+    true = {n: alone[n]["f1"] for n in names}
+    rho = spearmanr([est[n] for n in names], [true[n] for n in names]).statistic
+    return {"estimated": est, "true": true, "spearman": round(float(rho), 4),
+            "kinds_per_100_consensus_spans": {r["name"]: {k: v["per_100_consensus_spans"]
+                                                          for k, v in r["differences"].items()} for r in table}}
 
 
 if __name__ == "__main__":

@@ -185,13 +185,19 @@ SECTIONS: dict[str, type] = {f.name: f.default_factory for f in fields(AuditConf
 
 
 # --------------------------------------------------------------------------- loading
-def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> AuditConfig:
-    """Defaults, then the TOML file at ``path`` (if any), then ``overrides`` like ``"train.folds=3"``.
+def load_config(path: str | Path | None = None, overrides: Sequence[str] = (), *,
+                base: Mapping[str, Mapping[str, Any]] | None = None) -> AuditConfig:
+    """Defaults, then ``base`` (a recorded configuration, e.g. a run's ``summary.json`` ``config``: keys this
+    version does not know are ignored), then the TOML file at ``path`` (if any), then ``overrides`` like
+    ``"train.folds=3"``.
 
     Raises ``E401`` for an unknown section or key and ``E402`` for a value of the
     wrong type or out of range; both name the dotted key (and the file).
     """
     raw = AuditConfig().to_dict()
+    for section, values in (base or {}).items():
+        if section in raw and isinstance(values, Mapping):
+            raw[section].update({k: v for k, v in values.items() if k in raw[section]})
     if path is not None:
         path = Path(path)
         if not path.is_file():

@@ -14,13 +14,23 @@ annotator did not annotate (``spans=None``) get no votes from them.
   beats ``O``.
 
 Overlapping kept candidates are resolved most probable first (a flat consensus); each kept
-span carries ``score`` = its posterior (majority vote: the share of votes).  The model's own
-evidence (CROWDLAB-style) is not used yet.
+span carries ``score`` = its posterior (majority vote: the share of votes).
 
-:func:`disagreements` lists every candidate the annotators did not agree on, with who said what
-and the consensus; :func:`annotator_table` compares each annotator with the consensus through
-the span comparator: strict span F1 and their differences by kind (type, boundary, missing,
-spurious, ...) with examples.
+:func:`with_model` adds **the out-of-fold model's evidence**, CROWDLAB-style (Goh et al. 2022)
+but for spans: the audit's tagger is trained k-fold on the Dawid-Skene consensus, each
+document's out-of-fold predicted spans become one more annotator (``model (out of fold)``),
+and Dawid-Skene is fitted again with it - so the model's reliability per label is estimated
+jointly with the annotators', it can break ties between disagreeing annotators, and the
+extents it predicts become candidates too (kept only when the fitted reliabilities say so).
+A document is never predicted by a model that trained on it.
+
+:func:`disagreements` lists every candidate the annotators did not agree on, with who said
+what, the consensus, and each dissenting annotator's error **kind** against the consensus
+(``type``, ``boundary``, ``missing``, ``spurious``, as in the audit); :func:`annotator_table`
+compares each annotator with the consensus through the span comparator: strict span F1, per
+label, and their differences by kind (per 100 consensus spans) with examples.
+:func:`sample_disagreement` measures the rule of thumb that two annotators disagreeing on more
+than 15% of the spans of a 50-note sample means unclear guidelines, with a bootstrap interval.
 
 >>> from spanqa.document import Corpus, Document
 >>> from spanqa.span import Span
@@ -150,22 +160,48 @@ def dawid_skene(corpora: Sequence[Corpus], *, names: Sequence[str] | None = None
     return Consensus(_corpus(corpora[0], cands, post, classes), annotators, method="Dawid-Skene")
 
 
+def _kind(vote: str, final: str, overlaps: bool) -> str:
+    """One annotator's vote on one extent against the consensus label there (``O``: no consensus span there)."""
+    if vote == final:
+        return "agree"
+    if vote == O:
+        return "boundary" if overlaps else "missing"
+    if final == O:
+        return "boundary" if overlaps else "spurious"
+    return "type"
+
+
 def disagreements(corpora: Sequence[Corpus], names: Sequence[str], result: Consensus) -> list[dict[str, Any]]:
-    """One record per candidate extent the annotators did not all give the same label: who said what and the
-    consensus label there (``O`` when the consensus has no span with that extent)."""
+    """One record per candidate extent the annotators did not all give the same label: who said what, the
+    consensus label there (``O`` when the consensus has no span with that extent) and, per annotator who differs
+    from the consensus, the kind of the difference (``kinds``: type / boundary / missing / spurious; boundary when
+    a consensus span or the annotator's own span overlaps the extent with other edges)."""
     cands, votes, classes = _votes(corpora)
     text = {d.id: d.text for d in corpora[0].documents}
     final = {(d.id, s.start, s.end): s for d in result.corpus.documents for s in d.spans or ()}
+    by_doc: dict[str, list[tuple[int, int]]] = {}
+    for d in result.corpus.documents:
+        by_doc[d.id] = [(s.start, s.end) for s in d.spans or ()]
+    own = [{d.id: [(s.start, s.end) for s in d.spans or ()] for d in c.documents} for c in corpora]
     out = []
     for (doc_id, (a, b)), row in zip(cands, votes):
         given = row[row >= 0]
         if len(set(given.tolist())) <= 1 and len(given) == len(row):
             continue
         kept = final.get((doc_id, a, b))
+        label = kept.label if kept is not None else O
+        cons_overlap = any(x < b and a < y and (x, y) != (a, b) for x, y in by_doc.get(doc_id, ()))
+        kinds = {}
+        for j, v in enumerate(row.tolist()):
+            if v < 0:
+                continue
+            mine = any(x < b and a < y and (x, y) != (a, b) for x, y in own[j].get(doc_id, ()))
+            k = _kind(classes[v], label, cons_overlap if classes[v] != O else mine)
+            if k != "agree":
+                kinds[names[j]] = k
         out.append({"doc_id": doc_id, "start": a, "end": b, "text": text[doc_id][a:b],
                     "votes": {names[j]: (classes[v] if v >= 0 else None) for j, v in enumerate(row.tolist())},
-                    "consensus": kept.label if kept is not None else O,
-                    "posterior": None if kept is None else kept.score})
+                    "consensus": label, "posterior": None if kept is None else kept.score, "kinds": kinds})
     return out
 
 
@@ -191,7 +227,65 @@ def annotator_table(corpora: Sequence[Corpus], names: Sequence[str], result: Con
                 k["examples"].append({"doc_id": c.doc_id, "annotator": [(s.start, s.end, s.label, t[s.start:s.end])
                                                                          for s in c.labels],
                                       "consensus": [(s.start, s.end, s.label, t[s.start:s.end]) for s in c.other]})
-        f1 = span_metrics(comp).micro.f1
-        rows.append({"name": name, "f1_vs_consensus": round(float(f1), 4), "fitted_accuracy": fitted.get(name),
+        m = span_metrics(comp)
+        n_cons = max(1, m.micro.n_other)
+        for k in kinds.values():
+            k["per_100_consensus_spans"] = round(100 * k["n"] / n_cons, 2)
+        rows.append({"name": name, "f1_vs_consensus": round(float(m.micro.f1), 4), "fitted_accuracy": fitted.get(name),
+                     "per_label_f1": {lab: round(float(v.f1), 4) for lab, v in m.per_label.items()},
                      "differences": dict(sorted(kinds.items(), key=lambda kv: -kv[1]["n"]))})
     return rows
+
+
+def model_annotation(consensus: Corpus, config: Any, *, seed: int | None = None) -> Corpus:
+    """The out-of-fold predicted spans of the audit's tagger trained k-fold on ``consensus`` (one corpus)."""
+    from spanqa.bio import tag_inventory
+    from spanqa.tagging.trainer import Retrainer
+
+    tagger = Retrainer(config, tag_inventory(consensus.labels))
+    pred = tagger.kfold(consensus, seed=config.train.seed if seed is None else seed)
+    docs = [Document(d.id, d.text, sort_spans(pred.get(d.id, ())) if d.spans is not None else None,
+                     tokens=d.tokens, sentences=d.sentences) for d in consensus.documents]
+    return Corpus.from_docs(docs, format=consensus.format)
+
+
+MODEL_NAME = "model (out of fold)"
+
+
+def with_model(corpora: Sequence[Corpus], config: Any, *, names: Sequence[str] | None = None,
+               model: Corpus | None = None) -> tuple[Consensus, Corpus]:
+    """Dawid-Skene over the annotators plus the out-of-fold model trained on their Dawid-Skene consensus
+    (module docstring); returns the consensus and the model's annotation (pass ``model`` to reuse one)."""
+    names = list(names or [f"annotator {i + 1}" for i in range(len(corpora))])
+    if model is None:
+        model = model_annotation(dawid_skene(corpora, names=names).corpus, config)
+    result = dawid_skene(list(corpora) + [model], names=names + [MODEL_NAME])
+    return Consensus(result.corpus, result.annotators, method="Dawid-Skene + out-of-fold model"), model
+
+
+def sample_disagreement(a: Corpus, b: Corpus, *, notes: int = 50, seed: int = 0, resamples: int = 2000
+                        ) -> dict[str, Any]:
+    """Share of spans two annotators disagree on (1 - strict span F1 between them) on ``notes`` random documents
+    annotated by both, with a 95% bootstrap interval over those documents, and the same share on all of them."""
+    from spanqa.comparison import compare_spans
+    from spanqa.metrics import span_metrics
+
+    bm = b.by_id()
+    both = [(d, bm[d.id]) for d in a.documents if d.id in bm and d.spans is not None and bm[d.id].spans is not None]
+    counts = np.array([[m.matched, m.n_labels, m.n_other] for m in
+                       (span_metrics(compare_spans(x.id, list(x.spans), list(y.spans))).micro for x, y in both)],
+                      dtype=float).reshape(len(both), 3)
+
+    def share(c: np.ndarray) -> np.ndarray:
+        tot = c[..., 1] + c[..., 2]
+        return np.where(tot > 0, 1 - 2 * c[..., 0] / np.maximum(tot, 1), 0.0)
+
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(len(both), size=min(notes, len(both)), replace=False)
+    sample = counts[pick]
+    boot = rng.integers(0, len(sample), size=(resamples, len(sample)))
+    draws = share(sample[boot].sum(axis=1))
+    return {"notes": int(len(sample)), "disagreement": round(float(share(sample.sum(axis=0))), 4),
+            "ci95": [round(float(np.percentile(draws, 2.5)), 4), round(float(np.percentile(draws, 97.5)), 4)],
+            "all_notes": {"notes": len(both), "disagreement": round(float(share(counts.sum(axis=0))), 4)},
+            "above_15_percent": bool(share(sample.sum(axis=0)) > 0.15)}

@@ -8,6 +8,8 @@ excerpt) and *what to do*.  Codes are grouped by area:
 - ``E2xx`` / ``W2xx``  corpus content: offsets, overlaps, tokenisation (``spanqa check``)
 - ``E3xx`` / ``W3xx``  comparing two annotations
 - ``E4xx`` / ``W4xx``  configuration, models and the audit run
+- ``E5xx`` / ``W5xx``  the review workflow (report, exports, decisions, apply)
+- ``E6xx`` / ``W6xx``  measuring what the fixes are worth (``spanqa impact``)
 
 Add a code by adding one entry to :data:`CATALOGUE`; never reuse or renumber one.
 
@@ -115,6 +117,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "W506": ("edit not tied to a finding ignored", "Only findings are applied; change other spans in the corpus itself or re-run the audit."),
     "W507": ("contradicting decisions for one finding", "The finding is left undecided; keep one decision per finding."),
     "W508": ("removed span is still referenced", "A brat relation, event, attribute or note points at a span the fix removed; it is kept verbatim - edit or delete it in the new version."),
+    # --- measuring the fixes: spanqa impact ---
+    "E601": ("evaluation corpus has no annotated documents", "Pass --eval a corpus with gold annotations (a clean, held-out set), or leave --eval out to measure consistency by k-fold."),
+    "E602": ("nothing to compare", "spanqa impact needs BEFORE and AFTER corpora, or a run folder with --accept DECISIONS and/or --all-above T that accepts at least one fix."),
+    "W601": ("evaluation document also in the training corpus", "A document with the same text is trained on and evaluated; its F1 is not held-out. Remove it from one side."),
+    "W602": ("evaluation label never seen in training", "No version of the training corpus holds this label, so the model cannot predict it and its F1 is 0; check the label names of both corpora."),
     # --- anything unforeseen ---
     "E900": ("unexpected internal error", "This is a bug in spanqa, not in your data as far as spanqa can tell. Please report it to the spanqa issue tracker with the command line, this message and the traceback that SPANQA_DEBUG=1 prints when you rerun it."),
 }

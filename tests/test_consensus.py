@@ -101,3 +101,50 @@ def test_consensus_cli_writes_the_corpus_and_the_annotator_table(tmp_path, capsy
     assert all(len(set(r["votes"].values())) > 1 for r in rows)
     lines = (tmp_path / "out" / "consensus.jsonl").read_text().splitlines()
     assert len(lines) == 20 and "annotator reliability" in capsys.readouterr().out
+
+
+def test_disagreement_kinds_per_annotator():
+    from spanqa.consensus import disagreements
+
+    t = "Pt on aspirin 81mg and fever"
+    a = Corpus.from_docs([Document("d", t, (Span("d", 6, 13, "Drug"), Span("d", 23, 28, "Problem")))])
+    b = Corpus.from_docs([Document("d", t, (Span("d", 6, 13, "Drug"), Span("d", 23, 28, "Drug")))])
+    c = Corpus.from_docs([Document("d", t, (Span("d", 6, 18, "Drug"), Span("d", 23, 28, "Problem")))])
+    d = Corpus.from_docs([Document("d", t, (Span("d", 6, 13, "Drug"),))])
+    res = majority_vote([a, b, c, d])
+    rows = {(r["start"], r["end"]): r for r in disagreements([a, b, c, d], ["a", "b", "c", "d"], res)}
+    assert rows[(6, 18)]["kinds"] == {"c": "boundary"}
+    assert rows[(6, 13)]["kinds"] == {"c": "boundary"}   # c has its own overlapping span there
+    assert rows[(23, 28)]["consensus"] == "O"            # Problem 2 of 4 votes: no majority
+    # 2 x Problem, 1 x Drug, 1 x O (d); the consensus keeps no span, so each label is spurious
+    assert rows[(23, 28)]["kinds"] == {"a": "spurious", "b": "spurious", "c": "spurious"}
+
+
+def test_sample_disagreement_interval_and_rule_of_thumb():
+    from spanqa.consensus import sample_disagreement
+
+    truth = _truth(120)
+    sloppy = _noisy(truth, miss=0.3, swap=0.1, seed=4)
+    r = sample_disagreement(truth, sloppy, notes=50, seed=1)
+    assert r["notes"] == 50 and r["all_notes"]["notes"] == 120
+    assert r["ci95"][0] <= r["disagreement"] <= r["ci95"][1]
+    assert r["ci95"][0] <= r["all_notes"]["disagreement"] <= r["ci95"][1]
+    assert r["above_15_percent"] and 0.15 < r["disagreement"] < 0.45
+    same = sample_disagreement(truth, truth, notes=50)
+    assert same["disagreement"] == 0.0 and not same["above_15_percent"]
+
+
+def test_with_model_adds_the_out_of_fold_tagger_as_an_annotator(tmp_path):
+    from spanqa.config import load_config
+    from spanqa.consensus import MODEL_NAME, annotator_table, with_model
+
+    truth = _truth(24)
+    anns = [_noisy(truth, miss=0.2, swap=0.1, seed=s) for s in (1, 2)]
+    cfg = load_config(overrides=["model.init='random_tiny'", "fast.max_epochs=2", "train.folds=2"])
+    res, model = with_model(anns, cfg, names=["a", "b"])
+    assert [a["name"] for a in res.annotators] == ["a", "b", MODEL_NAME]
+    assert [d.id for d in model.documents] == [d.id for d in truth.documents]
+    rows = annotator_table(anns + [model], ["a", "b", MODEL_NAME], res)
+    assert rows[2]["name"] == MODEL_NAME and set(rows[0]["per_label_f1"]) <= {"Drug", "Problem"}
+    again, _ = with_model(anns, cfg, names=["a", "b"], model=model)  # a given model annotation is reused
+    assert again.corpus == res.corpus

@@ -26,6 +26,7 @@ from spanqa.cli import demo  # noqa: E402,F401
 from spanqa.cli import report  # noqa: E402,F401
 from spanqa.cli import export  # noqa: E402,F401
 from spanqa.cli import apply  # noqa: E402,F401
+from spanqa.cli import impact  # noqa: E402,F401
 from spanqa.cli import sample  # noqa: E402,F401
 
 

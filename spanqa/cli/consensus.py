@@ -1,6 +1,7 @@
 """``spanqa consensus A B [C ...] --out DIR``: one consensus corpus from several annotators of the same texts.
 
-A thin wrapper over :mod:`spanqa.consensus` (Dawid-Skene by default, ``--method vote`` for the majority vote).
+A thin wrapper over :mod:`spanqa.consensus` (Dawid-Skene by default, ``--method vote`` for the majority vote,
+``--model`` to add the out-of-fold tagger as one more annotator).
 """
 
 from __future__ import annotations
@@ -24,17 +25,30 @@ from spanqa.output import write_text
 @app.command()
 def consensus(
     paths: List[Path] = typer.Argument(..., help="Two or more annotations of the same texts (files or folders)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder for consensus.jsonl (spans scored by their posterior), annotators.json and disagreements.jsonl."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for consensus.jsonl (spans scored by their posterior), annotators.json, disagreements.jsonl (and model.jsonl with --model)."),
     method: str = typer.Option("dawid-skene", "--method", help="dawid-skene (per-annotator confusion, EM) or vote (majority)."),
     format: Optional[str] = typer.Option(None, "--format", "-f", help="Format of every annotation; detected per path when omitted."),
+    model: bool = typer.Option(False, "--model", help="Add the out-of-fold model as one more annotator: the audit's tagger trained k-fold on the Dawid-Skene consensus (CROWDLAB-style; trains a model)."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="With --model: TOML configuration of the tagger."),
+    set_: List[str] = typer.Option([], "--set", help="With --model: override one config key (repeatable)."),
 ) -> None:
     """Merge annotators into one corpus, weighting each by how reliable they are per label."""
     if method not in ("dawid-skene", "vote"):
         raise typer.BadParameter("use dawid-skene or vote", param_hint="--method")
+    if model and method != "dawid-skene":
+        raise typer.BadParameter("--model joins the Dawid-Skene consensus; leave out --method vote", param_hint="--model")
     corpora = [read_side(p, format, {}) for p in paths]
     names = display_names(paths)
-    result = dawid_skene(corpora, names=names) if method == "dawid-skene" else majority_vote(corpora)
     out.mkdir(parents=True, exist_ok=True)
+    if model:
+        from spanqa.config import load_config
+        from spanqa.consensus import MODEL_NAME, with_model
+
+        result, predicted = with_model(corpora, load_config(config, set_), names=names)
+        write_corpus(predicted, out / "model.jsonl", "jsonl")
+        corpora, names = corpora + [predicted], names + [MODEL_NAME]
+    else:
+        result = dawid_skene(corpora, names=names) if method == "dawid-skene" else majority_vote(corpora)
     write_corpus(result.corpus, out / "consensus.jsonl", "jsonl")
     table = annotator_table(corpora, names, result)
     write_text(out / "annotators.json", json.dumps({"method": result.method, "annotators": table},

@@ -6,6 +6,8 @@ The page has three parts:
    rate with its interval, findings by kind and by label (bars), the score histogram,
    and the label confusion matrix (labelled label vs suggested label; ``-`` = no span;
    the diagonal holds boundary disagreements, off-diagonal cells type confusions).
+   When the run folder holds ``impact.json`` (``spanqa impact RUN``), the overview is followed
+   by *What the fixes are worth*: downstream F1 by fixes applied (:mod:`spanqa.impact.chart`).
 2. **Guideline hints**: the most frequent confusion patterns - a surface form labelled
    X that the model reads as Y, boundary patterns such as strength/unit words inside
    Drug spans - worded as candidate guideline questions (:func:`guideline_hints`).
@@ -442,11 +444,25 @@ def build_report(run: Run, *, corpus: Corpus | None = None, title: str | None = 
         kind_chart=bar_chart(by_kind.most_common(), title="Findings by kind", color="#4e79a7"),
         label_chart=bar_chart(by_label.most_common(), title="Findings by label", color=colors),
         histogram=histogram([f.score for f in findings]), confusion=confusion_table(conf), hints=hint_html,
-        legend=legend, data=safe_json(data), css=_asset("report.css"), js=_asset("report.js"),
+        legend=legend, data=safe_json(data), impact=_impact(run), css=_asset("report.css"), js=_asset("report.js"),
         corpus_note="".join(f'<p class="warn">{html.escape(p.code)} {html.escape(p.title)}: {html.escape(p.detail)}. '
                             f'{html.escape(p.remedy)}</p>' for p in run.changed_since_audit(corpus))
         if corpus is not None else
         '<p class="warn">The corpus could not be read; excerpts show the spans\' recorded text only.</p>')
+
+
+def _impact(run: Run) -> str:
+    """The "What the fixes are worth" block when the run folder holds ``impact.json`` (``spanqa impact RUN``)."""
+    path = run.path / "impact.json"
+    if not path.is_file():
+        return ""
+    from spanqa.impact.chart import impact_section
+
+    try:
+        return impact_section(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return (f'<section id="impact"><h2>What the fixes are worth</h2><p class="warn">{html.escape(str(path))} '
+                "could not be read; rerun <code>spanqa impact</code>.</p></section>")
 
 
 def run_key(run: Run) -> str:
@@ -495,7 +511,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <section id="charts"><h2>Findings</h2><div class="charts">{kind_chart}{label_chart}{histogram}</div></section>
 <section id="confusion"><h2>Label confusion (labelled vs suggested)</h2>{confusion}
 <p class="muted">Rows: the label in the corpus; columns: the label the fix suggests; "-": no span on that side (missing / spurious). The dashed diagonal holds boundary disagreements.</p></section>
-<section id="hints"><h2>Guideline hints</h2><p class="muted">The most frequent patterns among the suggested fixes - candidate questions for the annotation guideline.</p><ul class="hints">{hints}</ul></section>
+{impact}<section id="hints"><h2>Guideline hints</h2><p class="muted">The most frequent patterns among the suggested fixes - candidate questions for the annotation guideline.</p><ul class="hints">{hints}</ul></section>
 <section id="review"><h2>Findings to review (most suspicious first)</h2>
 <div class="legend-box"><b>score</b>: how likely the label is right, from the out-of-fold model (0 = almost surely an error; the list starts there). <b>confidence</b>: how likely the suggested fix is right. A finding with a low score and a high confidence is the safest fix to accept; <i>review</i> findings question a label without suggesting one.</div>
 <div class="filters">

@@ -195,9 +195,11 @@ def fingerprint(corpus: Corpus, tags: Sequence[str], config: AuditConfig) -> str
 
 
 # --------------------------------------------------------------------------- one fold
-def _train_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[PreparedDoc], tags: list[str],
-                       tokenizer: Any, config: AuditConfig, bar: Any, device: str = "cpu"
-                       ) -> tuple[dict[str, np.ndarray], dict]:
+def finetune_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[PreparedDoc], tags: list[str],
+                         tokenizer: Any, config: AuditConfig, bar: Any, device: str = "cpu"
+                         ) -> tuple[dict[str, np.ndarray], dict]:
+    """Finetune mode, one fold (``k`` names it in the progress bar): fine-tune a fresh transformer (seed
+    ``train.seed``) on ``train_docs`` and return the word marginals of ``pred_docs`` by doc id and the stats."""
     t = config.train
     inputs, labels = [], []
     for p in train_docs:
@@ -237,12 +239,12 @@ def _train_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[Pr
     return out, stats
 
 
-def _train_head_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[PreparedDoc],
-                            train_groups: list[str], feats: dict[str, np.ndarray], tags: list[str],
-                            config: AuditConfig, bar: Any, device: str = "cpu"
-                            ) -> tuple[dict[str, np.ndarray], dict, dict[str, np.ndarray]]:
-    """Fast mode, one fold: train ``fast.heads`` heads on the training docs' word features (seeds
-    ``train.seed + h``), predict ``pred_docs`` with the mean of their marginals.
+def heads_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[PreparedDoc],
+                      train_groups: list[str], train_feats: Sequence[np.ndarray], pred_feats: Sequence[np.ndarray],
+                      tags: list[str], config: AuditConfig, bar: Any, device: str = "cpu"
+                      ) -> tuple[dict[str, np.ndarray], dict, dict[str, np.ndarray]]:
+    """Fast mode, one fold: train ``fast.heads`` heads on the training docs' word features ``train_feats``
+    (seeds ``train.seed + h``), predict ``pred_docs`` (features ``pred_feats``) with the mean of their marginals.
 
     Returns the marginals, the fold's stats and, with ``fast.dynamics``, each training document's
     word margins averaged over the heads that trained on it (NaN where none did: the held-back slice)."""
@@ -258,7 +260,7 @@ def _train_head_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: li
     for h in range(f.heads):
         seed = t.seed + h
         with seeded(seed):
-            head = train_head([feats[p.doc.id] for p in train_docs], [p.labels for p in train_docs], train_groups,
+            head = train_head(list(train_feats), [p.labels for p in train_docs], train_groups,
                               n_tags=len(tags), kind=f.head, hidden=f.hidden, dropout=f.dropout, lr=f.lr,
                               max_epochs=f.max_epochs, patience=f.patience, batch_size=f.batch_size,
                               seq_len=f.seq_len, dev_fraction=f.dev_fraction, seed=seed,
@@ -266,7 +268,7 @@ def _train_head_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: li
                               ids=[p.ortho for p in train_docs] if ortho else None, buckets=f.ortho_buckets,
                               ortho_dim=f.ortho_dim, calibrate=f.calibrate, record_margins=f.dynamics)
         t0 = time.perf_counter()
-        probs = predict_head(head, [feats[p.doc.id] for p in pred_docs], seq_len=f.seq_len,
+        probs = predict_head(head, list(pred_feats), seq_len=f.seq_len,
                              sentence_starts=[p.sentence_starts for p in pred_docs], device=device,
                              ids=[p.ortho for p in pred_docs] if ortho else None)
         predict_s += time.perf_counter() - t0
@@ -608,13 +610,16 @@ def _train_fold(k: int, r: _Run, config: AuditConfig, run_dir: Path | None, bar:
                       and p.doc.id in r.probe}
             train_docs = [replace(p, labels=r.probe[p.doc.id]) if p.doc.id in probes else p for p in train_docs]
         with torch_threads(threads_for(config.model)):
-            probs, stats, margins = _train_head_and_predict(k, train_docs, test_docs + r.unann, train_groups,
-                                                            r.feats, r.tags, config, bar, r.device)
+            pred_docs = test_docs + r.unann
+            probs, stats, margins = heads_and_predict(k, train_docs, pred_docs, train_groups,
+                                                      [r.feats[p.doc.id] for p in train_docs],
+                                                      [r.feats[p.doc.id] for p in pred_docs], r.tags, config, bar,
+                                                      r.device)
         margins = {(d, d in probes): m for d, m in margins.items()}  # (doc, trained on the copy's labels)
         stats["probe_docs"] = len(probes)
     else:
         with torch_threads(threads_for(config.model)):
-            probs, stats = _train_and_predict(k, train_docs, test_docs + r.unann, r.tags, r.tokenizer, config,
+            probs, stats = finetune_and_predict(k, train_docs, test_docs + r.unann, r.tags, r.tokenizer, config,
                                               bar, r.device)
         margins = {}
     if run_dir is not None:

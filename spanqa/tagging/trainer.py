@@ -1,0 +1,195 @@
+"""Train one tagger on a whole corpus and predict other documents: the model ``spanqa impact`` retrains.
+
+The audit's k-fold never trains on the documents it predicts; :class:`Retrainer` is the
+other use of the same tagger - train on *all* annotated documents of one corpus version
+and predict a held-out evaluation corpus (or, for :meth:`Retrainer.kfold`, each version's
+own documents out of fold).  It uses the audit's model and mode unchanged (``[model]``,
+``[train]``, ``[fast]``), so what it measures is what the audit's own tagger gains from
+the fixes:
+
+- **fast mode**: a document's frozen-encoder features depend on its text only, never on
+  its labels, so every text is encoded once (:mod:`spanqa.tagging.features`, cached in
+  ``cache_dir/features/`` when given) and shared by every corpus version and seed; each
+  training is ``fast.heads`` heads on those features (:func:`spanqa.tagging.kfold.heads_and_predict`).
+- **finetune mode**: the transformer is fine-tuned from the checkpoint for every training
+  (:func:`spanqa.tagging.kfold.finetune_and_predict`) - slow; meant for a GPU.
+
+A training is seeded with ``seed`` (``train.seed`` is replaced by it): results are
+deterministic for a given seed, thread count and machine, and different seeds give the
+seed-to-seed spread that ``spanqa impact`` reports.  Documents are identified by
+``(id, sha256(text))``, so a training document and an evaluation document that share an
+id but not a text never share features.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from spanqa.bio import spans_to_tags
+from spanqa.config import AuditConfig
+from spanqa.document import Corpus, Document
+from spanqa.errors import Location, Problem
+from spanqa.span import Span
+from spanqa.tagging.kfold import (PreparedDoc, assign_folds, doc_groups, finetune_and_predict, heads_and_predict,
+                                  prepare)
+from spanqa.tagging.predictions import DocMarginals, decode
+from spanqa.tagging.tagger import load_tokenizer, resolve_device, threads_for, torch_threads
+
+DocKey = tuple[str, str]
+
+
+def doc_key(doc: Document) -> DocKey:
+    """``(id, sha256 of the text)``: what a document's encoding and features depend on."""
+    return doc.id, hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Retrainer:
+    """One tag set, one configuration; trains on any corpus version and predicts any documents.
+
+    ``tags`` must hold every label of every corpus it will train on (``spanqa.bio.tag_inventory``
+    of their union).  ``problems`` collects the ``W401``/``W403`` of the documents it prepares.
+    """
+
+    config: AuditConfig
+    tags: list[str]
+    cache_dir: Path | None = None
+    problems: list[Problem] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=lambda: {"prepare": 0.0, "features": 0.0, "train": 0.0})
+    trainings: int = 0
+
+    def __post_init__(self) -> None:
+        self.tokenizer = load_tokenizer(self.config.model)
+        self.device = resolve_device(self.config.model.device)
+        self._prepared: dict[DocKey, PreparedDoc] = {}
+        self._feats: dict[DocKey, np.ndarray] = {}
+        self._reduced: dict[DocKey, np.ndarray] = {}
+        self._tag_id = {t: i for i, t in enumerate(self.tags)}
+
+    # ------------------------------------------------------------------ documents
+    def _prepare(self, docs: Sequence[Document]) -> list[PreparedDoc]:
+        """Encodings (cached by text) with labels from each document's own spans (None when not annotated)."""
+        missing = [d for d in docs if doc_key(d) not in self._prepared]
+        if missing:
+            t0 = time.perf_counter()
+            fresh, problems, _ = prepare([d.evolve(spans=None) for d in missing], self.tags, self.tokenizer,
+                                         self.config)
+            self.problems.extend(problems)
+            for d, p in zip(missing, fresh):
+                self._prepared[doc_key(d)] = p
+            self.seconds["prepare"] += time.perf_counter() - t0
+        out = []
+        for d in docs:
+            p = self._prepared[doc_key(d)]
+            labels = None
+            if d.spans is not None:
+                lost: list[Span] = []
+                word_tags = spans_to_tags(p.enc.words, d.spans, scheme="IOB2", on_drop=lost.append)
+                self.problems.extend(Problem("W403", Location(doc_id=d.id, start=s.start, end=s.end,
+                                                              excerpt=d.text[s.start:s.end]), f"{s.label} span")
+                                     for s in lost)
+                labels = np.asarray([self._tag_id[t] for t in word_tags], dtype=np.int64)
+            out.append(replace(p, doc=d, labels=labels))
+        return out
+
+    def _features(self, prepared: Sequence[PreparedDoc]) -> list[np.ndarray]:
+        """Fast mode: the frozen encoder's word features of each document, computed once per text."""
+        from spanqa.tagging.features import reduce_features, word_features
+
+        keys = [doc_key(p.doc) for p in prepared]
+        missing = [(k, p) for k, p in zip(keys, prepared) if k not in self._feats]
+        if missing:
+            t0 = time.perf_counter()
+            f, t = self.config.fast, self.config.train
+            uniq = list({k: p for k, p in missing}.items())
+            with torch_threads(threads_for(self.config.model)):
+                wf = word_features([p.enc for _, p in uniq], self.config.model, tokenizer=self.tokenizer,
+                                   layers=f.layers, pooling=f.pooling, dtype=f.feature_dtype, seed=t.seed,
+                                   max_length=t.max_length, run_dir=self.cache_dir, device=self.device,
+                                   problems=self.problems)
+            for (k, _), x in zip(uniq, wf.features):
+                self._feats[k] = x
+            if f.reduce:  # principal axes of every text seen so far (no labels); refitted when texts are added
+                names = {k: str(i) for i, k in enumerate(self._feats)}
+                reduced, _ = reduce_features({names[k]: x for k, x in self._feats.items()}, f.reduce, seed=t.seed,
+                                             dtype=f.feature_dtype)
+                self._reduced = {k: reduced[names[k]] for k in self._feats}
+            self.seconds["features"] += time.perf_counter() - t0
+        if self.config.fast.reduce:
+            return [self._reduced[k] for k in keys]
+        return [self._feats[k] for k in keys]
+
+    def encode(self, docs: Sequence[Document]) -> None:
+        """Prepare (and in fast mode encode) every document up front - all versions and evaluation corpora -
+        so that a ``fast.reduce`` projection is fitted once, on every text, and shared by every training."""
+        prepared = self._prepare([d.evolve(spans=None) for d in docs])
+        if self.config.train.mode == "fast":
+            self._features(prepared)
+
+    # ------------------------------------------------------------------ training
+    def _fit(self, train: Sequence[PreparedDoc], pred: Sequence[PreparedDoc], seed: int) -> dict[str, np.ndarray]:
+        config = self.config.replace(**{"train.seed": seed})
+        t0 = time.perf_counter()
+        if config.train.mode == "fast":
+            groups, _ = doc_groups([p.doc for p in train], config.data.group_regex)
+            both = self._features(list(train) + list(pred))  # one call: one projection when fast.reduce is set
+            tf, pf = both[:len(train)], both[len(train):]
+            t0 = time.perf_counter()
+            with torch_threads(threads_for(config.model)):
+                probs, _, _ = heads_and_predict(0, list(train), list(pred), groups, tf, pf, self.tags, config, None,
+                                                self.device)
+        else:
+            with torch_threads(threads_for(config.model)):
+                probs, _ = finetune_and_predict(0, list(train), list(pred), self.tags, self.tokenizer, config, None,
+                                                self.device)
+        self.seconds["train"] += time.perf_counter() - t0
+        self.trainings += 1
+        return probs
+
+    def _spans(self, pred: Sequence[PreparedDoc], probs: dict[str, np.ndarray], seed: int) -> dict[str, list[Span]]:
+        return {p.doc.id: decode(DocMarginals(p.doc.id, p.enc.words, probs[p.doc.id], fold=0, seed=seed), self.tags)
+                for p in pred}
+
+    def fit_predict(self, train: Corpus, targets: Sequence[Document], *, seed: int) -> list[list[Span]]:
+        """Train on every annotated document of ``train``; the predicted spans of each target document, in order.
+
+        Targets may repeat ids (two evaluation corpora): each distinct ``(id, text)`` is predicted once."""
+        train_docs = self._prepare([d for d in train.documents if d.spans is not None])
+        first: dict[DocKey, Document] = {}
+        for d in targets:
+            first.setdefault(doc_key(d), d)
+        index = {k: i for i, k in enumerate(first)}
+        # internal ids keep two targets with one id apart inside the fold code, which keys by id
+        pred_docs = [replace(p, doc=p.doc.evolve(id=f"#{i}")) for i, p in
+                     enumerate(self._prepare([d.evolve(spans=None) for d in first.values()]))]
+        spans = self._spans(pred_docs, self._fit(train_docs, pred_docs, seed), seed)
+        return [[s.evolve(doc_id=d.id) for s in spans[f"#{index[doc_key(d)]}"]] for d in targets]
+
+    def kfold(self, corpus: Corpus, *, seed: int, folds: int | None = None) -> dict[str, list[Span]]:
+        """Out-of-fold predicted spans of every annotated document of ``corpus`` (group k-fold as in the audit;
+        the split depends on the documents and ``seed``, not on the labels, so every version of a corpus gets
+        the same folds)."""
+        docs = [d for d in corpus.documents if d.spans is not None]
+        prepared = self._prepare(docs)
+        groups, _ = doc_groups(docs, self.config.data.group_regex)
+        k = folds or self.config.train.folds
+        fold_of = assign_folds(groups, k, seed)
+        out: dict[str, list[Span]] = {}
+        for j in range(k):
+            train = [p for p, f in zip(prepared, fold_of) if f != j]
+            pred = [replace(p, labels=None) for p, f in zip(prepared, fold_of) if f == j]
+            out.update(self._spans(pred, self._fit(train, pred, seed), seed))
+        return out
+
+    def stats(self) -> dict[str, Any]:
+        return {"trainings": self.trainings, "device": self.device, "mode": self.config.train.mode,
+                **{f"{k}_s": round(v, 2) for k, v in self.seconds.items()}}
+
+
+__all__ = ["DocKey", "Retrainer", "doc_key"]
