@@ -179,3 +179,24 @@ def test_cli_run_mode_curve_in_ranking_order_and_report_chart(tmp_path):
     assert rec["model"]["init"] == "random_tiny"  # the run's own configuration, not the defaults
     html = (run_dir / "report.html").read_text()
     assert 'id="impact"' in html and "Downstream F1 by fixes applied" in html
+
+
+def test_cli_usage_errors_exit_2(demo, tmp_path):
+    noisy, clean = str(demo / "train" / "noisy"), str(demo / "train" / "clean")
+    res = runner.invoke(app, ["impact", noisy, clean, "--out", str(tmp_path), "--batches", "ten"])
+    assert res.exit_code == 2 and "comma-separated" in res.output
+    res = runner.invoke(app, ["impact", noisy, clean])
+    assert res.exit_code == 2 and "--out" in res.output
+    res = runner.invoke(app, ["impact", noisy, clean, "--all-above", "0.9", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "run folder" in res.output
+
+
+def test_report_shows_a_damaged_impact_record_instead_of_dropping_it(tmp_path):
+    from test_review_run import make_run
+
+    from spanqa.review.report import write_run_report
+
+    run_dir, cpath = make_run(tmp_path)
+    (run_dir / "impact.json").write_text('{"evaluations": {"x": {"versions": [{"name": 1}]}}}')
+    html = write_run_report(run_dir, read_corpus(cpath)).read_text()
+    assert 'id="impact"' in html and "could not be read" in html
