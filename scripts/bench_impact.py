@@ -100,11 +100,33 @@ def fixes(args: argparse.Namespace, config: Any, out: Path) -> dict[str, Any]:
     for v in curve[1:-1]:  # the end points are the audited corpus and --all-above lowest
         versions.append(Version(v.name, v.corpus, v.fixes, note=f"ranking order, --all-above {lowest:g}"))
     versions.append(Version(f"clean labels ({'NoiseBench clean'})", clean, None, note="the ceiling"))
+    orders = precision_at(run, noisy, clean)
     rec = measure_impact(versions, config, evals=clean_test(args), seeds=args.seeds, cache_dir=out / "cache",
                          notify=say)
     rec["fixes"] = {"label_set": args.fixes_set, "audit_s": round(audit_s, 1), "judged": judged,
-                    "noisy_vs_clean": _prf(noisy, clean)}
+                    "noisy_vs_clean": _prf(noisy, clean), "share_right_at_k": orders}
     return rec
+
+
+def precision_at(run: Any, noisy: Corpus, clean: Corpus, ks: tuple[int, ...] = (50, 100, 200, 400, 800)
+                 ) -> dict[str, dict[int, float]]:
+    """Share of exactly right changes among the first k fixes, every finding with a fix accepted, in two orders:
+    the ranking's (score ascending) and the fix confidence's (descending)."""
+    from spanqa.review.apply import apply_decisions
+    from spanqa.review.decisions import Decision
+
+    fixes = [f for f in run.findings if f.has_fix]
+    res = apply_decisions(run, [Decision(f.id, "accept") for f in fixes], corpus=noisy,
+                          time="1970-01-01T00:00:00+00:00")
+    right = {c.finding_id: changes_against([c], clean)["right"] == 1 for c in res.changes}
+    applied = [f for f in fixes if f.id in right]
+    out = {}
+    for name, key in (("ranking", lambda f: (f.score, f.doc_id, f.start, f.id)),
+                      ("confidence", lambda f: (-f.confidence, f.doc_id, f.start, f.id))):
+        order = sorted(applied, key=key)
+        out[name] = {k: round(sum(right[f.id] for f in order[:k]) / min(k, len(order)), 4) for k in ks if order}
+    out["applied"] = len(applied)
+    return out
 
 
 def _prf(corpus: Corpus, truth: Corpus) -> dict[str, float]:

@@ -148,3 +148,29 @@ def test_with_model_adds_the_out_of_fold_tagger_as_an_annotator(tmp_path):
     assert rows[2]["name"] == MODEL_NAME and set(rows[0]["per_label_f1"]) <= {"Drug", "Problem"}
     again, _ = with_model(anns, cfg, names=["a", "b"], model=model)  # a given model annotation is reused
     assert again.corpus == res.corpus
+
+
+def test_consensus_cli_with_model_on_the_demo_corpus(tmp_path):
+    """Three annotations of the same demo notes (clean, 10% and 30% injected errors) + the tiny out-of-fold model."""
+    from typer.testing import CliRunner
+
+    from spanqa.cli import app
+    from spanqa.demo import write_demo
+    from spanqa.formats import read_corpus
+
+    write_demo(tmp_path / "a", n_notes=8, seed=3, rate=0.1)
+    write_demo(tmp_path / "b", n_notes=8, seed=3, rate=0.3)
+    paths = [tmp_path / "a" / "clean", tmp_path / "a" / "noisy", tmp_path / "b" / "noisy"]
+    out = tmp_path / "out"
+    res = CliRunner(env={"COLUMNS": "200"}).invoke(app, [
+        "consensus", *map(str, paths), "--model", "--out", str(out), "--set", "model.init='random_tiny'",
+        "--set", "fast.max_epochs=2", "--set", "train.folds=2", "--format", "brat"])
+    assert res.exit_code == 0, (res.output, res.exception)
+    table = json.loads((out / "annotators.json").read_text())
+    assert table["method"] == "Dawid-Skene + out-of-fold model"
+    assert [a["name"] for a in table["annotators"]][-1] == "model (out of fold)"
+    consensus = read_corpus(out / "consensus.jsonl")
+    assert len(consensus) == 8 and (out / "model.jsonl").is_file()
+    rows = [json.loads(x) for x in (out / "disagreements.jsonl").read_text().splitlines()]
+    assert rows and all(set(r["kinds"].values()) <= {"type", "boundary", "missing", "spurious"} for r in rows)
+    assert "model (out of fold)" in res.output
