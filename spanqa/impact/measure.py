@@ -216,36 +216,12 @@ def measure_impact(versions: Sequence[Version], config: AuditConfig, *, evals: S
     tagger.encode(list(seen.values()))
     consistency = not evals
     targets = [("own labels (out of fold)", None)] if consistency else [(n, gold_docs[n]) for n, _ in evals]
-    counts: dict[str, list[np.ndarray]] = {n: [] for n, _ in targets}
-    total = len(versions) * seeds
-    for i, v in enumerate(versions):
-        per_eval: dict[str, list[np.ndarray]] = {n: [] for n, _ in targets}
-        for j, s in enumerate(seed_list):
-            say(f"training on {v.name!r}, seed {s} ({i * seeds + j + 1}/{total})")
-            if consistency:
-                own = [d for d in v.corpus.documents if d.spans is not None]
-                pred = tagger.kfold(v.corpus, seed=s)  # the folds depend on the documents and s: same per version
-                per_eval[targets[0][0]].append(doc_counts(pred, own, labels))
-            else:
-                flat = [d for _, docs in targets for d in docs]
-                pred = iter(tagger.fit_predict(v.corpus, flat, seed=s))
-                for n, docs in targets:
-                    per_eval[n].append(doc_counts({d.id: next(pred) for d in docs}, docs, labels))
-        for n in per_eval:
-            counts[n].append(np.stack(per_eval[n]))
+    counts = _train_and_count(tagger, versions, targets, seed_list, labels, say, consistency=consistency)
     results = {}
     for n, _ in targets:
-        base = counts[n][0]
-        rows = []
-        for v, c in zip(versions, counts[n]):
-            row = {"name": v.name, "fixes": v.fixes, "note": v.note,
-                   "spans": sum(len(d.spans or ()) for d in v.corpus.documents), **bootstrap_f1(c, labels,
-                                                                                             resamples=resamples)}
-            if v is not versions[0]:
-                row["delta"] = bootstrap_delta(base, c, labels, resamples=resamples)
-            rows.append(row)
         docs = gold_docs.get(n) or [d for d in versions[0].corpus.documents if d.spans is not None]
-        results[n] = {"documents": len(docs), "gold_spans": sum(len(d.spans or ()) for d in docs), "versions": rows}
+        results[n] = {"documents": len(docs), "gold_spans": sum(len(d.spans or ()) for d in docs),
+                      "versions": _rows(versions, counts[n], labels, resamples)}
     return {
         "format": FORMAT,
         "mode": "consistency" if consistency else "held-out evaluation",
@@ -262,6 +238,44 @@ def measure_impact(versions: Sequence[Version], config: AuditConfig, *, evals: S
         "problems": [p.to_dict() for p in problems + _dedup(tagger.problems)],
         "timing": {"wall_s": round(time.perf_counter() - t0, 2), **tagger.stats()},
     }
+
+
+def _train_and_count(tagger: Any, versions: Sequence[Version], targets: Sequence[tuple[str, Any]],
+                     seeds: Sequence[int], labels: Sequence[str], say: Callable[[str], None], *,
+                     consistency: bool) -> dict[str, list[np.ndarray]]:
+    """Per target, per version: the ``(seeds, documents, labels, 3)`` strict counts of its trainings."""
+    counts: dict[str, list[np.ndarray]] = {n: [] for n, _ in targets}
+    total = len(versions) * len(seeds)
+    for i, v in enumerate(versions):
+        per_target: dict[str, list[np.ndarray]] = {n: [] for n, _ in targets}
+        for j, s in enumerate(seeds):
+            say(f"training on {v.name!r}, seed {s} ({i * len(seeds) + j + 1}/{total})")
+            if consistency:
+                own = [d for d in v.corpus.documents if d.spans is not None]
+                pred = tagger.kfold(v.corpus, seed=s)  # the folds depend on the documents and s: same per version
+                per_target[targets[0][0]].append(doc_counts(pred, own, labels))
+            else:
+                flat = [d for _, docs in targets for d in docs]
+                spans = iter(tagger.fit_predict(v.corpus, flat, seed=s))
+                for n, docs in targets:
+                    per_target[n].append(doc_counts({d.id: next(spans) for d in docs}, docs, labels))
+        for n, c in per_target.items():
+            counts[n].append(np.stack(c))
+    return counts
+
+
+def _rows(versions: Sequence[Version], counts: Sequence[np.ndarray], labels: Sequence[str], resamples: int
+          ) -> list[dict[str, Any]]:
+    """One record per version: its F1 with interval, per label, and (after the first) the change."""
+    rows = []
+    for v, c in zip(versions, counts):
+        row = {"name": v.name, "fixes": v.fixes, "note": v.note,
+               "spans": sum(len(d.spans or ()) for d in v.corpus.documents),
+               **bootstrap_f1(c, labels, resamples=resamples)}
+        if v is not versions[0]:
+            row["delta"] = bootstrap_delta(counts[0], c, labels, resamples=resamples)
+        rows.append(row)
+    return rows
 
 
 def _dedup(problems: Sequence[Problem]) -> list[Problem]:
