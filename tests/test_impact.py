@@ -200,3 +200,18 @@ def test_report_shows_a_damaged_impact_record_instead_of_dropping_it(tmp_path):
     (run_dir / "impact.json").write_text('{"evaluations": {"x": {"versions": [{"name": 1}]}}}')
     html = write_run_report(run_dir, read_corpus(cpath)).read_text()
     assert 'id="impact"' in html and "could not be read" in html
+
+
+def test_retrainer_splits_training_words_at_span_edges_but_never_a_target_s():
+    from spanqa.bio import tag_inventory
+    from spanqa.tagging.trainer import Retrainer, doc_key
+
+    doc = _doc("a", "took aspirin81mg daily", [(5, 12, "Drug"), (12, 16, "Strength")])
+    tagger = Retrainer(load_config(overrides=TINY), tag_inventory(["Drug", "Strength"]))
+    (train,) = tagger._prepare([doc])
+    (target,) = tagger._prepare([doc.evolve(spans=None)])
+    assert train.enc.words == ((0, 4), (5, 12), (12, 14), (14, 16), (17, 22))  # split at the Drug/Strength edge
+    assert target.enc.words == ((0, 4), (5, 14), (14, 16), (17, 22))           # the text's own words only
+    assert [tagger.tags[i] for i in train.labels] == ["O", "B-Drug", "B-Strength", "I-Strength", "O"]
+    assert target.labels is None
+    assert doc_key(doc) != doc_key(doc.evolve(spans=None)) and not tagger.problems

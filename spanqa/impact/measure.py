@@ -205,13 +205,16 @@ def measure_impact(versions: Sequence[Version], config: AuditConfig, *, evals: S
     seed_list = [config.train.seed + i * step for i in range(seeds)]
     say = notify or (lambda msg: None)
     problems = _overlap_problems(versions, evals)
-    seen = {}
+    from spanqa.tagging.trainer import doc_key
+
+    seen: dict[Any, Document] = {}  # every document as it will be used: versions with spans, targets without
     for v in versions:
         for d in v.corpus.documents:
-            seen.setdefault((d.id, d.text), d)
+            if d.spans is not None:
+                seen.setdefault(doc_key(d), d)
     for docs in gold_docs.values():
         for d in docs:
-            seen.setdefault((d.id, d.text), d)
+            seen.setdefault(doc_key(d.evolve(spans=None)), d.evolve(spans=None))
     say(f"encoding {len(seen)} distinct documents once")
     tagger.encode(list(seen.values()))
     consistency = not evals

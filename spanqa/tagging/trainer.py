@@ -17,8 +17,11 @@ the fixes:
 A training is seeded with ``seed`` (``train.seed`` is replaced by it): results are
 deterministic for a given seed, thread count and machine, and different seeds give the
 seed-to-seed spread that ``spanqa impact`` reports.  Documents are identified by
-``(id, sha256(text))``, so a training document and an evaluation document that share an
-id but not a text never share features.
+``(id, sha256(text), forced word splits)``, so a training document and an evaluation
+document that share an id but not a text never share features.  Training documents are
+split into words at their own span edges as in the audit; the documents predicted by
+:meth:`Retrainer.fit_predict` are prepared without their spans, so no gold boundary reaches
+them (the audit's held-out notes do get those splits - a known limitation there).
 """
 
 from __future__ import annotations
@@ -41,12 +44,17 @@ from spanqa.tagging.kfold import (PreparedDoc, assign_folds, doc_groups, finetun
 from spanqa.tagging.predictions import DocMarginals, decode
 from spanqa.tagging.tagger import load_tokenizer, resolve_device, threads_for, torch_threads
 
-DocKey = tuple[str, str]
+DocKey = tuple[str, str, tuple[int, ...]]
 
 
 def doc_key(doc: Document) -> DocKey:
-    """``(id, sha256 of the text)``: what a document's encoding and features depend on."""
-    return doc.id, hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
+    """``(id, sha256 of the text, forced word splits)``: what a document's encoding and features depend on.
+
+    The words are the audit's (:func:`spanqa.tokenize.doc_words`): split where a span edge falls inside a
+    word, so a training document's words depend on its spans; most versions of a document share them."""
+    from spanqa.tokenize import doc_words
+
+    return doc.id, hashlib.sha256(doc.text.encode("utf-8")).hexdigest(), tuple(doc_words(doc).forced_splits)
 
 
 @dataclass
@@ -74,19 +82,20 @@ class Retrainer:
 
     # ------------------------------------------------------------------ documents
     def _prepare(self, docs: Sequence[Document]) -> list[PreparedDoc]:
-        """Encodings (cached by text) with labels from each document's own spans (None when not annotated)."""
-        missing = [d for d in docs if doc_key(d) not in self._prepared]
+        """Encodings (cached by :func:`doc_key`) with labels from each document's own spans (None when not
+        annotated)."""
+        keys = [doc_key(d) for d in docs]
+        missing = list({k: d for k, d in zip(keys, docs) if k not in self._prepared}.items())
         if missing:
             t0 = time.perf_counter()
-            fresh, problems, _ = prepare([d.evolve(spans=None) for d in missing], self.tags, self.tokenizer,
-                                         self.config)
-            self.problems.extend(problems)
-            for d, p in zip(missing, fresh):
-                self._prepared[doc_key(d)] = p
+            fresh, _, _ = prepare([d for _, d in missing], self.tags, self.tokenizer, self.config)
+            for (k, _), p in zip(missing, fresh):
+                self._prepared[k] = p
+                self.problems.extend(p.enc.problems)
             self.seconds["prepare"] += time.perf_counter() - t0
         out = []
-        for d in docs:
-            p = self._prepared[doc_key(d)]
+        for d, k in zip(docs, keys):
+            p = self._prepared[k]
             labels = None
             if d.spans is not None:
                 lost: list[Span] = []
@@ -126,15 +135,19 @@ class Retrainer:
         return [self._feats[k] for k in keys]
 
     def encode(self, docs: Sequence[Document]) -> None:
-        """Prepare (and in fast mode encode) every document up front - all versions and evaluation corpora -
-        so that a ``fast.reduce`` projection is fitted once, on every text, and shared by every training."""
-        prepared = self._prepare([d.evolve(spans=None) for d in docs])
+        """Prepare (and in fast mode encode) every document up front, as it will be used - the versions'
+        documents with their spans, the documents to predict without - so that a ``fast.reduce`` projection is
+        fitted once, on every text, and shared by every training."""
+        prepared = self._prepare(list(docs))
         if self.config.train.mode == "fast":
             self._features(prepared)
 
     # ------------------------------------------------------------------ training
-    def _fit(self, train: Sequence[PreparedDoc], pred: Sequence[PreparedDoc], seed: int) -> dict[str, np.ndarray]:
+    def _fit(self, train: Sequence[PreparedDoc], pred: Sequence[PreparedDoc], seed: int) -> list[np.ndarray]:
+        """Train on ``train``; the word marginals of each ``pred`` document, in order."""
         config = self.config.replace(**{"train.seed": seed})
+        # the fold functions key their output by document id: internal ids keep two targets with one id apart
+        named = [replace(p, doc=p.doc.evolve(id=f"#{i}")) for i, p in enumerate(pred)]
         t0 = time.perf_counter()
         if config.train.mode == "fast":
             groups, _ = doc_groups([p.doc for p in train], config.data.group_regex)
@@ -142,34 +155,26 @@ class Retrainer:
             tf, pf = both[:len(train)], both[len(train):]
             t0 = time.perf_counter()
             with torch_threads(threads_for(config.model)):
-                probs, _, _ = heads_and_predict(0, list(train), list(pred), groups, tf, pf, self.tags, config, None,
+                probs, _, _ = heads_and_predict(0, list(train), named, groups, tf, pf, self.tags, config, None,
                                                 self.device)
         else:
             with torch_threads(threads_for(config.model)):
-                probs, _ = finetune_and_predict(0, list(train), list(pred), self.tags, self.tokenizer, config, None,
+                probs, _ = finetune_and_predict(0, list(train), named, self.tags, self.tokenizer, config, None,
                                                 self.device)
         self.seconds["train"] += time.perf_counter() - t0
         self.trainings += 1
-        return probs
+        return [probs[p.doc.id] for p in named]
 
-    def _spans(self, pred: Sequence[PreparedDoc], probs: dict[str, np.ndarray], seed: int) -> dict[str, list[Span]]:
-        return {p.doc.id: decode(DocMarginals(p.doc.id, p.enc.words, probs[p.doc.id], fold=0, seed=seed), self.tags)
-                for p in pred}
+    def _spans(self, pred: Sequence[PreparedDoc], probs: Sequence[np.ndarray], seed: int) -> list[list[Span]]:
+        return [decode(DocMarginals(p.doc.id, p.enc.words, pr, fold=0, seed=seed), self.tags)
+                for p, pr in zip(pred, probs)]
 
     def fit_predict(self, train: Corpus, targets: Sequence[Document], *, seed: int) -> list[list[Span]]:
-        """Train on every annotated document of ``train``; the predicted spans of each target document, in order.
-
-        Targets may repeat ids (two evaluation corpora): each distinct ``(id, text)`` is predicted once."""
+        """Train on every annotated document of ``train``; the predicted spans of each target document, in order
+        (targets are prepared without their spans: no gold boundary reaches the words)."""
         train_docs = self._prepare([d for d in train.documents if d.spans is not None])
-        first: dict[DocKey, Document] = {}
-        for d in targets:
-            first.setdefault(doc_key(d), d)
-        index = {k: i for i, k in enumerate(first)}
-        # internal ids keep two targets with one id apart inside the fold code, which keys by id
-        pred_docs = [replace(p, doc=p.doc.evolve(id=f"#{i}")) for i, p in
-                     enumerate(self._prepare([d.evolve(spans=None) for d in first.values()]))]
-        spans = self._spans(pred_docs, self._fit(train_docs, pred_docs, seed), seed)
-        return [[s.evolve(doc_id=d.id) for s in spans[f"#{index[doc_key(d)]}"]] for d in targets]
+        pred_docs = self._prepare([d.evolve(spans=None) for d in targets])
+        return self._spans(pred_docs, self._fit(train_docs, pred_docs, seed), seed)
 
     def kfold(self, corpus: Corpus, *, seed: int, folds: int | None = None) -> dict[str, list[Span]]:
         """Out-of-fold predicted spans of every annotated document of ``corpus`` (group k-fold as in the audit;
@@ -184,7 +189,8 @@ class Retrainer:
         for j in range(k):
             train = [p for p, f in zip(prepared, fold_of) if f != j]
             pred = [replace(p, labels=None) for p, f in zip(prepared, fold_of) if f == j]
-            out.update(self._spans(pred, self._fit(train, pred, seed), seed))
+            out.update((p.doc.id, spans) for p, spans in zip(pred, self._spans(pred, self._fit(train, pred, seed),
+                                                                                seed)))
         return out
 
     def stats(self) -> dict[str, Any]:
