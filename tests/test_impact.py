@@ -215,3 +215,16 @@ def test_retrainer_splits_training_words_at_span_edges_but_never_a_target_s():
     assert [tagger.tags[i] for i in train.labels] == ["O", "B-Drug", "B-Strength", "I-Strength", "O"]
     assert target.labels is None
     assert doc_key(doc) != doc_key(doc.evolve(spans=None)) and not tagger.problems
+
+
+def test_unseen_evaluation_label_is_reported(demo):
+    clean = read_corpus(demo / "train" / "clean", format="brat")
+    held = read_corpus(demo / "heldout" / "clean", format="brat")
+    d0 = held.documents[0]
+    renamed = held.evolve(documents=(d0.evolve(spans=tuple(s.evolve(label="Device") for s in d0.spans)),)
+                          + held.documents[1:])
+    rec = measure_impact([Version("a", clean, 0), Version("b", clean, 0)], load_config(overrides=TINY),
+                         evals=[("held", renamed)], seeds=1, resamples=100)
+    w = [p for p in rec["problems"] if p["code"] == "W602"]
+    assert len(w) == 1 and "'Device'" in w[0]["detail"]
+    assert rec["evaluations"]["held"]["versions"][0]["per_label"]["Device"]["f1"] == 0.0
