@@ -22,7 +22,7 @@ from spanqa.span import Span
 
 runner = CliRunner(env={"COLUMNS": "200"})
 #: the tiny random encoder and a head that stops after two epochs: plumbing, not quality
-TINY = ["model.init='random_tiny'", "fast.max_epochs=2", "train.folds=2"]
+TINY = ["model.init='random_tiny'", "fast.max_epochs=1", "train.folds=2"]
 
 
 def _doc(i: str, text: str, spans) -> Document:
@@ -88,8 +88,8 @@ def demo(tmp_path_factory):
     from spanqa.demo import write_demo
 
     root = tmp_path_factory.mktemp("impact")
-    write_demo(root / "train", n_notes=10, seed=3)
-    write_demo(root / "heldout", n_notes=6, seed=7)
+    write_demo(root / "train", n_notes=8, seed=3)
+    write_demo(root / "heldout", n_notes=4, seed=7)
     return root
 
 
