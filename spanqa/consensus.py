@@ -65,23 +65,29 @@ class Consensus:
     method: str = ""
 
 
+def _documents(corpora: Sequence[Corpus]) -> list[Document]:
+    """Every document any annotation holds, in order of first appearance (``E301`` when two texts differ)."""
+    seen: dict[str, Document] = {}
+    for c in corpora:
+        for d in c.documents:
+            first = seen.setdefault(d.id, d)
+            if first.text != d.text:
+                raise fail("E301", "the annotations differ in text", doc_id=d.id)
+    return list(seen.values())
+
+
 def _votes(corpora: Sequence[Corpus]) -> tuple[list[tuple[str, tuple[int, int]]], np.ndarray, list[str]]:
     """Candidates ``(doc_id, (start, end))``, the vote matrix ``(candidates, annotators)`` of class indices
     (-1 = no vote) and the classes ``[O, labels...]``."""
     if len(corpora) < 2:
         raise fail("E303", f"consensus needs two or more annotations, got {len(corpora)}")
-    base = corpora[0]
-    for c in corpora[1:]:
-        for d in c.documents:
-            if d.id in base.by_id() and base[d.id].text != d.text:
-                raise fail("E301", "the annotations differ in text", doc_id=d.id)
     labels = sorted({s.label for c in corpora for s in c.spans()})
     classes = [O] + labels
     index = {lab: i for i, lab in enumerate(classes)}
     cands: list[tuple[str, tuple[int, int]]] = []
     rows: list[list[int]] = []
     maps = [c.by_id() for c in corpora]
-    for doc in base.documents:
+    for doc in _documents(corpora):
         by_ann = []
         for m in maps:
             d = m.get(doc.id)
@@ -93,21 +99,25 @@ def _votes(corpora: Sequence[Corpus]) -> tuple[list[tuple[str, tuple[int, int]]]
     return cands, np.asarray(rows, dtype=np.int64).reshape(len(rows), len(corpora)), classes
 
 
-def _corpus(base: Corpus, cands: list[tuple[str, tuple[int, int]]], post: np.ndarray, classes: list[str]) -> Corpus:
-    """The flat consensus: per document, the kept candidates most probable first, overlaps dropped."""
+def _corpus(corpora: Sequence[Corpus], cands: list[tuple[str, tuple[int, int]]], post: np.ndarray,
+            classes: list[str]) -> Corpus:
+    """The flat consensus: per document, the kept candidates most probable first, overlaps dropped; a document no
+    annotator annotated stays not annotated (``spans=None``)."""
+    annotated = {d.id for c in corpora for d in c.documents if d.spans is not None}
     best = post.argmax(axis=1)
     by_doc: dict[str, list[tuple[float, int, int, str]]] = {}
     for (doc_id, (a, b)), k, p in zip(cands, best, post):
         if k != 0:
             by_doc.setdefault(doc_id, []).append((float(p[k]), a, b, classes[k]))
     docs = []
-    for doc in base.documents:
+    for doc in _documents(corpora):
         kept: list[Span] = []
         for p, a, b, lab in sorted(by_doc.get(doc.id, ()), key=lambda x: (-x[0], x[1], x[2])):
             if all(b <= s.start or s.end <= a for s in kept):
                 kept.append(Span(doc.id, a, b, lab, score=round(p, 6)))
-        docs.append(Document(doc.id, doc.text, sort_spans(kept), tokens=doc.tokens, sentences=doc.sentences))
-    return Corpus.from_docs(docs, format=base.format)
+        docs.append(Document(doc.id, doc.text, sort_spans(kept) if doc.id in annotated else None, tokens=doc.tokens,
+                             sentences=doc.sentences))
+    return Corpus.from_docs(docs, format=corpora[0].format)
 
 
 def majority_vote(corpora: Sequence[Corpus]) -> Consensus:
@@ -122,7 +132,7 @@ def majority_vote(corpora: Sequence[Corpus]) -> Consensus:
             post[i, k] = counts[k] / len(given)
         else:
             post[i, 0] = 1.0
-    return Consensus(_corpus(corpora[0], cands, post, classes), method="majority vote")
+    return Consensus(_corpus(corpora, cands, post, classes), method="majority vote")
 
 
 def dawid_skene(corpora: Sequence[Corpus], *, names: Sequence[str] | None = None, iterations: int = 50,
@@ -136,7 +146,8 @@ def dawid_skene(corpora: Sequence[Corpus], *, names: Sequence[str] | None = None
         ok = votes[:, j] >= 0
         post[np.where(ok)[0], votes[ok, j]] += 1.0
     post /= post.sum(axis=1, keepdims=True)
-    for _ in range(iterations):
+    conf = np.tile(np.eye(k), (m, 1, 1))  # no candidate at all (nobody labelled a span): nothing to fit
+    for _ in range(iterations if n else 0):
         prior = post.mean(axis=0) + 1e-9
         conf = np.full((m, k, k), smoothing)
         for j in range(m):
@@ -157,7 +168,7 @@ def dawid_skene(corpora: Sequence[Corpus], *, names: Sequence[str] | None = None
         post = new
     annotators = [{"name": names[j], "accuracy": {classes[c]: round(float(conf[j][c, c]), 4) for c in range(k)}}
                   for j in range(m)]
-    return Consensus(_corpus(corpora[0], cands, post, classes), annotators, method="Dawid-Skene")
+    return Consensus(_corpus(corpora, cands, post, classes), annotators, method="Dawid-Skene")
 
 
 def _kind(vote: str, final: str, overlaps: bool) -> str:
@@ -177,7 +188,7 @@ def disagreements(corpora: Sequence[Corpus], names: Sequence[str], result: Conse
     from the consensus, the kind of the difference (``kinds``: type / boundary / missing / spurious; boundary when
     a consensus span or the annotator's own span overlaps the extent with other edges)."""
     cands, votes, classes = _votes(corpora)
-    text = {d.id: d.text for d in corpora[0].documents}
+    text = {d.id: d.text for d in _documents(corpora)}
     final = {(d.id, s.start, s.end): s for d in result.corpus.documents for s in d.spans or ()}
     by_doc: dict[str, list[tuple[int, int]]] = {}
     for d in result.corpus.documents:

@@ -174,3 +174,16 @@ def test_consensus_cli_with_model_on_the_demo_corpus(tmp_path):
     rows = [json.loads(x) for x in (out / "disagreements.jsonl").read_text().splitlines()]
     assert rows and all(set(r["kinds"].values()) <= {"type", "boundary", "missing", "spurious"} for r in rows)
     assert "model (out of fold)" in res.output
+
+
+def test_consensus_keeps_every_document_and_who_annotated_it():
+    t, u = "aspirin daily", "fever noted"
+    a = Corpus.from_docs([Document("d1", t, (Span("d1", 0, 7, "Drug"),)), Document("d2", u, None)])
+    b = Corpus.from_docs([Document("d1", t, (Span("d1", 0, 7, "Drug"),)), Document("d3", u, (Span("d3", 0, 5, "Problem"),))])
+    for res in (majority_vote([a, b]), dawid_skene([a, b])):
+        docs = res.corpus.by_id()
+        assert list(docs) == ["d1", "d2", "d3"]          # d3 only in the second annotation: kept
+        assert docs["d2"].spans is None                    # nobody annotated d2: still not annotated
+        assert [s.key for s in docs["d1"].spans] == [(0, 7, "Drug")]
+    bare = Corpus.from_docs([Document("d2", u, None)])
+    assert dawid_skene([bare, bare]).corpus["d2"].spans is None  # no candidate at all: no crash

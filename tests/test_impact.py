@@ -137,6 +137,9 @@ def test_measure_impact_errors(demo):
     with pytest.raises(SpanqaError) as e:
         measure_impact([Version("a", clean), Version("b", clean)], cfg, evals=[("bare", bare)])
     assert e.value.problem.code == "E601"
+    with pytest.raises(SpanqaError) as e:  # a version with nothing to learn from: coded, not a crash in the head
+        measure_impact([Version("a", clean), Version("bare", bare)], cfg)
+    assert e.value.problem.code == "E602" and "'bare'" in str(e.value)
 
 
 def test_cli_two_corpora_writes_json_and_page(demo, tmp_path):
@@ -168,7 +171,9 @@ def test_cli_run_mode_curve_in_ranking_order_and_report_chart(tmp_path):
     assert runner.invoke(app, args).exit_code == 0
     write_demo(tmp_path / "held", n_notes=5, seed=8)
     run_dir = demo_out / "run"
+    (tmp_path / "dec.jsonl").write_text('{"finding_id": "no-such-finding", "decision": "accept"}\n')
     args = ["impact", str(run_dir), "--all-above", "0.0", "--eval", str(tmp_path / "held" / "clean"),
+            "--accept", str(tmp_path / "dec.jsonl"),
             "--seeds", "1", "--batches", "3,6", "--resamples", "100", "-q", "--set", "fast.max_epochs=2"]
     res = runner.invoke(app, args)
     assert res.exit_code == 0, (res.output, res.exception)
@@ -177,6 +182,7 @@ def test_cli_run_mode_curve_in_ranking_order_and_report_chart(tmp_path):
     fixes = [v["fixes"] for v in ev["versions"]]
     assert fixes[0] == 0 and fixes[1] <= 3 and fixes == sorted(fixes) and fixes[-1] == rec["run"]["apply_counts"]["applied"]
     assert rec["model"]["init"] == "random_tiny"  # the run's own configuration, not the defaults
+    assert [p["code"] for p in rec["problems"]].count("W503") == 1 and "W503" in res.output  # reported, not dropped
     html = (run_dir / "report.html").read_text()
     assert 'id="impact"' in html and "Downstream F1 by fixes applied" in html
 

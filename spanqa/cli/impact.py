@@ -78,7 +78,7 @@ def impact(
         run = load_run(paths[0], corpus=corpus, corpus_format=format)
         cfg = load_config(config, set_, base=run.summary.get("config") if isinstance(run.summary.get("config"), dict)
                           else None)
-        decisions = _decisions(run, accept, all_above)
+        decisions, review_problems = _decisions(run, accept, all_above)
         versions, full = versions_from_run(run, decisions, batches=_batches(batches))
         target = out or run.path
     elif len(paths) == 2:
@@ -101,6 +101,7 @@ def impact(
     if run is not None:
         record["run"] = {"path": str(run.path), "accept": str(accept) if accept else None, "all_above": all_above,
                          "apply_counts": dict(full.counts)}
+        record["problems"] = [p.to_dict() for p in (*review_problems, *full.problems)] + record["problems"]
     target.mkdir(parents=True, exist_ok=True)
     write_text(target / "impact.json", json.dumps(record, indent=1, ensure_ascii=False) + "\n", root=target)
     pages = [target / "impact.html"]
@@ -112,17 +113,18 @@ def impact(
     _print(record, target, pages)
 
 
-def _decisions(run, accept: Optional[Path], all_above: Optional[float]) -> list:
+def _decisions(run, accept: Optional[Path], all_above: Optional[float]) -> tuple[list, list]:
+    """The decisions ``spanqa apply`` would read, and the problems met reading them."""
     from spanqa.review.apply import threshold_decisions
     from spanqa.review.decisions import read_decisions
 
-    decisions = []
+    decisions, problems = [], []
     if accept is not None:
-        decisions, _ = read_decisions(accept, run=run)
+        decisions, problems = read_decisions(accept, run=run)
     if all_above is not None:
         explicit = {d.finding_id for d in decisions}
         decisions += [d for d in threshold_decisions(run, all_above) if d.finding_id not in explicit]
-    return decisions
+    return decisions, problems
 
 
 def _print(record: dict, target: Path, pages: list[Path]) -> None:
@@ -146,7 +148,7 @@ def _print(record: dict, target: Path, pages: list[Path]) -> None:
     from spanqa.errors import Problem, Location
 
     problems = [Problem(p["code"], Location(**p["where"]), p["detail"]) for p in record["problems"]
-                if p["code"] in ("W601", "W602")]
+                if p["code"] not in ("W401", "W403")]  # the tagger's own notes stay in impact.json
     for line in problem_lines(problems):
         Console(stderr=True).print(line, markup=False, highlight=False)
     tm = record["timing"]

@@ -112,7 +112,8 @@ def versions_from_corpora(before: Corpus, after: Corpus, *, batches: Sequence[in
 def versions_from_run(run: Any, decisions: Sequence[Any], *, batches: Sequence[int] | None = None
                       ) -> tuple[list[Version], Any]:
     """The audited corpus, the corpus after the first N accepted fixes in the ranking's order (N from
-    :func:`fix_batches`) and after all of them; also the full :class:`~spanqa.review.apply.ApplyResult`.
+    :func:`fix_batches`) and after all of them; also the full :class:`~spanqa.review.apply.ApplyResult` (its
+    ``problems`` name every decision that could not be applied).
 
     Raises ``E602`` when no decision accepts a fix."""
     from spanqa.review.apply import apply_decisions
@@ -123,7 +124,8 @@ def versions_from_run(run: Any, decisions: Sequence[Any], *, batches: Sequence[i
     accepted = sorted((d for fid, d in chosen.items() if d.decision == "accept" and fid in order),
                       key=lambda d: order[d.finding_id])
     base = run.corpus()
-    full = apply_decisions(run, accepted, corpus=base, time="1970-01-01T00:00:00+00:00")
+    # every decision, so unknown, stale and conflicting ones are counted and reported as `spanqa apply` does
+    full = apply_decisions(run, decisions, corpus=base, time="1970-01-01T00:00:00+00:00")
     if not full.changes:
         raise fail("E602", f"{len(accepted)} accepted decision(s), none of which could be applied "
                    f"({dict((k, v) for k, v in full.counts.items() if v and k not in ('spans_before', 'spans_after'))})")
@@ -185,13 +187,18 @@ def measure_impact(versions: Sequence[Version], config: AuditConfig, *, evals: S
     """Train on every version with ``seeds`` seeds and score each (module docstring); the ``impact.json`` record.
 
     Seeds are ``train.seed + i * fast.heads`` (no two trainings share a head seed).  Raises ``E601`` for an
-    evaluation corpus without annotated documents and ``E602`` for fewer than two versions.
+    evaluation corpus without annotated documents and ``E602`` for fewer than two versions or a version with no
+    labelled span to train on.
     """
     from spanqa.tagging.trainer import Retrainer
 
     t0 = time.perf_counter()
     if len(versions) < 2:
         raise fail("E602", f"{len(versions)} version(s) of the training corpus")
+    for v in versions:
+        if not any(d.spans is not None and d.spans for d in v.corpus.documents):
+            raise fail("E602", f"version {v.name!r} has no annotated document with a span to train on",
+                       path=str(v.corpus.source or v.name))
     gold_docs: dict[str, list[Document]] = {}
     for name, e in evals:
         gold_docs[name] = [d for d in e.documents if d.spans is not None]
