@@ -234,3 +234,14 @@ def test_unseen_evaluation_label_is_reported(demo):
     w = [p for p in rec["problems"] if p["code"] == "W602"]
     assert len(w) == 1 and "'Device'" in w[0]["detail"]
     assert rec["evaluations"]["held"]["versions"][0]["per_label"]["Device"]["f1"] == 0.0
+
+
+def test_impact_and_consensus_doctests():
+    import doctest
+
+    import spanqa.consensus
+    import spanqa.impact.measure
+    import spanqa.impact.scores
+
+    for module in (spanqa.impact.scores, spanqa.impact.measure, spanqa.consensus):
+        assert doctest.testmod(module).failed == 0, module.__name__

@@ -34,6 +34,7 @@ from spanqa.config import AuditConfig
 from spanqa.document import Corpus, Document
 from spanqa.errors import Location, Problem, fail
 from spanqa.impact.scores import RESAMPLES, bootstrap_delta, bootstrap_f1, doc_counts
+from spanqa.review.run import span_key
 from spanqa.span import Span, sort_spans
 
 FORMAT = "spanqa.impact.v1"
@@ -71,10 +72,6 @@ def fix_batches(total: int, batches: Sequence[int] | None = None) -> list[int]:
     return sorted({int(b) for b in batches if 0 < int(b) < total})
 
 
-def _key(s: Span) -> tuple:
-    return (s.pieces, s.label)
-
-
 def _apply(before: Corpus, fixes: Sequence[tuple[str, Sequence[Span], Sequence[Span]]]) -> Corpus:
     """``before`` with each ``(doc_id, removed, added)`` applied (fixes never share a span)."""
     by_doc: dict[str, list[tuple[Sequence[Span], Sequence[Span]]]] = {}
@@ -83,8 +80,8 @@ def _apply(before: Corpus, fixes: Sequence[tuple[str, Sequence[Span], Sequence[S
     docs = []
     for d in before.documents:
         if d.id in by_doc and d.spans is not None:
-            gone = {_key(s) for rem, _ in by_doc[d.id] for s in rem}
-            spans = [s for s in d.spans if _key(s) not in gone]
+            gone = {span_key(s) for rem, _ in by_doc[d.id] for s in rem}
+            spans = [s for s in d.spans if span_key(s) not in gone]
             spans += [s for _, add in by_doc[d.id] for s in add]
             d = d.evolve(spans=sort_spans(spans))
         docs.append(d)
@@ -97,10 +94,10 @@ def versions_from_corpora(before: Corpus, after: Corpus, *, batches: Sequence[in
     connected group of differing spans, :func:`spanqa.comparison.compare_corpora`), applied in a seeded random
     order - the corpora carry no ranking.  ``batches=()`` (the default) gives the two end points only, ``None``
     the default points (:func:`fix_batches`)."""
-    from spanqa.comparison import compare_corpora
+    from spanqa.comparison import Kind, compare_corpora
 
     comp = compare_corpora(before, after)
-    fixes = [(c.doc_id, c.labels, c.other) for c in comp.components if str(c.kind) != "exact"]
+    fixes = [(c.doc_id, c.labels, c.other) for c in comp.components if c.kind is not Kind.EXACT]
     random.Random(seed).shuffle(fixes)
     out = [Version(names[0], before, 0)]
     for n in fix_batches(len(fixes), batches):
@@ -143,13 +140,13 @@ def changes_against(changes: Sequence[Any], truth: Corpus) -> dict[str, Any]:
     *right*: every span it added is in the truth and none it removed is; *closer*: it leaves the document's
     spans with fewer differences from the truth (added-and-true + removed-and-false outweigh the rest).
     """
-    gold = {d.id: {_key(s) for s in d.spans or ()} for d in truth.documents}
+    gold = {d.id: {span_key(s) for s in d.spans or ()} for d in truth.documents}
     right = closer = 0
     by_kind: dict[str, list[int]] = {}
     for c in changes:
         g = gold.get(c.doc_id, set())
-        add_true = sum(_key(s) in g for s in c.after)
-        rem_false = sum(_key(s) not in g for s in c.before)
+        add_true = sum(span_key(s) in g for s in c.after)
+        rem_false = sum(span_key(s) not in g for s in c.before)
         ok = add_true == len(c.after) and rem_false == len(c.before)
         right += ok
         closer += (add_true + rem_false) * 2 > len(c.after) + len(c.before)

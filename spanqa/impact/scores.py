@@ -16,7 +16,7 @@ documents for both (paired) and their seeds independently; ``p_not_better`` is t
 of resamples where the later version is not above the earlier one.
 
 >>> c = np.array([[[[1, 1, 1]], [[0, 1, 1]]]])   # one seed, two documents, one label
->>> round(float(f1_of(c.sum(axis=1))[0]), 3)
+>>> round(float(f1_of(c.sum(axis=(1, 2)))[0]), 3)
 0.5
 """
 

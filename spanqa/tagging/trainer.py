@@ -76,8 +76,10 @@ class Retrainer:
         self.tokenizer = load_tokenizer(self.config.model)
         self.device = resolve_device(self.config.model.device)
         self._prepared: dict[DocKey, PreparedDoc] = {}
-        self._feats: dict[DocKey, np.ndarray] = {}
-        self._reduced: dict[DocKey, np.ndarray] = {}
+        # features by encoding: every copy of a prepared document (other labels, another id) shares the cached
+        # DocEncoding object, which self._prepared keeps alive, so its identity names the text and its words
+        self._feats: dict[int, np.ndarray] = {}
+        self._reduced: dict[int, np.ndarray] = {}
         self._tag_id = {t: i for i, t in enumerate(self.tags)}
 
     # ------------------------------------------------------------------ documents
@@ -111,7 +113,7 @@ class Retrainer:
         """Fast mode: the frozen encoder's word features of each document, computed once per text."""
         from spanqa.tagging.features import reduce_features, word_features
 
-        keys = [doc_key(p.doc) for p in prepared]
+        keys = [id(p.enc) for p in prepared]
         missing = [(k, p) for k, p in zip(keys, prepared) if k not in self._feats]
         if missing:
             t0 = time.perf_counter()
