@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from spanqa.benchmark import (Change, Detection, Sentence, average_precision, changes_from_comparison,
-                              cleanlab_baseline, corpus_sentences, finding_detections, hits, match,
+from spanqa.benchmark import (DROPPED, FALSE_POSITIVE, Change, Detection, Sentence, at_k, average_precision,
+                              changes_from_comparison, claims, cleanlab_baseline, corpus_sentences,
+                              corrected_word_tags, finding_detections, hits, match, sentence_truth_from_tags,
+                              trapezoid_auprc,
                               nessie_retag, nessie_uncertainty, r_precision, rank, sentence_metrics,
                               sentence_min_scores, sentence_truth, span_metrics, surface_form_detections)
 from spanqa.comparison import compare_corpora
@@ -32,11 +34,9 @@ def _doc(doc_id: str, text: str, spans: list[tuple[int, int, str]]) -> Document:
 # --------------------------------------------------------------------------- hit definition
 def test_bench_detection_hit_needs_same_doc_and_shared_character():
     c = Change("d", 10, 15, "type")
-    assert hits(Detection("d", 14, 20, "missing", 0.1), c)                 # one shared character
+    assert hits(Detection("d", 14, 20, "missing", 0.1), c)                 # one shared character; kinds never count
     assert not hits(Detection("d", 15, 20, "type", 0.1), c)                # touching is not overlapping
     assert not hits(Detection("e", 10, 15, "type", 0.1), c)                # other document
-    assert hits(Detection("d", 12, 13, "type", 0.1), c, by_kind=True)
-    assert not hits(Detection("d", 12, 13, "boundary", 0.1), c, by_kind=True)
 
 
 def test_bench_detection_match_is_one_to_one_largest_overlap_first():
@@ -77,16 +77,43 @@ def test_bench_detection_span_metrics_overall_and_per_kind():
     changes = [Change("d", 0, 5, "type"), Change("d", 10, 15, "missing"), Change("e", 0, 4, "spurious")]
     dets = [Detection("d", 0, 5, "type", 0.1), Detection("d", 20, 25, "spurious", 0.2),
             Detection("d", 11, 12, "type", 0.3), Detection("e", 0, 4, "spurious", 0.4)]
-    m = span_metrics(dets, changes)
-    # overall: TP FP TP TP over R=3 -> (1/3)*1 + (1/3)*(2/3) + (1/3)*(3/4)
-    assert m["all"]["ap"] == pytest.approx(0.8056, abs=1e-4)
-    assert m["all"]["r_precision"] == pytest.approx(0.6667, abs=1e-4)
-    assert (m["all"]["n_tp"], m["all"]["recall"]) == (3, 1.0)
-    assert m["type"]["ap"] == 1.0 and m["type"]["n_detections"] == 2      # the second type detection hits a missing change
-    assert m["missing"]["ap"] == 0.0 and m["missing"]["n_changes"] == 1
-    # spurious: FP (doc d) then TP (doc e) -> 1 * 1/2
-    assert m["spurious"]["ap"] == 0.5 and m["spurious"]["r_precision"] == 0.0
-    assert m["boundary"]["ap"] is None
+    m = span_metrics(dets, changes, ks=(2, 4, 5))
+    # TP FP TP TP over R=3 -> (1/3)*1 + (1/3)*(2/3) + (1/3)*(3/4)
+    assert m["ap"] == pytest.approx(0.8056, abs=1e-4)
+    assert m["r_precision"] == pytest.approx(0.6667, abs=1e-4)
+    assert (m["n_tp"], m["recall"], m["n_dropped"]) == (3, 1.0, 0)
+    assert m["at"][2] == {"precision": 0.5, "recall": pytest.approx(0.3333, abs=1e-4)}
+    assert m["at"][4] == {"precision": 0.75, "recall": 1.0}
+    assert m["at"][5] == {"precision": None, "recall": None}             # the list is shorter than k
+    # recall per kind group among the first R = 3 detections, whatever kind a detection states
+    assert m["recall_at_r"] == {"type": 1.0, "boundary": None, "split_merge": None, "missing": 1.0, "spurious": 0.0}
+    assert m["kind_agreement"] == pytest.approx(0.6667, abs=1e-4)        # 'type' stated on the missing change
+
+
+def test_bench_detection_lenient_drops_repeat_hits_of_claimed_changes_only():
+    changes = [Change("d", 0, 10, "boundary")]
+    dets = [Detection("d", 0, 3, None, 0.1), Detection("d", 4, 6, None, 0.2),   # a second word of the same change
+            Detection("d", 20, 25, None, 0.3), Detection("d", 7, 9, None, 0.4)]
+    strict = span_metrics(dets, changes, ks=())
+    lenient = span_metrics(dets, changes, lenient=True, ks=())
+    assert (strict["n_detections"], strict["n_dropped"], strict["ap"]) == (4, 0, 1.0)
+    assert (lenient["n_detections"], lenient["n_dropped"]) == (2, 2)     # the far one stays a false positive
+    assert claims(rank(dets), changes, lenient=True).tolist() == [0, DROPPED, FALSE_POSITIVE, DROPPED]
+    assert lenient["kind_agreement"] is None                                # no kind stated
+
+
+def test_bench_detection_cut_weights_tie_aware_precision_at_k():
+    assert at_k([0.1, 0.2, 0.2, 0.2], [True, True, False, False], 2, 4) == {"precision": pytest.approx(0.6667, abs=1e-4),
+                                                                           "recall": pytest.approx(0.3333, abs=1e-4)}
+
+
+def test_bench_detection_doctests():
+    import doctest
+
+    from spanqa.benchmark import adapters, baselines, scoring, sentences, truth
+
+    for module in (adapters, baselines, scoring, sentences, truth):
+        assert doctest.testmod(module).failed == 0, module.__name__
 
 
 # --------------------------------------------------------------------------- ground truth and sentences
@@ -109,6 +136,33 @@ def test_bench_detection_sentence_truth_scores_and_sklearn_metrics():
     m = sentence_metrics([True, False, True, False], [0.1, 0.2, 0.3, 0.9])
     assert m["auprc"] == pytest.approx(average_precision_score([1, 0, 1, 0], [-0.1, -0.2, -0.3, -0.9]), abs=1e-4)
     assert m["auroc"] == 0.75 and m["n_positive"] == 2
+    assert m["auprc_trapezoid"] == trapezoid_auprc([True, False, True, False], [0.1, 0.2, 0.3, 0.9])
+
+
+def test_bench_detection_trapezoid_auprc_is_cleanlabs_benchmark_formula():
+    from sklearn.metrics import auc
+
+    rng = np.random.default_rng(1)
+    y = rng.random(50) < 0.3
+    scores = rng.random(50)
+    order = np.argsort(scores, kind="stable")
+    hits_ = np.cumsum(y[order])
+    want = auc(hits_ / y.sum(), hits_ / np.arange(1, 51))
+    assert trapezoid_auprc(y, scores) == pytest.approx(want, abs=1e-4)
+    assert trapezoid_auprc([True, True], [0.1, 0.2]) is None               # one class only
+
+
+def test_bench_detection_sentence_truth_from_corrected_word_tags():
+    text = "Japan beat Syria in Al Ain ."
+    orig = Corpus((_doc("d", text, [(0, 5, "LOC"), (11, 16, "LOC"), (20, 22, "LOC"), (23, 26, "LOC")]),))
+    corr = Corpus((_doc("d", text, [(0, 5, "LOC"), (11, 16, "LOC"), (20, 26, "LOC")]),))
+    words = {"d": _words(text)}
+    corrected = corrected_word_tags(compare_corpora(orig, corr), words)
+    assert corrected["d"] == ["B-LOC", "O", "B-LOC", "O", "B-LOC", "I-LOC", "O"]
+    given = {"d": ["B-LOC", "O", "B-LOC", "O", "B-LOC", "B-LOC", "O"]}
+    sents = [Sentence("d", 0, 16, (0, 3)), Sentence("d", 17, 28, (3, 7))]
+    assert sentence_truth_from_tags(sents, given, corrected, merged=False).tolist() == [False, True]
+    assert sentence_truth_from_tags(sents, given, corrected, merged=True).tolist() == [False, False]  # LOC LOC = LOC LOC
 
 
 def test_bench_detection_corpus_sentences_word_ranges():
@@ -169,7 +223,7 @@ def test_bench_detection_nessie_uncertainty_and_retag():
     doc = _doc("d", "New York and Paul", [(0, 8, "LOC"), (13, 17, "LOC")])
     oof = _oof(doc, [[.1, .8, .05, .05, 0], [.1, 0, .8, 0, .1], [1, 0, 0, 0, 0], [.1, .2, 0, .7, 0]])
     unc = sorted((d.start, d.end, d.group, round(d.score, 4)) for d in nessie_uncertainty(Corpus((doc,)), oof))
-    assert unc == [(0, 8, "boundary", 0.8), (13, 17, "type", 0.2)]
+    assert unc == [(0, 8, None, 0.8), (13, 17, None, 0.2)]
     preds = {"d": [Span("d", 0, 8, "LOC"), Span("d", 13, 17, "PER")]}
     ret = [(d.start, d.end, d.group, d.score) for d in nessie_retag(Corpus((doc,)), oof, preds)]
     assert ret == [(13, 17, "type", 0.0)]
@@ -192,10 +246,28 @@ def test_bench_detection_cleanlab_baseline_flags_wrong_token():
                                 for d, p in zip(docs, probs)})
     corpus = Corpus(tuple(docs))
     sents = corpus_sentences(corpus, {d.id: d.tokens for d in docs})
-    dets, scores = cleanlab_baseline(corpus, oof, sents)
-    assert [(d.doc_id, d.start, d.end, d.group) for d in dets] == [("bad", 0, 5, "type")]
-    assert dets[0].score == pytest.approx(0.04, abs=1e-6)
-    assert scores[-1] == pytest.approx(0.04, abs=1e-6) and scores[:-1].min() == pytest.approx(0.9, abs=1e-6)
+    for merged, p_given in ((False, 0.04), (True, 0.06)):                    # merged: P(B-PER) + P(I-PER)
+        out = cleanlab_baseline(corpus, oof, sents, merged=merged)
+        assert [(d.doc_id, d.start, d.end, d.group) for d in out.issues] == [("bad", 0, 5, None)]
+        assert out.issues[0].score == pytest.approx(p_given, abs=1e-6)
+        assert len(out.tokens) == 3 * len(docs)                             # every word is ranked
+        assert min(out.tokens, key=lambda d: d.score) == out.issues[0]
+        assert out.sentence[-1] == pytest.approx(p_given, abs=1e-6)
+        assert out.sentence[:-1].min() == pytest.approx(0.9 if not merged else 0.92, abs=1e-6)
+
+
+def test_bench_detection_cleanlab_merged_classes_sum_b_and_i():
+    pytest.importorskip("cleanlab")
+    from spanqa.benchmark import cleanlab_inputs
+
+    doc = _doc("d", "New York", [(0, 8, "LOC")])
+    oof = _oof(doc, [[.1, .5, .3, .1, 0], [.2, .1, .6, 0, .1]])
+    sents = corpus_sentences(Corpus((doc,)), {"d": doc.tokens})
+    labels, probs, keep, classes = cleanlab_inputs(Corpus((doc,)), oof, sents, merged=True)
+    assert classes == ["O", "LOC", "PER"] and labels == [[1, 1]] and keep == [0]
+    assert np.allclose(probs[0], [[.1, .8, .1], [.2, .7, .1]])
+    labels, _, _, classes = cleanlab_inputs(Corpus((doc,)), oof, sents, merged=False)
+    assert classes == TAGS and labels == [[1, 2]]
 
 
 def test_bench_detection_quality_detections_rank_every_span_and_missing():

@@ -74,21 +74,25 @@ class Sequences:
         origin: per segment, ``(doc index, first word)``.
         ids: per segment, ``(len, n_ids)`` int64 hashed orthographic ids (:mod:`spanqa.tagging.orthography`),
             or ``None`` when the head uses none.
+        extra: per segment, ``(len, n_extra)`` float32 dense word features beside the encoder's (the phrase
+            memory, :mod:`spanqa.tagging.gazetteer`), or ``None``.
     """
 
     x: list[np.ndarray]
     y: list[np.ndarray] | None
     origin: list[tuple[int, int]]
     ids: list[np.ndarray] | None = None
+    extra: list[np.ndarray] | None = None
 
 
 def make_sequences(features: Sequence[np.ndarray], labels: Sequence[np.ndarray] | None = None, *, seq_len: int,
                    sentence_starts: Sequence[Sequence[int]] | None = None,
-                   ids: Sequence[np.ndarray] | None = None) -> Sequences:
+                   ids: Sequence[np.ndarray] | None = None, extra: Sequence[np.ndarray] | None = None) -> Sequences:
     """Cut each document's ``(n_words, dim)`` features (and ``(n_words,)`` labels, ``(n_words, n_ids)``
-    orthographic ids) into segments."""
+    orthographic ids, ``(n_words, n_extra)`` dense extra features) into segments."""
     xs, ys, origin = [], [] if labels is not None else None, []
     zs: list[np.ndarray] | None = [] if ids is not None else None
+    es: list[np.ndarray] | None = [] if extra is not None else None
     for d, feats in enumerate(features):
         starts = sentence_starts[d] if sentence_starts is not None else ()
         for a, b in segments(len(feats), max_len=seq_len, sentence_starts=starts):
@@ -97,13 +101,15 @@ def make_sequences(features: Sequence[np.ndarray], labels: Sequence[np.ndarray] 
                 ys.append(np.asarray(labels[d][a:b], dtype=np.int64))
             if zs is not None:
                 zs.append(np.asarray(ids[d][a:b], dtype=np.int64))
+            if es is not None:
+                es.append(np.asarray(extra[d][a:b], dtype=np.float32))
             origin.append((d, a))
-    return Sequences(xs, ys, origin, zs)
+    return Sequences(xs, ys, origin, zs, es)
 
 
 # --------------------------------------------------------------------------- the network
 def _build_net(kind: HeadKind, dim: int, n_tags: int, *, hidden: int, dropout: float, mean: np.ndarray,
-               std: np.ndarray, n_ids: int = 0, buckets: int = 0, ortho_dim: int = 0) -> Any:
+               std: np.ndarray, n_ids: int = 0, buckets: int = 0, ortho_dim: int = 0, n_extra: int = 0) -> Any:
     import torch
     from torch import nn
 
@@ -114,7 +120,8 @@ def _build_net(kind: HeadKind, dim: int, n_tags: int, *, hidden: int, dropout: f
 
         With orthographic ids (``n_ids > 0``): one shared hashed embedding table; each attribute's
         :data:`~spanqa.tagging.orthography.HASHES` rows are summed, the attributes concatenated and mapped
-        linearly into the projection's pre-activation (or straight to the logits for ``linear``).
+        linearly into the projection's pre-activation (or straight to the logits for ``linear``).  Dense extra
+        features (``n_extra > 0``, the phrase memory) are mapped linearly into the same place.
         """
 
         def __init__(self) -> None:
@@ -128,6 +135,9 @@ def _build_net(kind: HeadKind, dim: int, n_tags: int, *, hidden: int, dropout: f
                 self.emb = nn.Embedding(buckets, ortho_dim)
                 nn.init.normal_(self.emb.weight, std=0.1)
                 self.emb_out = nn.Linear(self.n_attrs * ortho_dim, n_tags if kind == "linear" else hidden)
+            self.n_extra = n_extra
+            if n_extra:
+                self.extra_out = nn.Linear(n_extra, n_tags if kind == "linear" else hidden)
             if kind == "linear":
                 self.out = nn.Linear(dim, n_tags)
                 return
@@ -146,15 +156,17 @@ def _build_net(kind: HeadKind, dim: int, n_tags: int, *, hidden: int, dropout: f
             e = e.view(*ids.shape[:2], self.n_attrs, HASHES, -1).sum(dim=3)
             return self.emb_out(self.drop(e.flatten(2)))
 
-        def forward(self, x: "torch.Tensor", lengths: "torch.Tensor", ids: "torch.Tensor | None" = None
-                    ) -> "torch.Tensor":
+        def forward(self, x: "torch.Tensor", lengths: "torch.Tensor", ids: "torch.Tensor | None" = None,
+                    extra: "torch.Tensor | None" = None) -> "torch.Tensor":
             # dropout acts on the projected features only: on the wide input it cost more than the whole head
             x = (x - self.mean) * self.scale
             use_ids = self.n_attrs and ids is not None
+            side = (self.ortho(ids) if use_ids else 0.0) + \
+                (self.extra_out(extra) if self.n_extra and extra is not None else 0.0)
             if self.kind == "linear":
-                return self.out(x) + (self.ortho(ids) if use_ids else 0.0)
+                return self.out(x) + side
             mask = (torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]).unsqueeze(-1).to(x.dtype)
-            pre = self.proj(x) + (self.ortho(ids) if use_ids else 0.0)
+            pre = self.proj(x) + side
             h = self.drop(nn.functional.gelu(pre)) * mask
             if self.kind == "cnn":
                 h = h.transpose(1, 2)                                   # (B, hidden, T)
@@ -172,9 +184,9 @@ def _build_net(kind: HeadKind, dim: int, n_tags: int, *, hidden: int, dropout: f
     return Head()
 
 
-def _pad_batch(seqs: Sequences, idx: Sequence[int], device: str = "cpu") -> tuple[Any, Any, Any, Any, Any]:
-    """Padded float32 ``x``, ``lengths``, ``y`` and orthographic ``ids`` (None without) tensors on ``device``,
-    and the lengths as numpy."""
+def _pad_batch(seqs: Sequences, idx: Sequence[int], device: str = "cpu") -> tuple[Any, Any, Any, Any, Any, Any]:
+    """Padded float32 ``x``, ``lengths``, ``y``, orthographic ``ids`` and ``extra`` features (None without)
+    tensors on ``device``, and the lengths as numpy."""
     import torch
 
     lens = np.asarray([len(seqs.x[i]) for i in idx], dtype=np.int64)
@@ -182,14 +194,17 @@ def _pad_batch(seqs: Sequences, idx: Sequence[int], device: str = "cpu") -> tupl
     x = np.zeros((len(idx), width, dim), dtype=np.float32)
     y = np.full((len(idx), width), -100, dtype=np.int64)
     z = np.zeros((len(idx), width, seqs.ids[idx[0]].shape[1]), dtype=np.int64) if seqs.ids is not None else None
+    e = np.zeros((len(idx), width, seqs.extra[idx[0]].shape[1]), dtype=np.float32) if seqs.extra is not None else None
     for r, i in enumerate(idx):
         x[r, :lens[r]] = seqs.x[i]
         if seqs.y is not None:
             y[r, :lens[r]] = seqs.y[i]
         if z is not None:
             z[r, :lens[r]] = seqs.ids[i]
-    return (torch.from_numpy(x).to(device), torch.from_numpy(lens).to(device), torch.from_numpy(y).to(device),
-            None if z is None else torch.from_numpy(z).to(device), lens)
+        if e is not None:
+            e[r, :lens[r]] = seqs.extra[i]
+    tensor = lambda a: None if a is None else torch.from_numpy(a).to(device)  # noqa: E731
+    return tensor(x), tensor(lens), tensor(y), tensor(z), tensor(e), lens
 
 
 def _batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator | None) -> list[np.ndarray]:
@@ -236,8 +251,8 @@ def _logits(net: Any, seqs: Sequences, batch_size: int, device: str = "cpu") -> 
     outs, golds = [], []
     with torch.inference_mode():
         for idx in _batches(np.asarray([len(x) for x in seqs.x]), batch_size, None):
-            x, lens, y, z, _ = _pad_batch(seqs, idx, device)
-            logits = net(x, lens, z)
+            x, lens, y, z, e, _ = _pad_batch(seqs, idx, device)
+            logits = net(x, lens, z, e)
             keep = y.reshape(-1) != -100
             outs.append(logits.reshape(-1, logits.shape[-1])[keep].float())
             golds.append(y.reshape(-1)[keep])
@@ -275,7 +290,8 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
                seq_len: int = 256, dev_fraction: float = 0.1, seed: int = 13,
                sentence_starts: Sequence[Sequence[int]] | None = None, device: str = "cpu",
                ids: Sequence[np.ndarray] | None = None, buckets: int = 0, ortho_dim: int = 0,
-               calibrate: bool = False, record_margins: bool = False) -> TrainedHead:
+               extra: Sequence[np.ndarray] | None = None, calibrate: bool = False,
+               record_margins: bool = False) -> TrainedHead:
     """Train one head on documents' word features.
 
     Args:
@@ -285,6 +301,8 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
         sentence_starts: per document, word indices where sentences begin (segment cuts).
         ids: per document, ``(n_words, n_ids)`` hashed orthographic ids in ``[0, buckets)``
             (:func:`spanqa.tagging.orthography.attribute_ids`); the head embeds them in ``ortho_dim`` dims.
+        extra: per document, ``(n_words, n_extra)`` dense features added beside the encoder's (the phrase
+            memory of :mod:`spanqa.tagging.gazetteer`); predict with the same kind of features.
         calibrate: fit a softmax temperature on the held-back slice after training
             (:func:`fit_temperature`; ``stats["temperature"]``, applied by :func:`predict_head`).
         record_margins: keep each training word's margin (its label's logit minus the best
@@ -308,7 +326,8 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
     def pick(idx: list[int]) -> Sequences:
         return make_sequences([features[i] for i in idx], [labels[i] for i in idx], seq_len=seq_len,
                               sentence_starts=None if sentence_starts is None else [sentence_starts[i] for i in idx],
-                              ids=None if ids is None else [ids[i] for i in idx])
+                              ids=None if ids is None else [ids[i] for i in idx],
+                              extra=None if extra is None else [extra[i] for i in idx])
 
     train, dev = pick(tr), pick(dv)
     if not train.x:
@@ -324,8 +343,9 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
     mean = acc / n_words
     std = np.sqrt(np.maximum(acc2 / n_words - mean ** 2, 0.0)) + 1e-4
     n_ids = 0 if ids is None else int(train.ids[0].shape[1])
+    n_extra = 0 if extra is None else int(train.extra[0].shape[1])
     net = _build_net(kind, dim, n_tags, hidden=hidden, dropout=dropout, mean=mean, std=std, n_ids=n_ids,
-                     buckets=buckets, ortho_dim=ortho_dim).to(device)
+                     buckets=buckets, ortho_dim=ortho_dim, n_extra=n_extra).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
     rng = np.random.default_rng(seed)
     lengths = np.asarray([len(x) for x in train.x])
@@ -336,8 +356,8 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
         net.train()
         total, n = 0.0, 0
         for idx in _batches(lengths, batch_size, rng):
-            x, lens, y, z, np_lens = _pad_batch(train, idx, device)
-            logits = net(x, lens, z)
+            x, lens, y, z, e, np_lens = _pad_batch(train, idx, device)
+            logits = net(x, lens, z, e)
             loss = torch.nn.functional.cross_entropy(logits.reshape(-1, n_tags), y.reshape(-1), ignore_index=-100)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -379,7 +399,7 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
              "train_loss": [round(v, 6) for v in train_loss], "dev_loss": [round(v, 6) for v in dev_loss],
              "train_words": int(n_words), "dev_words": int(sum(len(x) for x in dev.x)),
              "train_docs": len(tr), "dev_docs": len(dv), "temperature": round(temperature, 6),
-             "orthography": bool(n_ids),
+             "orthography": bool(n_ids), "extra_features": n_extra,
              "params": int(sum(p.numel() for p in net.parameters())), "seconds": round(time.perf_counter() - t0, 3)}
     return TrainedHead(net, stats, margins)
 
@@ -398,7 +418,8 @@ def _add_margins(acc: list[np.ndarray], idx: Sequence[int], logits: Any, y: Any,
 
 def predict_head(head: TrainedHead | Any, features: Sequence[np.ndarray], *, seq_len: int = 256,
                  sentence_starts: Sequence[Sequence[int]] | None = None, batch_size: int = 64,
-                 device: str = "cpu", ids: Sequence[np.ndarray] | None = None) -> list[np.ndarray]:
+                 device: str = "cpu", ids: Sequence[np.ndarray] | None = None,
+                 extra: Sequence[np.ndarray] | None = None) -> list[np.ndarray]:
     """Softmax marginals per document: ``(n_words, n_tags)`` float32, rows summing to 1 (float64-renormalised),
     at the head's fitted temperature (1 unless trained with ``calibrate``).
 
@@ -407,7 +428,7 @@ def predict_head(head: TrainedHead | Any, features: Sequence[np.ndarray], *, seq
 
     net = head.net if isinstance(head, TrainedHead) else head
     temperature = float(getattr(net, "temperature", 1.0))
-    seqs = make_sequences(features, None, seq_len=seq_len, sentence_starts=sentence_starts, ids=ids)
+    seqs = make_sequences(features, None, seq_len=seq_len, sentence_starts=sentence_starts, ids=ids, extra=extra)
     n_tags = net.out.out_features
     out = [np.zeros((len(f), n_tags), dtype=np.float32) for f in features]
     if not seqs.x:
@@ -415,8 +436,8 @@ def predict_head(head: TrainedHead | Any, features: Sequence[np.ndarray], *, seq
     net.eval()
     with torch.inference_mode():
         for idx in _batches(np.asarray([len(x) for x in seqs.x]), batch_size, None):
-            x, lens, _, z, np_lens = _pad_batch(seqs, idx, device)
-            probs = torch.softmax(net(x, lens, z).double() / temperature, dim=-1).cpu().numpy()
+            x, lens, _, z, e, np_lens = _pad_batch(seqs, idx, device)
+            probs = torch.softmax(net(x, lens, z, e).double() / temperature, dim=-1).cpu().numpy()
             for r, i in enumerate(idx):
                 d, a = seqs.origin[i]
                 p = probs[r, :np_lens[r]]

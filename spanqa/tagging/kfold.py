@@ -245,6 +245,8 @@ def heads_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[Pre
                       ) -> tuple[dict[str, np.ndarray], dict, dict[str, np.ndarray]]:
     """Fast mode, one fold: train ``fast.heads`` heads on the training docs' word features ``train_feats``
     (seeds ``train.seed + h``), predict ``pred_docs`` (features ``pred_feats``) with the mean of their marginals.
+    With ``fast.memory`` the heads also read the phrase memory of the training docs' labels
+    (:mod:`spanqa.tagging.gazetteer`, leave-one-document-out on the training docs).
 
     Returns the marginals, the fold's stats and, with ``fast.dynamics``, each training document's
     word margins averaged over the heads that trained on it (NaN where none did: the held-back slice)."""
@@ -253,6 +255,21 @@ def heads_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[Pre
     t, f = config.train, config.fast
     ortho = f.orthography
     task = bar.add_task(f"fold {k + 1}/{t.folds} head", total=None) if bar else None
+    train_extra = pred_extra = None
+    if f.memory:
+        from spanqa.tagging.gazetteer import corpus_table
+
+        table = corpus_table([*train_docs, *pred_docs], [p.doc.text for p in [*train_docs, *pred_docs]], tags)
+        mem = table.memory(range(len(train_docs)))
+        both = [mem.features(i, len(p.enc.words)) for i, p in enumerate([*train_docs, *pred_docs])]
+        train_extra, pred_extra = both[:len(train_docs)], both[len(train_docs):]
+    if f.abbreviations:
+        from spanqa.tagging.abbreviations import abbreviation_links, share_long_form_features
+
+        def mixed(docs: Sequence[PreparedDoc], feats: Sequence[np.ndarray]) -> list[np.ndarray]:
+            return [share_long_form_features(x, abbreviation_links(p.doc.text, p.enc.words)) for p, x in zip(docs, feats)]
+
+        train_feats, pred_feats = mixed(train_docs, train_feats), mixed(pred_docs, pred_feats)
     sums = [np.zeros((len(p.enc.words), len(tags)), np.float64) for p in pred_docs]
     m_sum = [np.zeros(len(p.enc.words), np.float64) for p in train_docs] if f.dynamics else None
     m_cnt = [np.zeros(len(p.enc.words), np.int64) for p in train_docs] if f.dynamics else None
@@ -266,11 +283,12 @@ def heads_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[Pre
                               seq_len=f.seq_len, dev_fraction=f.dev_fraction, seed=seed,
                               sentence_starts=[p.sentence_starts for p in train_docs], device=device,
                               ids=[p.ortho for p in train_docs] if ortho else None, buckets=f.ortho_buckets,
-                              ortho_dim=f.ortho_dim, calibrate=f.calibrate, record_margins=f.dynamics)
+                              ortho_dim=f.ortho_dim, extra=train_extra, calibrate=f.calibrate,
+                              record_margins=f.dynamics)
         t0 = time.perf_counter()
         probs = predict_head(head, list(pred_feats), seq_len=f.seq_len,
                              sentence_starts=[p.sentence_starts for p in pred_docs], device=device,
-                             ids=[p.ortho for p in pred_docs] if ortho else None)
+                             ids=[p.ortho for p in pred_docs] if ortho else None, extra=pred_extra)
         predict_s += time.perf_counter() - t0
         train_s += head.stats["seconds"]
         for acc, pr in zip(sums, probs):

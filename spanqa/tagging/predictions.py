@@ -317,8 +317,11 @@ def _transitions(tags: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return allowed, start
 
 
-def viterbi(probs: np.ndarray, tags: list[str]) -> list[int]:
-    """The most probable IOB2-valid tag-index path under per-word marginals ``(n_words, n_tags)``."""
+def viterbi(probs: np.ndarray, tags: list[str], seams: np.ndarray | None = None) -> list[int]:
+    """The most probable IOB2-valid tag-index path under per-word marginals ``(n_words, n_tags)``.
+
+    ``seams``: per word, the kind of seam before it (:func:`spanqa.tagging.edges.word_boundaries`); a path never
+    puts a span edge where its seam forbids one."""
     n, k = probs.shape
     if n == 0:
         return []
@@ -326,11 +329,17 @@ def viterbi(probs: np.ndarray, tags: list[str]) -> list[int]:
         raise ValueError(f"probs have {k} columns for {len(tags)} tags")
     allowed, start = _transitions(tags)
     logp = np.log(np.clip(probs.astype(np.float64), 1e-12, 1.0))
-    trans = np.where(allowed, 0.0, -np.inf)
+    if seams is None:
+        kinds = {0: np.where(allowed, 0.0, -np.inf)}
+        seams = np.zeros(n, dtype=np.int8)
+    else:
+        from spanqa.tagging.edges import transition_masks
+
+        kinds = {kind: np.where(mask, 0.0, -np.inf) for kind, mask in transition_masks(tags, allowed).items()}
     score = np.where(start, logp[0], -np.inf)
     back = np.zeros((n, k), dtype=np.int64)
     for t in range(1, n):
-        cand = score[:, None] + trans  # (prev, cur)
+        cand = score[:, None] + kinds[int(seams[t])]  # (prev, cur)
         back[t] = np.argmax(cand, axis=0)
         score = cand[back[t], np.arange(k)] + logp[t]
     path = [int(np.argmax(score))]
@@ -339,14 +348,15 @@ def viterbi(probs: np.ndarray, tags: list[str]) -> list[int]:
     return path[::-1]
 
 
-def decode(m: DocMarginals, tags: list[str]) -> list[Span]:
+def decode(m: DocMarginals, tags: list[str], seams: np.ndarray | None = None) -> list[Span]:
     """Predicted spans of one document: constrained Viterbi over ``log(m.probs)``, IOB2.
 
     Spans are in the document's character offsets (first word's start to last
     word's end); ``Span.score`` is the mean marginal of the tags on the span's
-    path.  Returned in document order.
+    path.  Returned in document order.  ``seams`` (:func:`spanqa.tagging.edges.word_boundaries`)
+    keeps span edges out of words.
     """
-    path = viterbi(m.probs, tags)
+    path = viterbi(m.probs, tags, seams)
     first = {a: i for i, (a, _) in enumerate(m.words)}
     last = {b: i for i, (_, b) in enumerate(m.words)}
     spans = tags_to_spans(m.words, [tags[k] for k in path], doc_id=m.doc_id)  # the one BIO codec; path is valid

@@ -171,12 +171,18 @@ class Retrainer:
         return [decode(DocMarginals(p.doc.id, p.enc.words, pr, fold=0, seed=seed), self.tags)
                 for p, pr in zip(pred, probs)]
 
+    def fit_marginals(self, train: Corpus, targets: Sequence[Document], *, seed: int) -> list[DocMarginals]:
+        """Train on every annotated document of ``train``; the word marginals of each target document, in order
+        (``fold = 0``; targets are prepared without their spans: no gold boundary reaches the words)."""
+        train_docs = self._prepare([d for d in train.documents if d.spans is not None])
+        pred_docs = self._prepare([d.evolve(spans=None) for d in targets])
+        return [DocMarginals(p.doc.id, p.enc.words, pr, fold=0, seed=seed)
+                for p, pr in zip(pred_docs, self._fit(train_docs, pred_docs, seed))]
+
     def fit_predict(self, train: Corpus, targets: Sequence[Document], *, seed: int) -> list[list[Span]]:
         """Train on every annotated document of ``train``; the predicted spans of each target document, in order
         (targets are prepared without their spans: no gold boundary reaches the words)."""
-        train_docs = self._prepare([d for d in train.documents if d.spans is not None])
-        pred_docs = self._prepare([d.evolve(spans=None) for d in targets])
-        return self._spans(pred_docs, self._fit(train_docs, pred_docs, seed), seed)
+        return [decode(m, self.tags) for m in self.fit_marginals(train, targets, seed=seed)]
 
     def kfold(self, corpus: Corpus, *, seed: int, folds: int | None = None) -> dict[str, list[Span]]:
         """Out-of-fold predicted spans of every annotated document of ``corpus`` (group k-fold as in the audit;
