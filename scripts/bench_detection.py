@@ -134,10 +134,11 @@ def run_key(config: AuditConfig) -> str:
     cfg = config.to_dict()
     train = dict(cfg["train"])
     head = {"model": cfg["model"], "train": train, "group_regex": cfg["data"]["group_regex"]}
+    from spanqa.tagging.kfold import fast_settings, uses_probes
+
     if train.pop("mode", "finetune") != "finetune":
         head["mode"] = cfg["train"]["mode"]
-        head["fast"] = cfg.get("fast")
-    from spanqa.tagging.kfold import uses_probes
+        head["fast"] = fast_settings(config)
 
     if uses_probes(config):
         head["probes"] = {"rate": config.ranking.inject_rate, "seed": config.ranking.inject_seed}

@@ -21,7 +21,6 @@ on this machine.  Nothing here is tuned on a label: the variants are settings a 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shlex
@@ -37,7 +36,7 @@ from spanqa.document import Corpus
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_detection import _uptime, hardware, peak_rss_mib, share_features  # noqa: E402
+from bench_detection import _uptime, hardware, peak_rss_mib, run_key, share_features  # noqa: E402
 
 
 def load(name: str) -> Corpus:
@@ -85,8 +84,7 @@ def run_one(name: str, corpus: Corpus, variant: str, overrides: list[str], args:
     from spanqa.pipeline import audit
 
     config = load_config(args.config, overrides=[*args.overrides, *overrides])
-    key = hashlib.sha256(json.dumps(config.to_dict(), sort_keys=True).encode()).hexdigest()[:10]
-    run_dir = args.out / "runs" / f"{name}-{key}"
+    run_dir = args.out / "runs" / f"{name}-{run_key(config)}"
     share_features(run_dir, name)
     print(f"[model] {name} / {variant}: {len(corpus.documents)} docs -> {run_dir}", file=sys.stderr)
     t0 = time.perf_counter()

@@ -100,6 +100,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # --- review workflow ---
     "W510": ("decision override outside the document", "The label/start/end override of a decision must lie inside the document text (0 <= start < end <= length); fix the offsets in the decisions file."),
     "W511": ("annotations of one task disagree", "Two reviewers left different spans on the same Label Studio task; none is applied. Settle it in Label Studio (delete or cancel one annotation) and export again."),
+    "W513": ("offset override on a pattern ignored", "A pattern's decision applies to every occurrence of a string; only a label override can apply to all of them. Decide the occurrences one by one to move their edges."),
     "W512": ("task skipped in Label Studio", "Its findings stay not reviewed; review the task or leave it for the next round."),
     "W509": ("corpus changed since the audit", "Excerpts and offsets of the findings whose documents changed may be shifted; re-run `spanqa audit` on this corpus, or pass the audited corpus with --corpus."),
     "E501": ("not a spanqa run folder", "Pass the folder written by `spanqa audit --out DIR`; it holds findings.jsonl and summary.json."),

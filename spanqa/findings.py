@@ -52,7 +52,7 @@ from spanqa.span import Span
 #: finding kinds beyond the comparator's: the score flags, the corpus's inconsistencies, odd notes
 FLAG_KINDS: tuple[str, ...] = ("ambiguous", "low_confidence", "inconsistent", "out_of_distribution")
 #: every finding kind, in table order
-FINDING_KINDS: tuple[str, ...] = tuple(k.value for k in Kind if k is not Kind.EXACT) + FLAG_KINDS
+FINDING_KINDS: tuple[str, ...] = tuple(k.value for k in Kind if k is not Kind.EXACT) + FLAG_KINDS + ("pattern",)
 #: a note is flagged out of distribution only if its novelty is also at least this many SDs above the mean
 OOD_MIN_Z = 2.0
 #: quoted span texts longer than this are shortened in messages
@@ -163,6 +163,42 @@ TEMPLATES: dict[str, str] = {
                            "{conf} against a corpus median of {median}, and {oov} of its words appear in no other "
                            "note), so its labels deserve a closer look. Could we review it together?",
 }
+
+
+def corpus_note(text: str, surface: Mapping[str, int]) -> str:
+    """How the rest of the corpus reads a string, as a sentence (empty without other occurrences).
+
+    >>> corpus_note("'FAP'", {"SpecificDisease": 10, "Modifier": 4, "O": 4})
+    "Elsewhere in the corpus 'FAP' is labelled SpecificDisease 10 times and Modifier 4 times, and left unlabelled 4 times."
+    """
+    labelled = sorted(((n, lab) for lab, n in surface.items() if lab != "O" and n), key=lambda x: (-x[0], x[1]))
+    plain = int(surface.get("O", 0))
+    if not labelled and not plain:
+        return ""
+    times = lambda n: "once" if n == 1 else f"{n} times"  # noqa: E731
+    parts = [f"{lab} {times(n)}" for n, lab in labelled]
+    said = ("is labelled " + (parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1])) \
+        if parts else ""
+    if plain:
+        said += (", and " if said else "is ") + f"left unlabelled {times(plain)}"
+    return f"Elsewhere in the corpus {text} {said}."
+
+
+def abbreviation_note(abbreviation: Mapping[str, str]) -> str:
+    """The long form of a short form, as a sentence."""
+    return (f"{_quote(abbreviation['short'])} abbreviates {_quote(abbreviation['long'])} in this note, which is labelled "
+            f"{abbreviation['label']}.")
+
+
+def with_notes(message: str, *notes: str) -> str:
+    """The review sentence with the evidence notes before its closing question."""
+    notes = tuple(n for n in notes if n)
+    if not notes:
+        return message
+    head, sep, question = message.rpartition(". ")
+    if sep and question.endswith("?"):
+        return f"{head}. {' '.join(notes)} {question}"
+    return f"{message} {' '.join(notes)}"
 
 
 def render_message(finding: Finding, text: str) -> str:
@@ -397,7 +433,18 @@ def rank_findings(findings: Sequence[Finding], ranking: Any, qualities: Sequence
             out.append(f)
             continue
         used.add(i)
-        out.append(replace(f, score=1.0 - float(ranking.p_error[i]), evidence=dict(f.evidence, ranking=ranked(i))))
+        c = ranking.candidates[i]
+        ev = dict(f.evidence, ranking=ranked(i))
+        notes = []
+        if c.surface and f.kind not in ("inconsistent",):
+            quoted = _quote(texts[f.doc_id][c.start:c.end]) if not f.labels else \
+                _quote(f.labels[0].text_in(texts[f.doc_id]))
+            notes.append(corpus_note(quoted, c.surface))
+        if c.abbreviation:
+            ev["abbreviation"] = dict(c.abbreviation)
+            notes.append(abbreviation_note(c.abbreviation))
+        out.append(replace(f, score=1.0 - float(ranking.p_error[i]), evidence=ev,
+                           message=with_notes(f.message, *notes)))
     for i, c in enumerate(ranking.candidates):
         p = float(ranking.p_error[i])
         if ranking.model is None:      # the model alone: its flags (min_quality) stay the only ones
@@ -430,7 +477,13 @@ def rank_findings(findings: Sequence[Finding], ranking: Any, qualities: Sequence
                 ev["alternative"] = dict(q.alternative, p=round(q.alternative["p"], 6))
                 ev["p_suggestion"] = round(q.alternative["p"], 6)
             f = Finding(c.doc_id, "low_confidence", "review", 1.0 - p, c.labels, (), ev)
-        out.append(_with_message(f, text))
+        f = _with_message(f, text)
+        notes = [corpus_note(_quote(c.labels[0].text_in(text)), c.surface)] \
+            if f.kind == "low_confidence" and c.surface else []
+        if c.abbreviation:
+            f = replace(f, evidence=dict(f.evidence, abbreviation=dict(c.abbreviation)))
+            notes.append(abbreviation_note(c.abbreviation))
+        out.append(replace(f, message=with_notes(f.message, *notes)))
     return out
 
 

@@ -45,6 +45,8 @@ from spanqa.comparison import compare_spans
 from spanqa.config import AuditConfig
 from spanqa.document import Corpus, Document
 from spanqa.errors import Location, Problem, fail
+from spanqa.competence import qualify, withhold_unsupported
+from spanqa.patterns import find_patterns
 from spanqa.findings import FINDING_KINDS, Finding, doc_findings, ood_findings, rank_findings, sort_findings
 from spanqa.tagging.predictions import OOFPredictions, decode
 from spanqa.quality import CandidateScore, SpanQuality, TagLattice, note_stats, score_spans
@@ -250,11 +252,17 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
     say(f"ranking ({config.ranking.method})")
     rk = config.ranking
     words = {d: annotated_m[d].words for d in lattices if d in annotated_m}
+    agreement = model_agreement(all_comps)
+    reliability = {lab: row["f1"] for lab, row in agreement["per_label"].items()}
     ranking = rank_corpus(corpus, words, {d: lattices[d] for d in words}, predictions, method=rk.method,
                           rate=rk.inject_rate, seed=rk.inject_seed,
                           margins={d: annotated_m[d].margins for d in words},
-                          copy_margins={d: annotated_m[d].copy_margins for d in words})
-    findings = sort_findings(rank_findings(findings, ranking, qualities, lattices, texts, min_p_error=f.min_p_error))
+                          copy_margins={d: annotated_m[d].copy_margins for d in words}, reliability=reliability)
+    findings = rank_findings(findings, ranking, qualities, lattices, texts, min_p_error=f.min_p_error)
+    findings, withheld = withhold_unsupported(findings)
+    findings = qualify(findings, reliability)
+    patterns, findings = find_patterns(findings, texts)
+    findings = sort_findings(patterns + findings)
     confident = confident_error_rate(qualities, candidates,
                                      o_threshold=o_threshold(words_marginals(annotated_m, lattices),
                                                              gold_word_tags(corpus, annotated_m), oof.tags))
@@ -286,8 +294,11 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
 
     summary = build_summary(corpus, config, oof, qualities, findings, candidates, per_doc_err, per_doc_n,
                             problems=problems, timings=timings, n_predicted=len(pred_recs),
-                            agreement=model_agreement(all_comps), confident=confident, ranking=ranking)
+                            agreement=agreement, confident=confident, ranking=ranking)
     summary["span_edges"] = seams
+    summary["findings"]["withheld"] = {"split_or_merge_without_support": withheld,
+                                       "rule": "a split or merge only the model's path supports is not offered as a "
+                                               "fix (spanqa.competence)"}
     write_text(out / FILES["summary"], json.dumps(summary, indent=2, ensure_ascii=False) + "\n", root=out)
     return AuditResult(out, oof, qualities, findings, predictions, candidates, summary, ranking)
 

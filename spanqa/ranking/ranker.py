@@ -61,7 +61,8 @@ def candidate_key(doc_id: str, labels: Sequence[Span], suggestion: Sequence[Span
 
 def corpus_candidates(corpus: Corpus, words: Mapping[str, Sequence[tuple[int, int]]],
                       lattices: Mapping[str, TagLattice], predictions: Mapping[str, Sequence[Span]],
-                      margins: Mapping[str, np.ndarray | None] | None = None) -> list[Candidate]:
+                      margins: Mapping[str, np.ndarray | None] | None = None,
+                      reliability: Mapping[str, float] | None = None) -> list[Candidate]:
     """Candidates of every annotated document that has a lattice, in corpus order."""
     surface = SurfaceIndex(corpus, words)
     out: list[Candidate] = []
@@ -70,7 +71,8 @@ def corpus_candidates(corpus: Corpus, words: Mapping[str, Sequence[tuple[int, in
             continue
         comps = compare_spans(doc.id, list(doc.spans), list(predictions.get(doc.id, ())))
         out.extend(doc_candidates(doc.id, words[doc.id], lattices[doc.id], comps, surface=surface,
-                                  margins=None if margins is None else margins.get(doc.id), text=doc.text))
+                                  margins=None if margins is None else margins.get(doc.id), text=doc.text,
+                                  reliability=reliability, labels=doc.spans))
     return out
 
 
@@ -85,18 +87,20 @@ def rank_corpus(corpus: Corpus, words: Mapping[str, Sequence[tuple[int, int]]],
                 lattices: Mapping[str, TagLattice], predictions: Mapping[str, Sequence[Span]], *,
                 method: Method = "injected", rate: float = 0.08, seed: int = 0,
                 margins: Mapping[str, np.ndarray | None] | None = None,
-                copy_margins: Mapping[str, np.ndarray | None] | None = None) -> Ranking:
+                copy_margins: Mapping[str, np.ndarray | None] | None = None,
+                reliability: Mapping[str, float] | None = None) -> Ranking:
     """Candidates of ``corpus`` with ``p_error`` (module docstring).  ``words``/``lattices``: per annotated
     document with marginals; ``predictions``: the decoded out-of-fold spans.
 
     ``margins`` / ``copy_margins``: training dynamics of the real labels and of the injected
     copy's labels (``DocMarginals.margins`` / ``copy_margins``, recorded by k-fold with probe
     samples, :func:`spanqa.tagging.kfold.probe_labels`); the margin features enter the ranking only
-    when both were recorded.
+    when both were recorded.  ``reliability``: per label, the out-of-fold model's span F1 against the labels
+    (the ``label_f1`` signal; the same values judge the injected copy).
     """
     t0 = time.perf_counter()
     dynamics = _recorded(margins) and _recorded(copy_margins)
-    cands = corpus_candidates(corpus, words, lattices, predictions, margins if dynamics else None)
+    cands = corpus_candidates(corpus, words, lattices, predictions, margins if dynamics else None, reliability)
     names = feature_names()
     keep = [i for i, n in enumerate(names) if dynamics or n not in DYNAMICS_FEATURES]
     x = feature_matrix(cands)[:, keep]
@@ -105,7 +109,7 @@ def rank_corpus(corpus: Corpus, words: Mapping[str, Sequence[tuple[int, int]]],
         return Ranking(cands, np.clip(p, 0.0, 1.0), None, {"method": "model", "seconds": round(time.perf_counter() - t0, 3)},
                        x)
     noisy, errors = inject_errors(corpus, words, rate=rate, seed=seed)
-    fake = corpus_candidates(noisy, words, lattices, predictions, copy_margins if dynamics else None)
+    fake = corpus_candidates(noisy, words, lattices, predictions, copy_margins if dynamics else None, reliability)
     xf = feature_matrix(fake)[:, keep]
     yf = _positives(fake, errors)
     fit: dict[str, Any] = {"method": "injected", "rate": rate, "seed": seed, "n_injected": len(errors),

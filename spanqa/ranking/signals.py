@@ -29,13 +29,21 @@ Each candidate carries the values of :data:`SIGNALS` (a missing value is ``nan``
 ``surface_support``          log(1 + number of those other occurrences)
 ``margin``                   training dynamics: the mean word margin of the labels while the
                              other folds' heads trained on this note (``fast.dynamics``)
+``structure``                splits and merges only: 1 when something beyond the model's path
+                             supports the change (:func:`structure_support`), else 0
+``label_f1``                 the out-of-fold model's span F1 on the weakest label the candidate
+                             involves (its reliability there; 1 when not given)
+``long_form``                the candidate is about a short form defined in its note ("AS" after
+                             "Angelman syndrome (AS)", :mod:`spanqa.tagging.abbreviations`) whose
+                             long form is labelled: +1 when the change makes the short form an
+                             entity (add, relabel), -1 when it removes it (delete); else 0
 ===========================  ================================================================
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -47,7 +55,8 @@ from spanqa.ranking.consistency import SurfaceIndex
 from spanqa.span import Span
 
 SIGNALS: tuple[str, ...] = ("log_p_labels", "log_p_labels_per_word", "log_p_suggestion", "label_marginal",
-                            "min_label_marginal", "surface_agree", "surface_support", "margin")
+                            "min_label_marginal", "surface_agree", "surface_support", "margin", "structure",
+                            "label_f1", "long_form")
 #: candidate kinds: the comparator's disagreements, ``exact`` and ``inconsistent``
 CANDIDATE_KINDS: tuple[str, ...] = tuple(k.value for k in Kind if k is not Kind.EXACT) + ("exact", "inconsistent")
 #: probabilities are floored here before the log
@@ -55,6 +64,10 @@ LOG_FLOOR = 1e-6
 #: an unlabelled occurrence becomes an ``inconsistent`` candidate when at least this many other
 #: occurrences exist and more than half of them carry one label
 MIN_SUPPORT = 2
+#: words that coordinate two entities ("breast and ovarian cancer"): a split there is plausible
+COORDINATORS = frozenset({"and", "or", "nor", "&", "plus", "with", "versus", "vs", "vs."})
+#: characters between two pieces that make a split plausible
+SEPARATORS = frozenset(",;/")
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,8 @@ class Candidate:
     values: Mapping[str, float] = field(default_factory=dict)
     #: how the OTHER occurrences of the (least consistent) labelled string read: reading -> count
     surface: Mapping[str, int] = field(default_factory=dict)
+    #: for a short form defined in the note: ``{"short", "long", "label"}`` (its long form and that one's label)
+    abbreviation: Mapping[str, str] | None = None
 
     @property
     def start(self) -> int:
@@ -101,9 +116,100 @@ def _surface(surface: SurfaceIndex | None, index: WordIndex, doc_id: str, spans:
     return found or (0.5, 0.0, {})
 
 
+def _labelled_elsewhere(surface: SurfaceIndex, text: str, span: Span, index: WordIndex,
+                        words: Sequence[tuple[int, int]]) -> bool:
+    """Some occurrence of the span's exact word string is labelled (any label) in the corpus.  The span itself is
+    a suggestion here (a piece inside a labelled span, or a merge over several), so it is never one of them."""
+    rng = index.range(span.start, span.end)
+    if rng is None:
+        return False
+    counts = surface.readings(tuple(text[x:y] for x, y in words[rng[0]:rng[1]]))
+    return sum(v for k, v in counts.items() if k != "O") > 0
+
+
+def structure_support(comp: Component, text: str, words: Sequence[tuple[int, int]], index: WordIndex,
+                      surface: SurfaceIndex | None) -> float:
+    """For a ``split`` or ``merge``: 1.0 when something beyond the model's path supports it, else 0.0 (NaN for other
+    kinds).
+
+    A split is supported when its pieces are separated by a coordinator or a separator (``breast and ovarian
+    cancer``, ``a, b``), when two pieces of different labels meet where a word meets a number (``aspirin`` +
+    ``81mg``: a name beside a quantity), or when every piece is labelled elsewhere in the corpus as a span of its
+    own.  A merge is
+    supported when the labelled pieces touch (nothing but spaces between them) or the merged string is labelled
+    elsewhere as one span.  The model alone proposes splits like ``'non-asbestos'`` + ``'mesothelioma'``; these
+    rules are what an annotator would look for before agreeing.
+    """
+    if comp.kind not in (Kind.SPLIT, Kind.MERGE):
+        return math.nan
+    pieces = sorted(comp.other if comp.kind is Kind.SPLIT else comp.labels, key=lambda s: s.start)
+    gaps = [text[x.end:y.start] for x, y in zip(pieces, pieces[1:])]
+    if comp.kind is Kind.SPLIT:
+        for x, y, gap in zip(pieces, pieces[1:], gaps):
+            toks = gap.lower().split()
+            if any(c in SEPARATORS for c in gap) or any(t in COORDINATORS for t in toks):
+                return 1.0
+            left, right = text[x.start:x.end], text[y.start:y.end]
+            if x.label != y.label and left[-1:].isdigit() != right[:1].isdigit():
+                return 1.0          # a name beside a quantity: "aspirin" + "81mg", "K" + "4.1 mmol/L"
+        if surface is not None and all(_labelled_elsewhere(surface, text, p, index, words) for p in pieces):
+            return 1.0
+        return 0.0
+    if all(not g.strip() for g in gaps):
+        return 1.0
+    if surface is not None and comp.other and _labelled_elsewhere(surface, text, comp.other[0], index, words):
+        return 1.0
+    return 0.0
+
+
+def _reliability(reliability: Mapping[str, float] | None, spans: Sequence[Span]) -> float:
+    if not reliability:
+        return 1.0
+    vals = [reliability[s.label] for s in spans if s.label in reliability]
+    return float(min(vals)) if vals else 1.0
+
+
+def long_forms(text: str, words: Sequence[tuple[int, int]], spans: Sequence[Span]) -> dict[int, tuple[int, int, str]]:
+    """Word index of each short-form occurrence whose long form a labelled span overlaps -> the long form's word
+    range and that span's label (:func:`spanqa.tagging.abbreviations.abbreviation_links`; text and labels of one
+    note)."""
+    from spanqa.tagging.abbreviations import abbreviation_links
+
+    links = abbreviation_links(text, words)
+    if not links:
+        return {}
+    out = {}
+    for i, (a, b) in links.items():
+        lo, hi = words[a][0], words[b - 1][1]
+        lab = next((s.label for s in spans if s.start < hi and lo < s.end), None)
+        if lab is not None:
+            out[i] = (a, b, lab)
+    return out
+
+
+def _long_form(kind: str, action: str, a: int, b: int, forms: Mapping[int, tuple[int, int, str]]) -> float:
+    if b - a != 1 or a not in forms:
+        return 0.0
+    if action == "delete":
+        return -1.0
+    if action in ("add", "relabel"):
+        return 1.0
+    return 0.0
+
+
+def _abbreviation(text: str, words: Sequence[tuple[int, int]], a: int, b: int,
+                  forms: Mapping[int, tuple[int, int, str]]) -> dict[str, str] | None:
+    if b - a != 1 or a not in forms:
+        return None
+    lo, hi, label = forms[a]
+    return {"short": text[words[a][0]:words[a][1]], "long": text[words[lo][0]:words[hi - 1][1]], "label": label}
+
+
 def doc_candidates(doc_id: str, words: Sequence[tuple[int, int]], lattice: TagLattice,
                    components: Sequence[Component], *, surface: SurfaceIndex | None = None,
-                   margins: np.ndarray | None = None, text: str = "") -> list[Candidate]:
+                   margins: np.ndarray | None = None, text: str = "",
+                   reliability: Mapping[str, float] | None = None,
+                   labels: Sequence[Span] = ()) -> list[Candidate]:
     """Every candidate of one annotated document with its signal values (module docstring).
 
     Args:
@@ -111,8 +217,11 @@ def doc_candidates(doc_id: str, words: Sequence[tuple[int, int]], lattice: TagLa
         components: ``compare_spans(doc_id, labels, predictions)`` (labels first).
         surface: the corpus's :class:`SurfaceIndex` (None: no surface signals, no ``inconsistent``).
         margins: the document's training-dynamics margins (``DocMarginals.margins``) or None.
+        reliability: per label, the out-of-fold model's span F1 on it (``label_f1``).
+        labels: the note's labelled spans (which long forms are labelled, ``long_form``).
     """
     index = WordIndex(words)
+    forms = long_forms(text, words, labels) if text else {}
     probs = np.exp(lattice.logp)
     tag_col = {t: j for j, t in enumerate(lattice.tags)}
     out: list[Candidate] = []
@@ -138,10 +247,17 @@ def doc_candidates(doc_id: str, words: Sequence[tuple[int, int]], lattice: TagLa
         values = {"log_p_labels": _log(p_lab), "log_p_labels_per_word": _log(p_lab) / (b - a),
                   "log_p_suggestion": _log(p_sug), "label_marginal": float(marg.mean()),
                   "min_label_marginal": float(marg.min()), "surface_agree": share, "surface_support": support,
-                  "margin": _margin(margins, a, b, comp.labels, index)}
-        out.append(Candidate(doc_id, kind, action, comp.labels, sug, (a, b), values, readings))
+                  "margin": _margin(margins, a, b, comp.labels, index),
+                  "structure": structure_support(comp, text, words, index, surface),
+                  "label_f1": _reliability(reliability, comp.labels + comp.other),
+                  "long_form": _long_form(kind, action, a, b, forms)}
+        out.append(Candidate(doc_id, kind, action, comp.labels, sug, (a, b), values, readings,
+                             _abbreviation(text, words, a, b, forms)))
     if surface is not None:
-        out.extend(_inconsistent(doc_id, words, lattice, surface, touched, probs, tag_col))
+        extra = _inconsistent(doc_id, words, lattice, surface, touched, probs, tag_col)
+        out.extend(replace(c, values=dict(c.values, label_f1=_reliability(reliability, c.suggestion),
+                                          long_form=_long_form(c.kind, c.action, *c.words, forms)),
+                           abbreviation=_abbreviation(text, words, *c.words, forms)) for c in extra)
     return out
 
 
@@ -177,7 +293,7 @@ def _inconsistent(doc_id: str, words: Sequence[tuple[int, int]], lattice: TagLat
         values = {"log_p_labels": _log(p_none), "log_p_labels_per_word": _log(p_none) / (b - a),
                   "log_p_suggestion": _log(p_sug), "label_marginal": float(marg.mean()),
                   "min_label_marginal": float(marg.min()), "surface_agree": counts["O"] / total,
-                  "surface_support": math.log1p(total), "margin": math.nan}
+                  "surface_support": math.log1p(total), "margin": math.nan, "structure": math.nan}
         out.append(Candidate(doc_id, "inconsistent", "add", (), (span,), (a, b), values,
                              {k: v for k, v in sorted(counts.items()) if v > 0}))
         touched[a:b] = True
@@ -194,7 +310,8 @@ def feature_matrix(candidates: Sequence[Candidate]) -> np.ndarray:
     neutral value 0.5 share / 0 support) and one-hot kinds."""
     kinds = {k: i for i, k in enumerate(CANDIDATE_KINDS)}
     x = np.zeros((len(candidates), len(SIGNALS) + 1 + len(CANDIDATE_KINDS)), dtype=np.float64)
-    neutral = {"surface_agree": 0.5, "surface_support": 0.0, "margin": 0.0}
+    neutral = {"surface_agree": 0.5, "surface_support": 0.0, "margin": 0.0, "structure": 1.0, "label_f1": 1.0,
+               "long_form": 0.0}
     for r, c in enumerate(candidates):
         for j, name in enumerate(SIGNALS):
             v = c.values.get(name, math.nan)

@@ -170,6 +170,34 @@ def _matches_text(s: Span, text: str) -> bool:
     return rec is None or rec == s.text_in(text) or " ".join(rec.split()) == " ".join(s.text_in(text).split())
 
 
+def expand_patterns(chosen: Mapping[str, Decision], known: Mapping[str, Finding],
+                    problems: list[Problem]) -> tuple[dict[str, Decision], int]:
+    """A decision on a ``pattern`` finding (:mod:`spanqa.patterns`) decides each of its members that has no decision
+    of its own; a label override carries over, an offset override cannot (``W513``, the pattern's label alone is
+    used).  Returns the decisions with the members' added and how many were added."""
+    out = dict(chosen)
+    added = 0
+    for fid, d in chosen.items():
+        f = known.get(fid)
+        if f is None or f.kind != "pattern":
+            continue
+        if d.start is not None or d.end is not None or d.spans is not None:
+            problems.append(Problem("W513", Location(path=d.source, doc_id=f.doc_id, start=f.start, end=f.end),
+                                    f"pattern {fid}: offsets cannot apply to all {len(_members(f))} occurrences"))
+        for member in _members(f):
+            if member in out or member not in known:
+                continue
+            reason = f"pattern {fid}" + (f": {d.reason}" if d.reason else "")
+            out[member] = Decision(member, d.decision, label=d.label, reviewer=d.reviewer, reason=reason,
+                                   source=d.source, time=d.time)
+            added += 1
+    return out, added
+
+
+def _members(f: Finding) -> list[str]:
+    return [str(m["id"]) for m in f.evidence.get("members") or () if isinstance(m, Mapping) and "id" in m]
+
+
 def apply_decisions(run: Run, decisions: Iterable[Decision], *, reviewer: str | None = None,
                     corpus: Corpus | None = None, time: str | None = None) -> ApplyResult:
     """Apply the accepted decisions to ``corpus`` (default: the run's corpus) and return the new version.
@@ -182,6 +210,7 @@ def apply_decisions(run: Run, decisions: Iterable[Decision], *, reviewer: str | 
     chosen, problems = resolve(decisions)
     known = {f.id: f for f in run.findings}
     counts: Counter[str] = Counter(decisions=len(chosen))
+    chosen, counts["pattern_members"] = expand_patterns(chosen, known, problems)
     for fid, d in chosen.items():
         if fid not in known:
             problems.append(Problem("W503", Location(path=d.source), f"finding {fid} is not in {run.path}"))
@@ -196,6 +225,8 @@ def apply_decisions(run: Run, decisions: Iterable[Decision], *, reviewer: str | 
     order = {f.id: i for i, f in enumerate(run.ranked())}
     for fid in sorted((i for i, d in chosen.items() if i in known and d.decision == "accept"), key=order.get):
         f, d = known[fid], chosen[fid]
+        if f.kind == "pattern":     # decided through its members (expand_patterns)
+            continue
         where = dict(path=d.source, doc_id=f.doc_id, start=f.start, end=f.end)
         doc = docs.get(f.doc_id)
         if doc is None or doc.spans is None:
@@ -300,7 +331,8 @@ def apply_decisions(run: Run, decisions: Iterable[Decision], *, reviewer: str | 
     counts["documents_changed"] = sum(1 for i, d in new_docs.items() if d.spans != docs[i].spans)
     counts["spans_before"] = sum(len(d.spans or ()) for d in corpus.documents)
     counts["spans_after"] = sum(len(d.spans or ()) for d in new_corpus.documents)
-    keys = ("decisions", "accepted", "edited", "rejected", "not_reviewed", "applied", "already_applied", "duplicate",
+    keys = ("decisions", "pattern_members", "accepted", "edited", "rejected", "not_reviewed", "applied",
+            "already_applied", "duplicate",
             "conflicts", "stale", "no_fix", "bad_override", "unknown", "documents_changed", "spans_before",
             "spans_after")
     return ApplyResult(new_corpus, tuple(changes), tuple(problems), {k: int(counts.get(k, 0)) for k in keys},

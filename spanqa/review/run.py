@@ -31,7 +31,7 @@ from spanqa.formats._text import JsonError, json_lines, loads_json
 
 #: every finding kind the audit writes (``low_quality`` and unknown kinds are accepted too)
 KINDS: tuple[str, ...] = ("type", "boundary", "boundary_type", "split", "merge", "complex", "missing",
-                          "spurious", "ambiguous", "low_confidence", "out_of_distribution")
+                          "spurious", "ambiguous", "low_confidence", "inconsistent", "out_of_distribution", "pattern")
 #: every action; ``review`` carries no fix
 ACTIONS: tuple[str, ...] = ("relabel", "extend", "shrink", "shift", "split", "merge", "add", "delete",
                             "replace", "review")

@@ -168,6 +168,20 @@ def prepare(docs: Sequence[Document], tags: Sequence[str], tokenizer: Any, confi
     return out, problems, dropped
 
 
+#: ``[fast]`` keys added after runs existed: counted only when set away from their default (which keeps the older
+#: behaviour), so finished folds of older runs still resume
+LATER_FAST_KEYS = ("memory", "abbreviations")
+
+
+def fast_settings(config: AuditConfig) -> dict[str, Any]:
+    """The ``[fast]`` settings that identify a fast-mode model (:data:`LATER_FAST_KEYS` only when not default)."""
+    from spanqa.config import FastConfig
+
+    default = FastConfig()
+    return {k: v for k, v in config.to_dict()["fast"].items()
+            if k not in LATER_FAST_KEYS or v != getattr(default, k)}
+
+
 def fingerprint(corpus: Corpus, tags: Sequence[str], config: AuditConfig) -> str:
     """SHA-256 of what determines the fold models: corpus content, tags, and the model/train settings."""
     h = hashlib.sha256()
@@ -179,7 +193,7 @@ def fingerprint(corpus: Corpus, tags: Sequence[str], config: AuditConfig) -> str
             "model": model, "train": train}
     if mode != "finetune":  # finetune fingerprints stay what they were before train.mode existed
         head["mode"] = mode
-        head["fast"] = cfg["fast"]
+        head["fast"] = fast_settings(config)
     if uses_probes(config):  # the probe documents' training labels come from the injected copy
         head["probes"] = {"rate": config.ranking.inject_rate, "seed": config.ranking.inject_seed}
     h.update(json.dumps(head, sort_keys=True).encode())

@@ -1,0 +1,88 @@
+"""Where the out-of-fold model can be trusted, and what the audit therefore does not say.
+
+A finding is a disagreement between the labels and a model, and on biomedical text the model
+is often the one that is wrong.  Three rules keep its mistakes from reaching a reviewer as fixes:
+
+1. **Splits and merges need support beyond the model's path**
+   (:func:`spanqa.ranking.signals.structure_support`: a coordinator or separator between the
+   pieces, the pieces labelled elsewhere, the pieces touching, the merged string labelled
+   elsewhere).  :func:`withhold_unsupported` drops the split and merge findings without it and
+   counts them (``summary.json`` ``findings.withheld``); the spans keep their quality in
+   ``spans.jsonl``.
+2. **Labels the model cannot learn are named.**  Per label, the model's out-of-fold span F1
+   against the labels (``summary.json`` ``model_agreement.per_label``).  A finding that involves
+   a label below :data:`RELIABLE_F1` says so in its sentence and its evidence
+   (:func:`qualify`), and the ranking reads the same number as its ``label_f1`` signal, so such
+   findings are demoted as far as the injected errors show they should be.
+3. **The error rate covers what can be judged** (:func:`assessable_labels`): labels below
+   :data:`RELIABLE_F1` are listed as not assessable, and below :data:`MIN_AGREEMENT` overall the
+   estimate is withheld (:mod:`spanqa.ranking.error_rate`).
+
+>>> from spanqa.findings import Finding
+>>> from spanqa.span import Span
+>>> f = Finding("d", "type", "relabel", 0.2, (Span("d", 0, 3, "Modifier"),), (Span("d", 0, 3, "SpecificDisease"),),
+...             {"p_suggestion": 0.8}, "The model is 80% confident 'FAP' is a SpecificDisease. Could we review it?")
+>>> qualify([f], {"Modifier": 0.41, "SpecificDisease": 0.7})[0].message
+"The model is 80% confident 'FAP' is a SpecificDisease. The model is unreliable on Modifier in this corpus (out-of-fold F1 0.41). Could we review it?"
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from typing import Any, Mapping, Sequence
+
+from spanqa.findings import with_notes
+
+#: a label on which the model's out-of-fold span F1 is below this is called unreliable
+RELIABLE_F1 = 0.6
+#: below this overall out-of-fold span F1 the corpus error rate is not estimated
+MIN_AGREEMENT = 0.5
+#: finding kinds that change structure and need support beyond the model's path
+STRUCTURE_KINDS = ("split", "merge")
+
+
+def _signal(f: Any, name: str) -> float | None:
+    v = ((f.evidence.get("ranking") or {}).get("signals") or {}).get(name)
+    return None if v is None or v != v else float(v)
+
+
+def withhold_unsupported(findings: Sequence[Any]) -> tuple[list[Any], dict[str, int]]:
+    """The findings without the splits and merges nothing but the model's path supports, and how many of each
+    kind were withheld."""
+    kept, withheld = [], Counter()
+    for f in findings:
+        if f.kind in STRUCTURE_KINDS and _signal(f, "structure") == 0.0:
+            withheld[f.kind] += 1
+            continue
+        kept.append(f)
+    return kept, dict(sorted(withheld.items()))
+
+
+def qualify(findings: Sequence[Any], reliability: Mapping[str, float], *,
+            threshold: float = RELIABLE_F1) -> list[Any]:
+    """Findings that involve a label the model is unreliable on get ``evidence.reliability`` and a closing note in
+    their sentence naming the label and its out-of-fold F1."""
+    out = []
+    for f in findings:
+        labels = {s.label for s in (*f.labels, *f.suggestion)}
+        weak = sorted(((reliability[lab], lab) for lab in labels if lab in reliability and reliability[lab] < threshold))
+        if not weak:
+            out.append(f)
+            continue
+        f1, lab = weak[0]
+        note = f"The model is unreliable on {lab} in this corpus (out-of-fold F1 {f1:.2f})."
+        ev = dict(f.evidence, reliability={"label": lab, "f1": round(f1, 4), "threshold": threshold})
+        out.append(replace(f, evidence=ev, message=with_notes(f.message, note)))
+    return out
+
+
+def assessable_labels(agreement: Mapping[str, Any], *, threshold: float = RELIABLE_F1
+                      ) -> tuple[list[str], dict[str, float]]:
+    """The labels the model can judge (out-of-fold F1 >= ``threshold``) and the others with their F1."""
+    per = {lab: float(row["f1"]) for lab, row in (agreement.get("per_label") or {}).items()}
+    return sorted(lab for lab, f1 in per.items() if f1 >= threshold), \
+        {lab: round(f1, 4) for lab, f1 in sorted(per.items()) if f1 < threshold}
+
+
+__all__ = ["MIN_AGREEMENT", "RELIABLE_F1", "STRUCTURE_KINDS", "assessable_labels", "qualify", "withhold_unsupported"]
