@@ -3,12 +3,13 @@
 A finding is a disagreement between the labels and a model, and on biomedical text the model
 is often the one that is wrong.  Three rules keep its mistakes from reaching a reviewer as fixes:
 
-1. **Splits and merges need support beyond the model's path**
+1. **Splits and merges need support beyond the model's path, and a short form is judged as what it
+   abbreviates**
    (:func:`spanqa.ranking.signals.structure_support`: a coordinator or separator between the
    pieces, the pieces labelled elsewhere, the pieces touching, the merged string labelled
-   elsewhere).  :func:`withhold_unsupported` drops the split and merge findings without it and
-   counts them (``summary.json`` ``findings.withheld``); the spans keep their quality in
-   ``spans.jsonl``.
+   elsewhere).  :func:`withhold_unsupported` drops the split and merge findings without it, and the
+   deletions of a defined short form whose long form the model reads as an entity, and counts them
+   (``summary.json`` ``findings.withheld``); the spans keep their quality in ``spans.jsonl``.
 2. **Labels the model cannot learn are named.**  Per label, the model's out-of-fold span F1
    against the labels (``summary.json`` ``model_agreement.per_label``).  A finding that involves
    a label below :data:`RELIABLE_F1` says so in its sentence and its evidence
@@ -48,12 +49,17 @@ def _signal(f: Any, name: str) -> float | None:
 
 
 def withhold_unsupported(findings: Sequence[Any]) -> tuple[list[Any], dict[str, int]]:
-    """The findings without the splits and merges nothing but the model's path supports, and how many of each
-    kind were withheld."""
+    """The findings without (a) the splits and merges nothing but the model's path supports and (b) the deletions of
+    a short form whose long form the model itself reads as an entity ("AS" after "Angelman syndrome (AS)": judged
+    as what it abbreviates, the label stands); and how many of each were withheld."""
     kept, withheld = [], Counter()
     for f in findings:
         if f.kind in STRUCTURE_KINDS and _signal(f, "structure") == 0.0:
             withheld[f.kind] += 1
+            continue
+        abbr = f.evidence.get("abbreviation") or {}
+        if f.action == "delete" and abbr.get("p_long_entity", 0.0) >= 0.5:
+            withheld["delete_short_form_of_an_entity"] += 1
             continue
         kept.append(f)
     return kept, dict(sorted(withheld.items()))

@@ -102,6 +102,8 @@ def find_patterns(findings: Sequence[Finding], texts: Mapping[str, str], *, min_
     for i, f in enumerate(findings):
         if f.kind not in PATTERN_KINDS or _confidence(f) < min_confidence and f.kind != "inconsistent":
             continue
+        if f.evidence.get("abbreviation") or f.evidence.get("reliability"):
+            continue      # judged without its long form, or on a label the model cannot learn: no pattern
         groups[pattern_key(f, texts[f.doc_id])].append(i)
     patterns: list[Finding] = []
     member_of: dict[int, str] = {}

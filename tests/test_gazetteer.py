@@ -79,9 +79,12 @@ def test_abbreviations_definitions_stay_in_their_sentence_and_link_later_uses():
     assert [(text[a:b], text[c:d]) for a, b, c, d in defs] == [("DMD", "Duchenne muscular dystrophy")]
     words = [(m.start(), m.end()) for m in __import__("re").finditer(r"\w+|[^\w\s]", text)]
     links = abbreviation_links(text, words)
-    linked = sorted(text[words[i][0]:words[i][1]] for i in links)
+    linked = sorted(text[words[a][0]:words[b - 1][1]] for a, b in links)
     assert linked == ["DMD", "DMD"]                                    # in the parenthesis and after
     a, b = next(iter(links.values()))
+    text2 = "ataxia-telangiectasia (A-T) patients; A-T cells, not A-Tx"
+    words2 = [(m.start(), m.end()) for m in __import__("re").finditer(r"\w+|[^\w\s]", text2)]
+    assert [text2[words2[x][0]:words2[y - 1][1]] for x, y in abbreviation_links(text2, words2)] == ["A-T", "A-T"]
     assert text[words[a][0]:words[b - 1][1]] == "Duchenne muscular dystrophy"
     assert find_definitions("He was seen (twice) at noon.") == []      # no long form matches
     assert find_definitions("end of one. Second (SE) here")[0][2:] != (0, 10)

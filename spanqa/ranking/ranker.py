@@ -30,7 +30,7 @@ from spanqa.quality import TagLattice
 from spanqa.ranking.combine import RankingModel
 from spanqa.ranking.consistency import SurfaceIndex
 from spanqa.ranking.injection import inject_errors
-from spanqa.ranking.signals import Candidate, doc_candidates, feature_matrix, feature_names
+from spanqa.ranking.signals import Candidate, coordination_splits, doc_candidates, feature_matrix, feature_names
 from spanqa.span import Span
 
 Method = Literal["injected", "model"]
@@ -65,6 +65,7 @@ def corpus_candidates(corpus: Corpus, words: Mapping[str, Sequence[tuple[int, in
                       reliability: Mapping[str, float] | None = None) -> list[Candidate]:
     """Candidates of every annotated document that has a lattice, in corpus order."""
     surface = SurfaceIndex(corpus, words)
+    coordination = coordination_splits([(d.text, s) for d in corpus.documents for s in d.spans or ()])
     out: list[Candidate] = []
     for doc in corpus.documents:
         if doc.spans is None or doc.id not in lattices:
@@ -72,7 +73,7 @@ def corpus_candidates(corpus: Corpus, words: Mapping[str, Sequence[tuple[int, in
         comps = compare_spans(doc.id, list(doc.spans), list(predictions.get(doc.id, ())))
         out.extend(doc_candidates(doc.id, words[doc.id], lattices[doc.id], comps, surface=surface,
                                   margins=None if margins is None else margins.get(doc.id), text=doc.text,
-                                  reliability=reliability, labels=doc.spans))
+                                  reliability=reliability, labels=doc.spans, coordination=coordination))
     return out
 
 

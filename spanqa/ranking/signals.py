@@ -68,6 +68,8 @@ MIN_SUPPORT = 2
 COORDINATORS = frozenset({"and", "or", "nor", "&", "plus", "with", "versus", "vs", "vs."})
 #: characters between two pieces that make a split plausible
 SEPARATORS = frozenset(",;/")
+#: a corpus whose labels span a coordination at least this often does not count coordination as split evidence
+COORDINATED_SHARE = 0.01
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,9 @@ class Candidate:
     values: Mapping[str, float] = field(default_factory=dict)
     #: how the OTHER occurrences of the (least consistent) labelled string read: reading -> count
     surface: Mapping[str, int] = field(default_factory=dict)
-    #: for a short form defined in the note: ``{"short", "long", "label"}`` (its long form and that one's label)
-    abbreviation: Mapping[str, str] | None = None
+    #: for a short form defined in the note: ``{"short", "long", "label", "p_long_entity"}`` (its long form, that
+    #: one's label, and the model's probability that the long form is an entity)
+    abbreviation: Mapping[str, Any] | None = None
 
     @property
     def start(self) -> int:
@@ -127,17 +130,31 @@ def _labelled_elsewhere(surface: SurfaceIndex, text: str, span: Span, index: Wor
     return sum(v for k, v in counts.items() if k != "O") > 0
 
 
+def coordinated(text: str) -> bool:
+    """The text holds a coordinator word or a separator character (``breast and ovarian cancer``)."""
+    return any(c in SEPARATORS for c in text) or any(t in COORDINATORS for t in text.lower().split())
+
+
+def coordination_splits(corpus_spans: Sequence[tuple[str, Span]]) -> bool:
+    """Whether coordination between two pieces is evidence for a split in this corpus: only when its labels rarely
+    span a coordination themselves (below :data:`COORDINATED_SHARE` of the spans; NCBI labels "breast or ovarian
+    cancer" as one CompositeMention, a medication list labels each drug).  ``corpus_spans``: (text, span) pairs."""
+    n = len(corpus_spans)
+    hits = sum(coordinated(span.text_in(text)) for text, span in corpus_spans)
+    return n > 0 and hits / n < COORDINATED_SHARE
+
+
 def structure_support(comp: Component, text: str, words: Sequence[tuple[int, int]], index: WordIndex,
-                      surface: SurfaceIndex | None) -> float:
+                      surface: SurfaceIndex | None, *, coordination: bool = True) -> float:
     """For a ``split`` or ``merge``: 1.0 when something beyond the model's path supports it, else 0.0 (NaN for other
     kinds).
 
     A split is supported when its pieces are separated by a coordinator or a separator (``breast and ovarian
-    cancer``, ``a, b``), when two pieces of different labels meet where a word meets a number (``aspirin`` +
+    cancer``, ``a, b``; only with ``coordination``, :func:`coordination_splits`), when two pieces of different labels meet where a word meets a number (``aspirin`` +
     ``81mg``: a name beside a quantity), or when every piece is labelled elsewhere in the corpus as a span of its
     own.  A merge is
-    supported when the labelled pieces touch (nothing but spaces between them) or the merged string is labelled
-    elsewhere as one span.  The model alone proposes splits like ``'non-asbestos'`` + ``'mesothelioma'``; these
+    supported when the labelled pieces carry one label and touch (nothing but spaces between them), or the
+    merged string is labelled elsewhere as one span.  The model alone proposes splits like ``'non-asbestos'`` + ``'mesothelioma'``; these
     rules are what an annotator would look for before agreeing.
     """
     if comp.kind not in (Kind.SPLIT, Kind.MERGE):
@@ -146,8 +163,7 @@ def structure_support(comp: Component, text: str, words: Sequence[tuple[int, int
     gaps = [text[x.end:y.start] for x, y in zip(pieces, pieces[1:])]
     if comp.kind is Kind.SPLIT:
         for x, y, gap in zip(pieces, pieces[1:], gaps):
-            toks = gap.lower().split()
-            if any(c in SEPARATORS for c in gap) or any(t in COORDINATORS for t in toks):
+            if coordination and coordinated(gap):
                 return 1.0
             left, right = text[x.start:x.end], text[y.start:y.end]
             if x.label != y.label and left[-1:].isdigit() != right[:1].isdigit():
@@ -155,8 +171,8 @@ def structure_support(comp: Component, text: str, words: Sequence[tuple[int, int
         if surface is not None and all(_labelled_elsewhere(surface, text, p, index, words) for p in pieces):
             return 1.0
         return 0.0
-    if all(not g.strip() for g in gaps):
-        return 1.0
+    if all(not g.strip() for g in gaps) and len({p.label for p in pieces}) == 1:
+        return 1.0                  # one entity cut in two; two labels side by side are a deliberate annotation
     if surface is not None and comp.other and _labelled_elsewhere(surface, text, comp.other[0], index, words):
         return 1.0
     return 0.0
@@ -169,26 +185,24 @@ def _reliability(reliability: Mapping[str, float] | None, spans: Sequence[Span])
     return float(min(vals)) if vals else 1.0
 
 
-def long_forms(text: str, words: Sequence[tuple[int, int]], spans: Sequence[Span]) -> dict[int, tuple[int, int, str]]:
-    """Word index of each short-form occurrence whose long form a labelled span overlaps -> the long form's word
+def long_forms(text: str, words: Sequence[tuple[int, int]], spans: Sequence[Span]
+               ) -> dict[tuple[int, int], tuple[int, int, str]]:
+    """Word range of each short-form occurrence whose long form a labelled span overlaps -> the long form's word
     range and that span's label (:func:`spanqa.tagging.abbreviations.abbreviation_links`; text and labels of one
     note)."""
     from spanqa.tagging.abbreviations import abbreviation_links
 
-    links = abbreviation_links(text, words)
-    if not links:
-        return {}
     out = {}
-    for i, (a, b) in links.items():
+    for rng, (a, b) in abbreviation_links(text, words).items():
         lo, hi = words[a][0], words[b - 1][1]
         lab = next((s.label for s in spans if s.start < hi and lo < s.end), None)
         if lab is not None:
-            out[i] = (a, b, lab)
+            out[rng] = (a, b, lab)
     return out
 
 
-def _long_form(kind: str, action: str, a: int, b: int, forms: Mapping[int, tuple[int, int, str]]) -> float:
-    if b - a != 1 or a not in forms:
+def _long_form(kind: str, action: str, a: int, b: int, forms: Mapping[tuple[int, int], tuple[int, int, str]]) -> float:
+    if (a, b) not in forms:
         return 0.0
     if action == "delete":
         return -1.0
@@ -198,18 +212,19 @@ def _long_form(kind: str, action: str, a: int, b: int, forms: Mapping[int, tuple
 
 
 def _abbreviation(text: str, words: Sequence[tuple[int, int]], a: int, b: int,
-                  forms: Mapping[int, tuple[int, int, str]]) -> dict[str, str] | None:
-    if b - a != 1 or a not in forms:
+                  forms: Mapping[tuple[int, int], tuple[int, int, str]], lattice: TagLattice) -> dict[str, Any] | None:
+    if (a, b) not in forms:
         return None
-    lo, hi, label = forms[a]
-    return {"short": text[words[a][0]:words[a][1]], "long": text[words[lo][0]:words[hi - 1][1]], "label": label}
+    lo, hi, label = forms[(a, b)]
+    return {"short": text[words[a][0]:words[b - 1][1]], "long": text[words[lo][0]:words[hi - 1][1]], "label": label,
+            "p_long_entity": round(1.0 - lattice.none_prob(lo, hi), 6)}
 
 
 def doc_candidates(doc_id: str, words: Sequence[tuple[int, int]], lattice: TagLattice,
                    components: Sequence[Component], *, surface: SurfaceIndex | None = None,
                    margins: np.ndarray | None = None, text: str = "",
                    reliability: Mapping[str, float] | None = None,
-                   labels: Sequence[Span] = ()) -> list[Candidate]:
+                   labels: Sequence[Span] = (), coordination: bool = True) -> list[Candidate]:
     """Every candidate of one annotated document with its signal values (module docstring).
 
     Args:
@@ -219,6 +234,7 @@ def doc_candidates(doc_id: str, words: Sequence[tuple[int, int]], lattice: TagLa
         margins: the document's training-dynamics margins (``DocMarginals.margins``) or None.
         reliability: per label, the out-of-fold model's span F1 on it (``label_f1``).
         labels: the note's labelled spans (which long forms are labelled, ``long_form``).
+        coordination: coordination between pieces supports a split (:func:`coordination_splits`).
     """
     index = WordIndex(words)
     forms = long_forms(text, words, labels) if text else {}
@@ -248,16 +264,16 @@ def doc_candidates(doc_id: str, words: Sequence[tuple[int, int]], lattice: TagLa
                   "log_p_suggestion": _log(p_sug), "label_marginal": float(marg.mean()),
                   "min_label_marginal": float(marg.min()), "surface_agree": share, "surface_support": support,
                   "margin": _margin(margins, a, b, comp.labels, index),
-                  "structure": structure_support(comp, text, words, index, surface),
+                  "structure": structure_support(comp, text, words, index, surface, coordination=coordination),
                   "label_f1": _reliability(reliability, comp.labels + comp.other),
                   "long_form": _long_form(kind, action, a, b, forms)}
         out.append(Candidate(doc_id, kind, action, comp.labels, sug, (a, b), values, readings,
-                             _abbreviation(text, words, a, b, forms)))
+                             _abbreviation(text, words, a, b, forms, lattice)))
     if surface is not None:
         extra = _inconsistent(doc_id, words, lattice, surface, touched, probs, tag_col)
         out.extend(replace(c, values=dict(c.values, label_f1=_reliability(reliability, c.suggestion),
                                           long_form=_long_form(c.kind, c.action, *c.words, forms)),
-                           abbreviation=_abbreviation(text, words, *c.words, forms)) for c in extra)
+                           abbreviation=_abbreviation(text, words, *c.words, forms, lattice)) for c in extra)
     return out
 
 

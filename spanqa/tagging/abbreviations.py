@@ -21,6 +21,9 @@ a label: the links come from the text alone.
 [('AS', 'Angelman syndrome')]
 >>> find_definitions("the heart rate (HR) rose")[0][2:] == (4, 14)
 True
+>>> t = "in Cowden disease (CD; MIM 158350) and adult onset globoid cell leukodystrophy (Krabbe disease; AO-GLD)"
+>>> [(t[a:b], t[c:d]) for a, b, c, d in find_definitions(t)]
+[('CD', 'Cowden disease'), ('AO-GLD', 'adult onset globoid cell leukodystrophy')]
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from typing import Sequence
 import numpy as np
 
 Range = tuple[int, int]
-_PAREN = re.compile(r"\(([^()]{1,12})\)")
+_PAREN = re.compile(r"\(([^()]{1,60})\)")
 _WORD = re.compile(r"\S+")
 _SENTENCE_END = re.compile(r"[.;:!?]\s|\n")
 
@@ -65,73 +68,79 @@ def find_definitions(text: str) -> list[tuple[int, int, int, int]]:
     """``(sf_start, sf_end, lf_start, lf_end)`` character ranges of every ``long form (SF)`` definition."""
     out = []
     for m in _PAREN.finditer(text):
-        sf = m.group(1).strip()
-        if not _short_form_ok(sf):
-            continue
-        sf_start = m.start(1) + m.group(1).index(sf)
         before = text[:m.start()].rstrip()
         cut = max((x.end() for x in _SENTENCE_END.finditer(before)), default=0)   # a long form stays in its sentence
         words = [w for w in _WORD.finditer(before) if w.start() >= cut]
-        limit = min(len(sf) + 5, 2 * len(sf))
-        window = words[-limit:] if words else []
-        if not window:
-            continue
-        base = window[0].start()
-        lf_text = before[base:]
-        start = _long_form_start(sf, lf_text)
-        if start is None:
-            continue
-        lf_start = base + start
-        lf_end = len(before)
-        while lf_end > lf_start and not text[lf_end - 1].isalnum():   # "syndrome," -> "syndrome"
-            lf_end -= 1
-        if lf_end - lf_start <= len(sf) or text[lf_start:lf_end].lower() == sf.lower():
-            continue
-        out.append((sf_start, sf_start + len(sf), lf_start, lf_end))
+        offset = m.start(1)
+        for part in re.split(r"([;,])", m.group(1)):      # "(CD; MIM 158350)", "(Krabbe disease; AO-GLD)"
+            sf = part.strip()
+            here = offset + (part.index(sf) if sf else 0)
+            offset += len(part)
+            if not _short_form_ok(sf):
+                continue
+            found = _definition(text, before, words, sf)
+            if found is not None:
+                out.append((here, here + len(sf), *found))
+                break
     return out
 
 
-def abbreviation_links(text: str, words: Sequence[Range]) -> dict[int, Range]:
-    """Word index of every whole-word occurrence of a defined short form -> its long form's word range ``[a, b)``.
+def _definition(text: str, before: str, words: list, sf: str) -> tuple[int, int] | None:
+    limit = min(len(sf) + 5, 2 * len(sf))
+    window = words[-limit:]
+    if not window:
+        return None
+    base = window[0].start()
+    start = _long_form_start(sf, before[base:])
+    if start is None:
+        return None
+    lf_start, lf_end = base + start, len(before)
+    while lf_end > lf_start and not text[lf_end - 1].isalnum():   # "syndrome," -> "syndrome"
+        lf_end -= 1
+    if lf_end - lf_start <= len(sf) or text[lf_start:lf_end].lower() == sf.lower():
+        return None
+    return lf_start, lf_end
 
-    A short form occurrence must be exactly one word of ``words`` (case-sensitive); occurrences before the
-    definition are linked too (titles often use the short form first).  Long forms must start and end on word
-    edges.  When a short form is defined twice the first definition wins.
+
+def abbreviation_links(text: str, words: Sequence[Range]) -> dict[Range, Range]:
+    """Word range ``[a, b)`` of every whole-word occurrence of a defined short form -> its long form's word range.
+
+    An occurrence must start and end on word edges (``A-T`` may be three words); it is found case-sensitively, not
+    inside a longer alphanumeric run, also before the definition (titles often use the short form first), never
+    inside its own long form.  Long forms must start and end on word edges.  When a short form is defined twice
+    the first definition wins.
     """
     starts = {a: i for i, (a, _) in enumerate(words)}
     ends = {b: i + 1 for i, (_, b) in enumerate(words)}
-    links: dict[int, Range] = {}
     defined: dict[str, Range] = {}
     for sf_a, sf_b, lf_a, lf_b in find_definitions(text):
         sf = text[sf_a:sf_b]
-        if sf in defined:
-            continue
         a, b = starts.get(lf_a), ends.get(lf_b)
-        if a is None or b is None or a >= b:
+        if sf in defined or a is None or b is None or a >= b:
             continue
         defined[sf] = (a, b)
-    if not defined:
-        return links
-    for i, (a, b) in enumerate(words):
-        lf = defined.get(text[a:b])
-        if lf is not None and not lf[0] <= i < lf[1]:
-            links[i] = lf
-    return links
+    links: dict[Range, Range] = {}
+    for sf, lf in defined.items():
+        for m in re.finditer(rf"(?<![A-Za-z0-9]){re.escape(sf)}(?![A-Za-z0-9])", text):
+            a, b = starts.get(m.start()), ends.get(m.end())
+            if a is not None and b is not None and not (lf[0] <= a < lf[1]):
+                links[(a, b)] = lf
+    return dict(sorted(links.items()))
 
 
-def share_long_form_features(features: np.ndarray, links: dict[int, Range]) -> np.ndarray:
-    """Word features where each linked short form's row is the mean of its own row and its long form's mean row
-    (a copy; ``features`` itself when there is no link).
+def share_long_form_features(features: np.ndarray, links: dict[Range, Range]) -> np.ndarray:
+    """Word features where each word of a linked short form reads the mean of its own row and its long form's mean
+    row (a copy; ``features`` itself when there is no link).
 
-    >>> share_long_form_features(np.array([[1.0, 1.0], [3.0, 5.0], [0.0, 0.0]]), {2: (0, 2)}).tolist()
+    >>> share_long_form_features(np.array([[1.0, 1.0], [3.0, 5.0], [0.0, 0.0]]), {(2, 3): (0, 2)}).tolist()
     [[1.0, 1.0], [3.0, 5.0], [1.0, 1.5]]
     """
     if not links:
         return features
     out = np.array(features, copy=True)
-    for i, (a, b) in links.items():
-        lf = features[a:b].astype(np.float32).mean(axis=0)
-        out[i] = (0.5 * (features[i].astype(np.float32) + lf)).astype(features.dtype)
+    for (a, b), (lo, hi) in links.items():
+        lf = features[lo:hi].astype(np.float32).mean(axis=0)
+        out[a:b] = (0.5 * (features[a:b].astype(np.float32) + lf)).astype(features.dtype)
     return out
 
 
