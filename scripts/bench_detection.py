@@ -131,10 +131,13 @@ def read_original(stem: str, data: Path, n: int | None) -> Corpus:
 
 def run_key(config: AuditConfig) -> str:
     """10 hex digits over the settings that change the out-of-fold model (not [findings] or [ranking])."""
+    from spanqa.tagging.kfold import RESOLVED_TRAIN_KEYS, fast_settings, uses_probes
+    from spanqa.tagging.plan import resolve
+
+    config = resolve(config)[0]                  # train.mode = auto -> the mode this machine gets
     cfg = config.to_dict()
-    train = dict(cfg["train"])
+    train = {k: v for k, v in cfg["train"].items() if k not in RESOLVED_TRAIN_KEYS}
     head = {"model": cfg["model"], "train": train, "group_regex": cfg["data"]["group_regex"]}
-    from spanqa.tagging.kfold import fast_settings, uses_probes
 
     if train.pop("mode", "finetune") != "finetune":
         head["mode"] = cfg["train"]["mode"]

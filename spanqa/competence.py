@@ -38,7 +38,7 @@ from spanqa.findings import with_notes
 #: a label on which the model's out-of-fold span F1 is below this is called unreliable
 RELIABLE_F1 = 0.6
 #: below this overall out-of-fold span F1 the corpus error rate is not estimated
-MIN_AGREEMENT = 0.5
+MIN_AGREEMENT = 0.7
 #: finding kinds that change structure and need support beyond the model's path
 STRUCTURE_KINDS = ("split", "merge")
 

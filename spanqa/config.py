@@ -36,7 +36,7 @@ from typing import Any, Literal, Mapping, Sequence
 from spanqa.errors import fail
 
 ModelInit = Literal["pretrained", "random_tiny"]
-TrainMode = Literal["fast", "finetune"]
+TrainMode = Literal["auto", "fast", "finetune"]
 HeadKind = Literal["cnn", "bilstm", "mlp", "linear"]
 Pooling = Literal["first", "mean"]
 FeatureDtype = Literal["float16", "float32"]
@@ -85,9 +85,12 @@ class TrainConfig:
     """k-fold cross-validation, windows, and the fine-tuning loop (train.mode = "finetune")."""
 
     mode: TrainMode = _key(
-        "fast", "fast = encode every word once with the frozen transformer and train a light head per fold "
-                "(see [fast]; the CPU default, ~6x faster); finetune = fine-tune the whole transformer per fold "
-                "(epochs, lr, batch_size, weight_decay, warmup_ratio below; for a GPU or small corpora)")
+        "auto", "auto = finetune on a GPU, fast on the CPU unless fine-tuning fits budget_minutes (the audit says "
+                "which and why before it starts); fast = encode every word once with the frozen transformer and "
+                "train a light head per fold (see [fast]; ~9x faster on a CPU); finetune = fine-tune the whole "
+                "transformer per fold (epochs, lr, batch_size, weight_decay, warmup_ratio below)")
+    budget_minutes: float = _key(0.0, "auto mode on a CPU: choose fine-tuning when its expected time is at most this "
+                                      "many minutes (0 = never; fast mode)", min=0.0)
     folds: int = _key(5, "number of group k-fold splits (>= 2); every annotated document is predicted once, out of fold", min=2)
     epochs: int = _key(3, "finetune: training epochs per fold", min=1)
     lr: float = _key(2e-4, "finetune: peak AdamW learning rate (5e-5 underfits small corpora: measured on the demo)", gt=0.0)

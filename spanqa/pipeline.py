@@ -181,6 +181,12 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
                    "part of the corpus next time", path=str(out))
     out = make_run_dir(Path(out))
     say = _notify(progress)
+    chosen = None
+    if oof is None:
+        from spanqa.tagging.plan import resolve
+
+        config, chosen = resolve(config, corpus)
+        say(chosen.sentence())
     timings: dict[str, float] = {}
     t_all = time.perf_counter()
 
@@ -263,9 +269,9 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
     findings = qualify(findings, reliability)
     patterns, findings = find_patterns(findings, texts)
     findings = sort_findings(patterns + findings)
-    confident = confident_error_rate(qualities, candidates,
-                                     o_threshold=o_threshold(words_marginals(annotated_m, lattices),
-                                                             gold_word_tags(corpus, annotated_m), oof.tags))
+    confident = honest_error_rate(qualities, candidates, agreement,
+                                  o_threshold(words_marginals(annotated_m, lattices),
+                                              gold_word_tags(corpus, annotated_m), oof.tags))
     timings["ranking_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -296,11 +302,38 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
                             problems=problems, timings=timings, n_predicted=len(pred_recs),
                             agreement=agreement, confident=confident, ranking=ranking)
     summary["span_edges"] = seams
+    if chosen is not None:
+        summary["plan"] = chosen.to_dict()
     summary["findings"]["withheld"] = {"split_or_merge_without_support": withheld,
                                        "rule": "a split or merge only the model's path supports is not offered as a "
                                                "fix (spanqa.competence)"}
     write_text(out / FILES["summary"], json.dumps(summary, indent=2, ensure_ascii=False) + "\n", root=out)
     return AuditResult(out, oof, qualities, findings, predictions, candidates, summary, ranking)
+
+
+def honest_error_rate(qualities: Sequence[SpanQuality], candidates: Sequence[CandidateScore],
+                      agreement: Mapping[str, Any], o_thr: float) -> dict[str, Any]:
+    """The confident-learning error rate over the labels the model can judge (:mod:`spanqa.competence`), the others
+    listed as not assessed, and no estimate at all when the model agrees with the labels too little; the estimate
+    over every label stays beside it as ``all_labels``."""
+    from spanqa.competence import MIN_AGREEMENT, RELIABLE_F1, assessable_labels
+
+    assessed, weak = assessable_labels(agreement)
+    rate = confident_error_rate(qualities, candidates, o_threshold=o_thr, labels=assessed)
+    every = confident_error_rate(qualities, candidates, o_threshold=o_thr)
+    n_by_label = Counter(q.span.label for q in qualities if q.quality is not None and q.reason != NESTED)
+    rate["assessed_labels"] = assessed
+    rate["not_assessed"] = {lab: {"f1": f1, "n_spans": n_by_label.get(lab, 0),
+                                  "why": f"the out-of-fold model's span F1 on it is below {RELIABLE_F1}"}
+                            for lab, f1 in weak.items()}
+    rate["all_labels"] = {k: every[k] for k in ("estimate", "ci95", "n_spans")}
+    f1 = float(agreement.get("f1") or 0.0)
+    if f1 < MIN_AGREEMENT or not assessed:
+        rate["withheld"] = (f"not estimated: the out-of-fold model agrees with the labels at span F1 {f1:.2f}, below "
+                            f"{MIN_AGREEMENT}; most disagreements would be its own mistakes" if f1 < MIN_AGREEMENT else
+                            f"not estimated: the model's out-of-fold F1 is below {RELIABLE_F1} on every label")
+        rate["estimate"], rate["ci95"] = None, [None, None]
+    return rate
 
 
 def decode_corpus(corpus: Corpus, oof: OOFPredictions) -> tuple[dict[str, list[Span]], dict[str, Any]]:
@@ -420,13 +453,22 @@ def render_summary(summary: Mapping[str, Any], findings: Sequence[Finding] = (),
         mq = "-" if row["mean_quality"] is None else f"{row['mean_quality']:.2f}"
         lab.add_row(name, str(row["n_spans"]), mq, str(row["n_findings"]))
     console.print(lab)
-    if rate["estimate"] is not None:
+    assessed = rate.get("assessed_labels")
+    over = ""
+    if rate.get("not_assessed"):
+        over = (f" over {', '.join(assessed)} ({rate.get('n_spans', 0):,} spans); not assessable (the model is "
+                "unreliable on them): " + ", ".join(f"{lab} (F1 {row['f1']:.2f}, {row['n_spans']} spans)"
+                                                    for lab, row in rate["not_assessed"].items()))
+    if rate.get("withheld"):
+        console.print(f"{c['n_spans']} labelled spans in {c['n_annotated_docs']} annotated notes; error rate "
+                      f"[bold]{rate['withheld']}[/bold].", highlight=False)
+    elif rate["estimate"] is not None:
         lo, hi = rate["ci95"]
         ci = f" (95% CI {lo:.1%}-{hi:.1%})" if lo is not None else ""
         ub = (rate.get("upper_bound") or {}).get("estimate")
         ubs = f"; every doubt of the model counted: {ub:.1%} (an upper bound)" if ub is not None else ""
         console.print(f"{c['n_spans']} labelled spans in {c['n_annotated_docs']} annotated notes; "
-                      f"estimated error rate [bold]{rate['estimate']:.1%}[/bold]{ci} by confident learning{ubs}.",
+                      f"estimated error rate [bold]{rate['estimate']:.1%}[/bold]{ci} by confident learning{over}{ubs}.",
                       highlight=False)
     agree = summary.get("model_agreement")
     if agree:

@@ -187,6 +187,7 @@ def measure_impact(versions: Sequence[Version], config: AuditConfig, *, evals: S
     evaluation corpus without annotated documents and ``E602`` for fewer than two versions or a version with no
     labelled span to train on.
     """
+    from spanqa.tagging.plan import resolve
     from spanqa.tagging.trainer import Retrainer
 
     t0 = time.perf_counter()
@@ -204,6 +205,7 @@ def measure_impact(versions: Sequence[Version], config: AuditConfig, *, evals: S
     labels = _labels(versions, evals)
     from spanqa.bio import tag_inventory
 
+    config = resolve(config, versions[0].corpus if config.train.mode == "auto" else None)[0]
     tagger = Retrainer(config, tag_inventory(labels), cache_dir=cache_dir)
     step = config.fast.heads if config.train.mode == "fast" else 1
     seed_list = [config.train.seed + i * step for i in range(seeds)]

@@ -80,14 +80,17 @@ def bootstrap_ratio(errors: np.ndarray, spans: np.ndarray, *, resamples: int, se
 
 def confident_error_rate(qualities: Sequence[Any], candidates: Sequence[Any], *, o_threshold: float,
                          resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED,
-                         docs: Collection[str] | None = None) -> dict[str, Any]:
+                         docs: Collection[str] | None = None, labels: Collection[str] | None = None
+                         ) -> dict[str, Any]:
     """The confident-learning error rate (module docstring).
 
     ``qualities``: :class:`spanqa.quality.SpanQuality` of every labelled span; ``candidates``:
     :class:`spanqa.quality.CandidateScore` of the predicted spans no label overlaps (their
     ``span.label`` is the predicted label).  ``docs``: report the rate of these documents only,
     with thresholds and calibration still learned from every span (one audit of a whole corpus,
-    read per file).
+    read per file).  ``labels``: assess the spans of these labels only, and the missing entities
+    predicted with them (the labels the model can judge, :func:`spanqa.competence.assessable_labels`);
+    thresholds still come from every label.
     """
     scored = [q for q in qualities if q.quality is not None and q.reason != NESTED]
     by_label: dict[str, list[float]] = defaultdict(list)
@@ -104,6 +107,8 @@ def confident_error_rate(qualities: Sequence[Any], candidates: Sequence[Any], *,
     flags: list[tuple[str, str, bool]] = []           # (doc, label, confidently wrong)
     for q in scored:
         lab = q.span.label
+        if labels is not None and lab not in labels:
+            continue
         n_label[lab] += 1
         own = float(q.quality) if q.quality >= t[lab] else None
         alt = q.alternative or {}
@@ -122,7 +127,7 @@ def confident_error_rate(qualities: Sequence[Any], candidates: Sequence[Any], *,
             per_doc[d][0] += factor[lab]
     n_missing = 0
     for c in candidates:
-        if docs is not None and c.span.doc_id not in docs:
+        if docs is not None and c.span.doc_id not in docs or labels is not None and c.span.label not in labels:
             continue
         if c.p_entity >= t.get(c.span.label, 1.0):
             n_missing += 1

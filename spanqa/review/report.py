@@ -410,6 +410,12 @@ def build_report(run: Run, *, corpus: Corpus | None = None, title: str | None = 
     est, lo, hi, ci_name = error_rate(summary)
     rate = "n/a" if est is None else f"{est:.1%}"
     ci = f"{ci_name} {lo:.1%} \u2013 {hi:.1%}" if lo is not None and hi is not None else ""
+    er = summary.get("error_rate") if isinstance(summary.get("error_rate"), Mapping) else {}
+    if er.get("withheld"):
+        rate, ci = "not estimated", str(er["withheld"])
+    elif er.get("not_assessed"):
+        ci += f"; over {', '.join(map(str, er.get('assessed_labels') or []))} only (not assessable: " \
+              f"{', '.join(map(str, er['not_assessed']))})"
     by_kind = Counter(f.kind for f in findings)
     by_label = Counter(f.label for f in findings if f.label)
     texts = {d.id: d.text for d in corpus} if corpus is not None else {}

@@ -176,6 +176,9 @@ def run_kfold_ray(corpus_path: str | Path, config: AuditConfig | Mapping[str, An
     run_dir = Path(run_dir).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     corpus = read_job_corpus(corpus_path, fmt)
+    from spanqa.tagging.plan import resolve
+
+    cfg, _ = resolve(cfg, corpus if cfg.train.mode == "auto" else None)   # every task gets the resolved mode
     if not ray.is_initialized():
         ray.init(address=address)
     info: dict[str, Any] = {"fold_tasks": cfg.train.folds}

@@ -168,6 +168,8 @@ def prepare(docs: Sequence[Document], tags: Sequence[str], tokenizer: Any, confi
     return out, problems, dropped
 
 
+#: ``[train]`` keys that only choose the mode (``auto`` is resolved before anything is fingerprinted)
+RESOLVED_TRAIN_KEYS = ("budget_minutes",)
 #: ``[fast]`` keys added after runs existed: counted only when set away from their default (which keeps the older
 #: behaviour), so finished folds of older runs still resume
 LATER_FAST_KEYS = ("memory", "abbreviations")
@@ -186,7 +188,7 @@ def fingerprint(corpus: Corpus, tags: Sequence[str], config: AuditConfig) -> str
     """SHA-256 of what determines the fold models: corpus content, tags, and the model/train settings."""
     h = hashlib.sha256()
     cfg = config.to_dict()
-    train = dict(cfg["train"])
+    train = {k: v for k, v in cfg["train"].items() if k not in RESOLVED_TRAIN_KEYS}
     mode = train.pop("mode")
     model = {k: v for k, v in cfg["model"].items() if k not in RUNTIME_KEYS}
     head = {"format": _FOLD_FORMAT, "tags": list(tags), "group_regex": cfg["data"]["group_regex"],
@@ -488,6 +490,7 @@ def shard_ranges(n_docs: int, n_shards: int) -> list[tuple[int, int]]:
 
 def features_target(corpus: Corpus, config: AuditConfig, run_dir: Path) -> tuple[Path, str]:
     """Fast mode: the cache file in ``run_dir`` that ``run_kfold`` reads the corpus's features from, and its key."""
+    config = _resolved(config, corpus)
     from spanqa.tagging.features import cache_path, encoder_features_key
 
     r = _setup(corpus, config, run_dir)
@@ -505,6 +508,7 @@ def encode_shard(corpus: Corpus, config: AuditConfig, start: int, end: int, *, k
     :func:`run_kfold` would have written.  A document's windows and words do not
     depend on the other documents, so a shard prepares only its own.
     """
+    config = _resolved(config, corpus)
     from spanqa.tagging.features import compute_features
 
     docs = run_order(corpus)[start:end]
@@ -553,8 +557,19 @@ class _Run:
         return {p.doc.id: p.enc.words for p in self.prepared}
 
 
+def _resolved(config: AuditConfig, corpus: Corpus) -> AuditConfig:
+    """``config`` with ``train.mode = "auto"`` resolved for ``corpus`` (:func:`spanqa.tagging.plan.resolve`)."""
+    if config.train.mode != "auto":
+        return config
+    from spanqa.tagging.plan import resolve
+
+    return resolve(config, corpus)[0]
+
+
 def _setup(corpus: Corpus, config: AuditConfig, run_dir: Path | None) -> _Run:
     t = config.train
+    if t.mode == "auto":
+        raise ValueError("resolve train.mode = 'auto' first (spanqa.tagging.plan.resolve)")
     ordered = run_order(corpus)
     annotated = [d for d in ordered if d.spans is not None]
     if not annotated:
@@ -676,6 +691,7 @@ def run_fold(corpus: Corpus, config: AuditConfig, k: int, *, run_dir: Path, prog
     A fold already finished in ``run_dir`` is left as it is.  Returns the ``.npz``
     path; :func:`run_kfold` with the same ``run_dir`` loads it instead of training.
     """
+    config = _resolved(config, corpus)
     if not 0 <= k < config.train.folds:
         raise fail("E402", f"fold {k} is not in 0..{config.train.folds - 1}", key="train.folds")
     run_dir = Path(run_dir)
@@ -694,6 +710,7 @@ def run_kfold(corpus: Corpus, config: AuditConfig, *, run_dir: Path | None = Non
     ``run_dir``); tests use it to simulate an interruption.
     """
     t_start = time.perf_counter()
+    config = _resolved(config, corpus)
     t = config.train
     run_dir = None if run_dir is None else Path(run_dir)
     r = _setup(corpus, config, run_dir)

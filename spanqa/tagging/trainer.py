@@ -73,6 +73,10 @@ class Retrainer:
     trainings: int = 0
 
     def __post_init__(self) -> None:
+        if self.config.train.mode == "auto":          # no corpus here: the mode this machine gets at budget 0
+            from spanqa.tagging.plan import resolve
+
+            self.config = resolve(self.config)[0]
         self.tokenizer = load_tokenizer(self.config.model)
         self.device = resolve_device(self.config.model.device)
         self._prepared: dict[DocKey, PreparedDoc] = {}

@@ -1,0 +1,113 @@
+"""Which training mode an audit uses and what it will cost here, said before anything starts.
+
+``train.mode = "auto"`` (the default) chooses between the frozen-encoder fast mode and full
+fine-tuning from the corpus size, the device and the time the user allows
+(``train.budget_minutes``):
+
+- on a GPU: fine-tuning (it fixes boundaries the frozen encoder cannot; on a GPU it is cheap);
+- on the CPU: the fast mode, unless fine-tuning's expected time fits ``train.budget_minutes``
+  (0, the default, never lets it: on 2 cores fine-tuning costs about 9x the fast mode).
+
+:func:`plan` returns the choice, why, and the expected wall time and peak memory of both modes, from
+the per-word costs in :data:`COSTS` (measured with ``scripts/bench_model.py`` and
+``scripts/bench_detection.py`` on a 2-core CPU; a rough guide, scaled by the thread count).
+
+>>> p = plan(200_000, device="cpu", threads=2, budget_minutes=0)
+>>> p.mode, p.reason.split(";")[0]
+('fast', 'CPU')
+>>> plan(20_000, device="cpu", threads=2, budget_minutes=60).mode
+'finetune'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: seconds of a whole audit per word on 2 CPU threads, and a fixed part (loading the encoder, the ranking):
+#: fast ~2.1 ms/word (CoNLL-2003 whole, 301k words, 624 s); fine-tuning ~14 ms/word (NCBI dev+test, 48k words,
+#: 14 min; CoNLL-2003 train 1,987 s for the k-fold alone)
+COSTS = {"fast": (0.0021, 30.0), "finetune": (0.014, 60.0)}
+#: a GPU is this many times faster than 2 CPU threads (an assumption: no GPU run has been measured)
+GPU_SPEEDUP = 20.0
+#: peak memory of the fast mode: a fixed part and bytes per word (issue 28's measurement: ~1.1 GB + 9.5 KB/word)
+MEMORY = (1.1e9, 9.5e3)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The chosen ``mode``, ``reason``, and the expected seconds and peak bytes of each mode."""
+
+    mode: str
+    reason: str
+    words: int
+    seconds: dict[str, float]
+    peak_bytes: float
+
+    def to_dict(self) -> dict:
+        return {"mode": self.mode, "reason": self.reason, "words": self.words,
+                "expected_minutes": {k: round(v / 60, 1) for k, v in self.seconds.items()},
+                "expected_peak_gb": round(self.peak_bytes / 1e9, 1),
+                "note": "rough: per-word costs measured on a 2-core CPU, scaled by the thread count"}
+
+    def sentence(self) -> str:
+        other = "finetune" if self.mode == "fast" else "fast"
+        how = {"fast": "frozen encoder + light heads", "finetune": "full fine-tuning"}
+        return (f"Plan: {self.words:,} words, {self.mode} mode ({how[self.mode]}) - about "
+                f"{_minutes(self.seconds[self.mode])}, peak memory about {self.peak_bytes / 1e9:.1f} GB; "
+                f"{self.reason}. The {other} mode would take about {_minutes(self.seconds[other])}.")
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def expected_seconds(words: int, mode: str, *, device: str = "cpu", threads: int = 2) -> float:
+    per_word, fixed = COSTS[mode]
+    t = fixed + words * per_word * 2.0 / max(1, threads)
+    return t / GPU_SPEEDUP if device == "cuda" else t
+
+
+def plan(words: int, *, device: str, threads: int, budget_minutes: float, requested: str = "auto") -> Plan:
+    """The training mode for ``words`` words on ``device`` (module docstring); ``requested`` other than ``auto`` is
+    kept as it is."""
+    seconds = {m: expected_seconds(words, m, device=device, threads=threads) for m in COSTS}
+    peak = MEMORY[0] + MEMORY[1] * words
+    if requested != "auto":
+        return Plan(requested, f"train.mode = {requested} was asked for", words, seconds, peak)
+    if device == "cuda":
+        return Plan("finetune", "a GPU is there, and fine-tuning places boundaries the frozen encoder cannot", words,
+                    seconds, peak)
+    if budget_minutes > 0 and seconds["finetune"] <= budget_minutes * 60:
+        return Plan("finetune", f"CPU; fine-tuning fits train.budget_minutes = {budget_minutes:g}", words, seconds,
+                    peak)
+    why = ("CPU; fine-tuning would not fit train.budget_minutes = "
+           f"{budget_minutes:g}" if budget_minutes > 0 else "CPU; set train.budget_minutes to let auto choose "
+           "fine-tuning when it fits")
+    return Plan("fast", why, words, seconds, peak)
+
+
+def corpus_words(corpus: object) -> int:
+    """Words in the annotated and unannotated documents (spanqa's word view; the cost of an audit grows with it)."""
+    from spanqa.tokenize import doc_words
+
+    return int(sum(len(doc_words(d).ranges) for d in corpus.documents))
+
+
+def resolve(config: object, corpus: object | None = None) -> tuple[object, Plan | None]:
+    """``config`` with ``train.mode = "auto"`` replaced by the mode :func:`plan` chooses for ``corpus`` on this machine,
+    and the plan (None when the mode was given and no corpus was passed)."""
+    from spanqa.tagging.tagger import resolve_device, threads_for
+
+    t = config.train
+    if t.mode != "auto" and corpus is None:
+        return config, None
+    import torch
+
+    words = corpus_words(corpus) if corpus is not None else 0
+    device = resolve_device(config.model.device)
+    threads = threads_for(config.model) or torch.get_num_threads()
+    p = plan(words, device=device, threads=threads, budget_minutes=t.budget_minutes, requested=t.mode)
+    return (config.replace(**{"train.mode": p.mode}) if t.mode == "auto" else config), p
+
+
+__all__ = ["COSTS", "GPU_SPEEDUP", "MEMORY", "Plan", "corpus_words", "expected_seconds", "plan", "resolve"]

@@ -1,0 +1,40 @@
+"""train.mode = auto: the mode an audit uses and its expected cost, said before it starts (spanqa.tagging.plan)."""
+
+from __future__ import annotations
+
+import doctest
+
+from spanqa.config import load_config
+from spanqa.document import Corpus, Document
+from spanqa.tagging import plan as plan_module
+from spanqa.tagging.plan import expected_seconds, plan, resolve
+
+
+def test_plan_doctests():
+    assert doctest.testmod(plan_module).failed == 0
+
+
+def test_plan_chooses_by_device_and_budget_and_keeps_an_explicit_mode():
+    assert plan(10_000, device="cuda", threads=2, budget_minutes=0).mode == "finetune"
+    assert plan(10_000, device="cpu", threads=2, budget_minutes=0).mode == "fast"
+    small = expected_seconds(10_000, "finetune", threads=2) / 60
+    assert plan(10_000, device="cpu", threads=2, budget_minutes=small + 1).mode == "finetune"
+    assert plan(10_000, device="cpu", threads=2, budget_minutes=small - 1).mode == "fast"
+    assert plan(10_000, device="cuda", threads=2, budget_minutes=0, requested="fast").mode == "fast"
+    p = plan(48_000, device="cpu", threads=2, budget_minutes=0)
+    assert p.seconds["finetune"] > 5 * p.seconds["fast"] and p.peak_bytes > 1e9
+    assert p.sentence().startswith("Plan: 48,000 words, fast mode (frozen encoder + light heads) - about ")
+    assert set(p.to_dict()["expected_minutes"]) == {"fast", "finetune"}
+
+
+def test_resolve_replaces_auto_and_leaves_the_fingerprint_of_fast_runs_alone():
+    from spanqa.tagging.kfold import fingerprint
+
+    corpus = Corpus.from_docs([Document("d", "aspirin 81 mg daily", ())])
+    auto = load_config(overrides=["model.device='cpu'"])
+    fast = load_config(overrides=["model.device='cpu'", "train.mode='fast'"])
+    resolved, p = resolve(auto, corpus)
+    assert auto.train.mode == "auto" and resolved.train.mode == "fast" and p.words == 4
+    assert fingerprint(corpus, ["O"], resolved) == fingerprint(corpus, ["O"], fast)
+    budget = load_config(overrides=["model.device='cpu'", "train.mode='fast'", "train.budget_minutes=30"])
+    assert fingerprint(corpus, ["O"], budget) == fingerprint(corpus, ["O"], fast)   # budget only chooses
