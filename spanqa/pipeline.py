@@ -263,7 +263,8 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
     ranking = rank_corpus(corpus, words, {d: lattices[d] for d in words}, predictions, method=rk.method,
                           rate=rk.inject_rate, seed=rk.inject_seed,
                           margins={d: annotated_m[d].margins for d in words},
-                          copy_margins={d: annotated_m[d].copy_margins for d in words}, reliability=reliability)
+                          copy_margins={d: annotated_m[d].copy_margins for d in words}, reliability=reliability,
+                          systematic=rk.inject_systematic)
     findings = rank_findings(findings, ranking, qualities, lattices, texts, min_p_error=f.min_p_error)
     findings, withheld = withhold_unsupported(findings)
     findings = qualify(findings, reliability)

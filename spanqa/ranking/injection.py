@@ -133,7 +133,8 @@ class _Doc:
 
 
 def inject_errors(corpus: Corpus, words: Mapping[str, Sequence[Range]], *, rate: float = DEFAULT_RATE,
-                  seed: int = 0, shares: Mapping[str, float] = KIND_SHARES) -> tuple[Corpus, list[InjectedError]]:
+                  seed: int = 0, shares: Mapping[str, float] = KIND_SHARES,
+                  systematic: float = 0.0) -> tuple[Corpus, list[InjectedError]]:
     """A copy of ``corpus`` with about ``rate`` x (word-aligned spans) injected errors, and the errors.
 
     Args:
@@ -143,6 +144,9 @@ def inject_errors(corpus: Corpus, words: Mapping[str, Sequence[Range]], *, rate:
         rate: errors per word-aligned labelled span.
         seed: the injection seed.
         shares: kind -> share of the errors (:data:`KIND_SHARES`).
+        systematic: share of the errors made *systematically* (:func:`_systematic`): every labelled
+            occurrence of one string relabelled the same way, or left unlabelled - the guideline
+            errors a corpus repeats, which its other occurrences agree with.
 
     Returns the noisy copy (documents in the same order, spans sorted, other fields kept) and
     the errors in document order.
@@ -152,11 +156,14 @@ def inject_errors(corpus: Corpus, words: Mapping[str, Sequence[Range]], *, rate:
     docs = {d.id: _Doc(d, words[d.id]) for d in corpus.documents if d.spans is not None and d.id in words}
     slots = [(d_id, i) for d_id, st in docs.items() for i in range(len(st.aligned))]
     n_errors = int(round(rate * len(slots)))
+    errors: list[InjectedError] = _systematic(docs, int(round(systematic * n_errors)), rng, draw_label) \
+        if systematic > 0 and n_errors else []
+    n_errors -= len(errors)
     kinds = list(shares)
     p = np.asarray([shares[k] for k in kinds], dtype=np.float64)
-    plan = Counter(kinds[int(i)] for i in rng.choice(len(kinds), size=n_errors, p=p / p.sum())) if n_errors else {}
+    plan = Counter(kinds[int(i)] for i in rng.choice(len(kinds), size=n_errors, p=p / p.sum())) \
+        if n_errors > 0 else {}
     surface = _labelled_strings(docs)
-    errors: list[InjectedError] = []
     order = rng.permutation(len(slots))
     for kind in kinds:
         want, made = plan.get(kind, 0), 0
@@ -176,6 +183,39 @@ def inject_errors(corpus: Corpus, words: Mapping[str, Sequence[Range]], *, rate:
                 made += 1
         order = rng.permutation(len(slots))
     return _apply(corpus, docs, errors), sorted(errors, key=lambda e: (e.doc_id, e.start, e.kind))
+
+
+#: a string needs this many labelled occurrences to be changed systematically
+MIN_SYSTEMATIC = 3
+
+
+def _systematic(docs: Mapping[str, _Doc], want: int, rng: np.random.Generator, draw_label) -> list[InjectedError]:
+    """About ``want`` errors in groups: pick a string with at least :data:`MIN_SYSTEMATIC` labelled occurrences
+    (one label), and relabel every occurrence to one other label (kind ``type``, two groups in three) or leave every
+    occurrence unlabelled (kind ``missing``)."""
+    forms: dict[tuple[str, ...], list[tuple[str, int]]] = defaultdict(list)
+    for d_id, st in docs.items():
+        for i, (s, a, b) in enumerate(st.aligned):
+            forms[(s.label,) + tuple(st.doc.text[x:y].lower() for x, y in st.words[a:b])].append((d_id, i))
+    pool = sorted(k for k, v in forms.items() if len(v) >= MIN_SYSTEMATIC)
+    out: list[InjectedError] = []
+    for j in rng.permutation(len(pool)):
+        if len(out) >= want:
+            break
+        key = pool[int(j)]
+        kind = "type" if rng.random() < 2 / 3 else "missing"
+        lab = draw_label(exclude=key[0]) if kind == "type" else None
+        if kind == "type" and lab is None:
+            continue
+        for d_id, i in forms[key]:
+            st = docs[d_id]
+            s, a, b = st.aligned[i]
+            if i in st.touched or st.locked[a:b].any():
+                continue
+            st.touched.add(i)
+            st.lock(a, b)
+            out.append(InjectedError(d_id, kind, (s,), (st.span(a, b, lab),) if kind == "type" else ()))
+    return out
 
 
 def _change(kind: str, st: _Doc, i: int, rng: np.random.Generator, draw_label) -> InjectedError | None:

@@ -89,7 +89,7 @@ def rank_corpus(corpus: Corpus, words: Mapping[str, Sequence[tuple[int, int]]],
                 method: Method = "injected", rate: float = 0.08, seed: int = 0,
                 margins: Mapping[str, np.ndarray | None] | None = None,
                 copy_margins: Mapping[str, np.ndarray | None] | None = None,
-                reliability: Mapping[str, float] | None = None) -> Ranking:
+                reliability: Mapping[str, float] | None = None, systematic: float = 0.0) -> Ranking:
     """Candidates of ``corpus`` with ``p_error`` (module docstring).  ``words``/``lattices``: per annotated
     document with marginals; ``predictions``: the decoded out-of-fold spans.
 
@@ -109,11 +109,12 @@ def rank_corpus(corpus: Corpus, words: Mapping[str, Sequence[tuple[int, int]]],
         p = 1.0 - np.exp(np.asarray([c.values["log_p_labels"] for c in cands], dtype=np.float64))
         return Ranking(cands, np.clip(p, 0.0, 1.0), None, {"method": "model", "seconds": round(time.perf_counter() - t0, 3)},
                        x)
-    noisy, errors = inject_errors(corpus, words, rate=rate, seed=seed)
+    noisy, errors = inject_errors(corpus, words, rate=rate, seed=seed, systematic=systematic)
     fake = corpus_candidates(noisy, words, lattices, predictions, copy_margins if dynamics else None, reliability)
     xf = feature_matrix(fake)[:, keep]
     yf = _positives(fake, errors)
-    fit: dict[str, Any] = {"method": "injected", "rate": rate, "seed": seed, "n_injected": len(errors),
+    fit: dict[str, Any] = {"method": "injected", "rate": rate, "seed": seed, "systematic": systematic,
+                           "n_injected": len(errors),
                            "dynamics": dynamics,
                            "injected_by_kind": _count(e.kind for e in errors),
                            "n_candidates_copy": len(fake), "n_positive_copy": int(yf.sum())}

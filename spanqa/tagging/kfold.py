@@ -198,6 +198,8 @@ def fingerprint(corpus: Corpus, tags: Sequence[str], config: AuditConfig) -> str
         head["fast"] = fast_settings(config)
     if uses_probes(config):  # the probe documents' training labels come from the injected copy
         head["probes"] = {"rate": config.ranking.inject_rate, "seed": config.ranking.inject_seed}
+        if config.ranking.inject_systematic:
+            head["probes"]["systematic"] = config.ranking.inject_systematic
     h.update(json.dumps(head, sort_keys=True).encode())
     for d in corpus.documents:
         rec = {"id": d.id, "group": d.group, "annotated": d.spans is not None,
@@ -622,7 +624,7 @@ def probe_labels(ann: Sequence[PreparedDoc], tags: Sequence[str], config: AuditC
 
     corpus = Corpus.from_docs([p.doc for p in ann])
     noisy, errors = inject_errors(corpus, {p.doc.id: p.enc.words for p in ann}, rate=config.ranking.inject_rate,
-                                  seed=config.ranking.inject_seed)
+                                  seed=config.ranking.inject_seed, systematic=config.ranking.inject_systematic)
     tag_id = {t: i for i, t in enumerate(tags)}
     changed = {e.doc_id for e in errors}
     out = {}
