@@ -248,7 +248,7 @@ def score_set(name: str, audited: dict[str, Any], corpus: Corpus, detected: Dete
         positive = sentence_truth_from_tags(detected.sentences, given, corrected_word_tags(cmp, words), merged=True)
     else:
         positive = sentence_truth(detected.sentences, changes)
-    lengths = list_lengths(detected)
+    lengths = list_lengths(detected, changes)
     methods = score(detected, changes, positive, lengths=lengths, with_signals=with_signals)
     return {"name": name, "title": SET_TITLES.get(name, name), "design": name in DESIGN_SETS,
             "match": cmp.match, "n_changes": len(changes), "changes_by_group": dict(Counter(c.group for c in changes)),
@@ -378,7 +378,7 @@ def render_set(r: dict[str, Any]) -> list[str]:
                                         + [_f(le["recall_at_r"][k]) for k in GROUPS]
                                         + [_f(le["kind_agreement"]),
                                            f"{_f(se['auprc'])} / {_f(se['auprc_trapezoid'])}", _f(se["auroc"])]) + " |")
-    lengths = r["lengths"]
+    lengths = r["lengths"]["lenient"]
     ks = [lengths["k50"], lengths["k100"], lengths["k200"]]
     si, sm = lengths["short_iob2"], lengths["short_merged"]
     lines += ["", f"**Cut lists** at equal length (k = 50, 100, 200; {si} = the shorter of spanqa's findings and "

@@ -108,3 +108,22 @@ def test_apply_a_pattern_decision_decides_every_member_without_its_own(tmp_path)
     # an offset override cannot apply to every occurrence: W513, the decision still applies as suggested
     result = apply_decisions(run, [Decision("P", "accept", start=8, end=20, source="d.csv:2")])
     assert [p.code for p in result.problems] == ["W513"] and result.counts["applied"] == 3
+
+
+def test_error_rate_over_the_labels_the_model_can_judge_and_withheld_when_it_cannot():
+    from spanqa.pipeline import honest_error_rate
+    from spanqa.quality import SpanQuality
+
+    def q(label, qual, alt_p, i):
+        return SpanQuality(Span(f"d{i}", 0, 1, label), qual, True,
+                           alternative={"kind": "label", "label": "A" if label == "B" else "B", "p": alt_p,
+                                        "words": [0, 1]})
+    spans = [q("A", 0.9, 0.05, 0), q("A", 0.9, 0.05, 1), q("A", 0.1, 0.85, 2), q("B", 0.3, 0.6, 3), q("B", 0.2, 0.7, 4)]
+    good = {"f1": 0.85, "per_label": {"A": {"f1": 0.9}, "B": {"f1": 0.3}}}
+    r = honest_error_rate(spans, [], good, 0.9)
+    assert r["assessed_labels"] == ["A"] and r["n_spans"] == 3 and r["estimate"] == pytest.approx(1 / 3, abs=1e-6)
+    assert r["not_assessed"]["B"]["n_spans"] == 2 and r["all_labels"]["n_spans"] == 5 and "withheld" not in r
+    weak = {"f1": 0.55, "per_label": {"A": {"f1": 0.9}, "B": {"f1": 0.3}}}
+    r = honest_error_rate(spans, [], weak, 0.9)
+    assert r["estimate"] is None and r["withheld"].startswith("not estimated: the out-of-fold model agrees with the "
+                                                              "labels at span F1 0.55")

@@ -121,28 +121,41 @@ def detect(corpus: Corpus, result: Any, *, timings: dict[str, float] | None = No
     return Detected(sentences, dets, sent, signals)
 
 
-def list_lengths(detected: Detected, ks: Sequence[int] = DEFAULT_KS) -> dict[str, int]:
-    """The list lengths P@k and R@k are read at: ``ks`` and, per cleanlab class set, the length of the shorter of
-    spanqa's and cleanlab's cut lists (``short_iob2``, ``short_merged``)."""
-    n = len(detected.dets["spanqa_findings"])
-    out = {f"k{k}": int(k) for k in ks}
-    for cls in ("iob2", "merged"):
-        out[f"short_{cls}"] = min(n, len(detected.dets[f"cleanlab_{cls}_issues"]))
+def list_lengths(detected: Detected, changes: Sequence[Change], ks: Sequence[int] = DEFAULT_KS
+                 ) -> dict[str, dict[str, int]]:
+    """Per matching rule, the list lengths P@k and R@k are read at: ``ks`` and, per cleanlab class set, the length
+    of the shorter of spanqa's and cleanlab's cut lists *as the rule scores them* (the lenient rule drops repeat
+    hits, so a list can be shorter there): ``short_iob2``, ``short_merged``."""
+    from spanqa.benchmark.scoring import DROPPED, claims, rank
+
+    def kept(key: str, rule: str) -> int:
+        dets = detected.dets[key]
+        if rule == "strict":
+            return len(dets)
+        return int((claims(rank(dets), changes, lenient=True) != DROPPED).sum())
+
+    out = {}
+    for rule in ("lenient", "strict"):
+        row = {f"k{k}": int(k) for k in ks}
+        n = kept("spanqa_findings", rule)
+        for cls in ("iob2", "merged"):
+            row[f"short_{cls}"] = min(n, kept(f"cleanlab_{cls}_issues", rule))
+        out[rule] = row
     return out
 
 
 def score(detected: Detected, changes: Sequence[Change], positive: np.ndarray, *,
-          lengths: Mapping[str, int], with_signals: bool = False) -> dict[str, Any]:
-    """Every method's span metrics (strict and lenient, at ``lengths``) and sentence metrics against ``changes``
-    and the sentence truth ``positive``."""
-    ks = sorted(set(lengths.values()))
+          lengths: Mapping[str, Mapping[str, int]], with_signals: bool = False) -> dict[str, Any]:
+    """Every method's span metrics (strict and lenient, at ``lengths[rule]``) and sentence metrics against
+    ``changes`` and the sentence truth ``positive``."""
     out: dict[str, Any] = {}
     for m in METHODS:
         dets = detected.dets[m.key]
-        out[m.key] = {"strict": span_metrics(dets, changes, ks=ks), "lenient": span_metrics(dets, changes, lenient=True,
-                                                                                             ks=ks),
-                      "sentence": sentence_metrics(positive, detected.sent[SENTENCE_FROM.get(m.key, m.key)]),
-                      "n_detections": len(dets), "output": m.output}
+        out[m.key] = {rule: span_metrics(dets, changes, lenient=rule == "lenient",
+                                         ks=sorted(set(lengths[rule].values())))
+                      for rule in ("strict", "lenient")}
+        out[m.key].update(sentence=sentence_metrics(positive, detected.sent[SENTENCE_FROM.get(m.key, m.key)]),
+                          n_detections=len(dets), output=m.output)
     if with_signals:
         for name, dets in detected.signals.items():
             out[f"signal:{name}"] = {"lenient": span_metrics(dets, changes, lenient=True, ks=()),
@@ -154,7 +167,7 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return None if a is None or not b else round(a / b, 3)
 
 
-def headline(methods: Mapping[str, Any], lengths: Mapping[str, int]) -> dict[str, Any]:
+def headline(methods: Mapping[str, Any], lengths: Mapping[str, Mapping[str, int]]) -> dict[str, Any]:
     """spanqa against the better cleanlab (per metric, the better of IOB2 and merged classes)."""
     def best(metric) -> tuple[float | None, str]:
         vals = [(metric(methods[k]), k) for k in ("cleanlab_iob2", "cleanlab_merged")]
@@ -171,7 +184,7 @@ def headline(methods: Mapping[str, Any], lengths: Mapping[str, int]) -> dict[str
     out["sentence_auprc"] = {"spanqa": sq, "cleanlab": cl, "cleanlab_classes": which, "ratio": _ratio(sq, cl)}
     cuts = {}
     for cls in ("iob2", "merged"):
-        k = lengths[f"short_{cls}"]
+        k = lengths["lenient"][f"short_{cls}"]
         a = methods["spanqa_findings"]["lenient"]["at"].get(k, {}).get("precision")
         b = methods[f"cleanlab_{cls}_issues"]["lenient"]["at"].get(k, {}).get("precision")
         cuts[cls] = {"k": k, "spanqa_findings": a, "cleanlab_issues": b, "ratio": _ratio(a, b)}
