@@ -149,10 +149,12 @@ def run_key(config: AuditConfig) -> str:
 
 
 def share_features(run_dir: Path, stem: str) -> None:
-    """Hard-link the frozen-encoder feature caches of sibling runs of the same corpus into ``run_dir/features``
-    (a cache file is named and checked by its key, so only an exact match is ever used)."""
+    """Hard-link the frozen-encoder feature caches of sibling runs of the same texts into ``run_dir/features``
+    (a cache file is named and checked by its key, so only an exact match is ever used; NoiseBench's label sets
+    share their texts)."""
     target = run_dir / "features"
-    for other in sorted(run_dir.parent.glob(f"{stem}-*/features/words_*.npz")):
+    family = "noisebench_*" if stem.startswith("noisebench_") else stem
+    for other in sorted(run_dir.parent.glob(f"{family}-*/features/words_*.npz")):
         dest = target / other.name
         if other.parent != target and not dest.exists():
             target.mkdir(parents=True, exist_ok=True)
@@ -293,7 +295,7 @@ def cleanlab_protocol(config: AuditConfig, args: argparse.Namespace) -> tuple[di
     train = read_original("train", args.data, args.subset)
     test = read_original("test", args.data, args.subset)
     tags = tag_inventory(sorted(set(train.labels) | set(test.labels)))
-    cache = args.out / "runs" / f"cleanlab-protocol-cache-{run_key(config)}"
+    cache = args.out / "runs" / "cleanlab-protocol-cache"     # features are keyed by encoder and texts inside
     cache.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     trainer = Retrainer(config, tags, cache_dir=cache)

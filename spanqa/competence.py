@@ -10,11 +10,12 @@ is often the one that is wrong.  Three rules keep its mistakes from reaching a r
    elsewhere).  :func:`withhold_unsupported` drops the split and merge findings without it, and the
    deletions of a defined short form whose long form the model reads as an entity, and counts them
    (``summary.json`` ``findings.withheld``); the spans keep their quality in ``spans.jsonl``.
-2. **Labels the model cannot learn are named.**  Per label, the model's out-of-fold span F1
-   against the labels (``summary.json`` ``model_agreement.per_label``).  A finding that involves
-   a label below :data:`RELIABLE_F1` says so in its sentence and its evidence
-   (:func:`qualify`), and the ranking reads the same number as its ``label_f1`` signal, so such
-   findings are demoted as far as the injected errors show they should be.
+2. **Labels the model cannot learn are named, and the corpus outvotes a model that contradicts
+   it.**  Per label, the model's out-of-fold span F1 against the labels (``summary.json``
+   ``model_agreement.per_label``).  A finding that involves a label below :data:`RELIABLE_F1` says
+   so in its sentence and its evidence (:func:`qualify`); its ``p_error`` is weighed by that F1
+   unless the corpus sides with the suggestion, and a change against the reading most other
+   occurrences of the string share is weighed down (:func:`weights`).
 3. **The error rate covers what can be judged** (:func:`assessable_labels`): labels below
    :data:`RELIABLE_F1` are listed as not assessable, and below :data:`MIN_AGREEMENT` overall the
    estimate is withheld (:mod:`spanqa.ranking.error_rate`).
@@ -39,6 +40,8 @@ from spanqa.findings import with_notes
 RELIABLE_F1 = 0.6
 #: below this overall out-of-fold span F1 the corpus error rate is not estimated
 MIN_AGREEMENT = 0.7
+#: other occurrences of a string that make its corpus reading count (:func:`weights`)
+MIN_OTHER = 3
 #: finding kinds that change structure and need support beyond the model's path
 STRUCTURE_KINDS = ("split", "merge")
 
@@ -63,6 +66,63 @@ def withhold_unsupported(findings: Sequence[Any]) -> tuple[list[Any], dict[str, 
             continue
         kept.append(f)
     return kept, dict(sorted(withheld.items()))
+
+
+def _readings(action: str, labels: Sequence[Any], suggestion: Sequence[Any]) -> tuple[str, str] | None:
+    """``(labelled reading, suggested reading)`` of a change to what a string is, in the vocabulary of the corpus
+    counts (a label, ``"O"`` for no entity, ``"entity"`` for any label); None for boundary changes."""
+    if action == "delete" and labels:
+        return "entity", "O"
+    if action == "add" and suggestion:
+        return "O", suggestion[0].label
+    if action == "relabel" and labels and suggestion:
+        return labels[0].label, suggestion[0].label
+    return None
+
+
+def _share(counts: Mapping[str, int], reading: str) -> int:
+    if reading == "entity":
+        return sum(v for k, v in counts.items() if k != "O")
+    return int(counts.get(reading, 0))
+
+
+def weights(kind: str, action: str, labels: Sequence[Any], suggestion: Sequence[Any], counts: Mapping[str, int],
+            reliability: Mapping[str, float], *, threshold: float = RELIABLE_F1,
+            min_other: int = MIN_OTHER) -> dict[str, float]:
+    """The factors a candidate's ``p_error`` is multiplied by (empty: none):
+
+    - ``corpus``: when at least ``min_other`` other occurrences of the string exist and most of them read it as the
+      label does, the change goes against the corpus's own convention: the (Laplace-smoothed) share of the other
+      occurrences that read it as the suggestion does, over one half - a string labelled all ten other times loses
+      its "delete" almost entirely, a corpus split between the two readings costs nothing;
+    - ``reliability``: when the candidate is a disagreement (not a span the model reproduces) involving a label the
+      model is unreliable on (out-of-fold F1 below ``threshold``) and the corpus does not side with the suggestion,
+      that F1 - the model's say is worth what the model is worth on that label.
+
+    >>> from spanqa.span import Span
+    >>> was = (Span("d", 0, 3, "Modifier"),)
+    >>> weights("spurious", "delete", was, (), {"Modifier": 4, "SpecificDisease": 6}, {})
+    {'corpus': 0.1667}
+    >>> weights("type", "relabel", (Span("d", 0, 3, "DiseaseClass"),), (Span("d", 0, 3, "SpecificDisease"),),
+    ...         {}, {"DiseaseClass": 0.52})
+    {'reliability': 0.52}
+    """
+    factors: dict[str, float] = {}
+    n = sum(int(v) for v in counts.values())
+    readings = _readings(action, labels, suggestion)
+    corpus_sides = False
+    if readings is not None and n >= min_other:
+        lab, sug = readings
+        s_lab, s_sug = _share(counts, lab), _share(counts, sug)
+        corpus_sides = s_sug > s_lab
+        if s_lab * 2 > n:
+            factors["corpus"] = round(min(1.0, 2.0 * (s_sug + 1) / (n + 2)), 4)
+    if kind != "exact" and not corpus_sides:
+        weak = [reliability[x.label] for x in (*labels, *suggestion)
+                if x.label in reliability and reliability[x.label] < threshold]
+        if weak:
+            factors["reliability"] = round(min(weak), 4)
+    return {k: v for k, v in factors.items() if v < 1.0}
 
 
 def qualify(findings: Sequence[Any], reliability: Mapping[str, float], *,
@@ -91,4 +151,5 @@ def assessable_labels(agreement: Mapping[str, Any], *, threshold: float = RELIAB
         {lab: round(f1, 4) for lab, f1 in sorted(per.items()) if f1 < threshold}
 
 
-__all__ = ["MIN_AGREEMENT", "RELIABLE_F1", "STRUCTURE_KINDS", "assessable_labels", "qualify", "withhold_unsupported"]
+__all__ = ["MIN_AGREEMENT", "MIN_OTHER", "RELIABLE_F1", "STRUCTURE_KINDS", "assessable_labels", "qualify", "weights",
+           "withhold_unsupported"]

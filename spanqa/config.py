@@ -130,10 +130,10 @@ class FastConfig:
     ortho_dim: int = _key(32, "width of each orthographic attribute's embedding", min=1)
     ortho_buckets: int = _key(8192, "rows of the hashed orthographic embedding table (spaCy's MultiHashEmbed "
                                         "uses 2,500-5,000 per attribute)", min=16)
-    memory: bool = _key(False, "add the phrase memory (spanqa.tagging.gazetteer): per word, how often the training "
-                               "folds' other documents label the strings that start at or cover it, per label "
-                               "(leave-one-document-out; no held-out label reaches it)")
-    abbreviations: bool = _key(False, "a short form defined in its document ('Angelman syndrome (AS)') reads the mean of "
+    memory: bool = _key(True, "add the phrase memory (spanqa.tagging.gazetteer): per word, how often the training "
+                              "folds' other documents label the strings that start at or cover it, per label "
+                              "(leave-one-document-out; no held-out label reaches it)")
+    abbreviations: bool = _key(True, "a short form defined in its document ('Angelman syndrome (AS)') reads the mean of "
                                       "its own and its long form's encoder features wherever it occurs "
                                       "(spanqa.tagging.abbreviations, Schwartz-Hearst; text only, no label)")
     heads: int = _key(1, "heads trained per fold (seeds train.seed, train.seed+1, ...); their marginals are averaged",

@@ -419,6 +419,9 @@ def rank_findings(findings: Sequence[Finding], ranking: Any, qualities: Sequence
                               "signals": {k: None if v != v else round(float(v), 6) for k, v in c.values.items()}}
         if ranking.model is not None:
             ev["contributions"] = ranking.model.contributions(ranking.features[i])
+        if ranking.factors and ranking.factors[i]:
+            ev["p_error_model"] = round(float(ranking.p_model[i]), 6)
+            ev["weighed"] = dict(ranking.factors[i])
         if c.surface:
             ev["surface"] = dict(c.surface)
         return ev

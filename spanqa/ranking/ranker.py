@@ -25,6 +25,7 @@ from typing import Any, Literal, Mapping, Sequence
 import numpy as np
 
 from spanqa.comparison import compare_spans
+from spanqa.competence import weights
 from spanqa.document import Corpus
 from spanqa.quality import TagLattice
 from spanqa.ranking.combine import RankingModel
@@ -48,6 +49,10 @@ class Ranking:
     model: RankingModel | None
     fit: dict[str, Any] = field(default_factory=dict)
     features: np.ndarray | None = None
+    #: the fitted model's own p_error before :func:`spanqa.competence.weights` (None: no weighing)
+    p_model: np.ndarray | None = None
+    #: per candidate, the factors its p_error was multiplied by
+    factors: list[dict[str, float]] | None = None
 
     def by_key(self) -> dict[tuple, int]:
         """``(doc_id, labels keys, suggestion keys) -> candidate index``."""
@@ -125,7 +130,12 @@ def rank_corpus(corpus: Corpus, words: Mapping[str, Sequence[tuple[int, int]]],
     fit["heldout_ap"] = _heldout_ap(fake, xf, yf, [names[i] for i in keep])
     model = RankingModel.fit(xf, yf, [names[i] for i in keep], meta={"rate": rate, "seed": seed})
     fit["seconds"] = round(time.perf_counter() - t0, 3)
-    return Ranking(cands, model.p_error(x), model, fit, x)
+    p_model = model.p_error(x)
+    factors = [weights(c.kind, c.action, c.labels, c.suggestion, c.surface, reliability or {}) for c in cands]
+    p = np.asarray([pm * float(np.prod(list(f.values()))) if f else pm for pm, f in zip(p_model, factors)])
+    fit["weighed"] = {"candidates": int(sum(1 for f in factors if f)),
+                      "rule": "p_error x the corpus and competence factors of spanqa.competence.weights"}
+    return Ranking(cands, p, model, fit, x, p_model=p_model, factors=factors)
 
 
 def _recorded(margins: Mapping[str, np.ndarray | None] | None) -> bool:

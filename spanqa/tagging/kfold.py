@@ -170,18 +170,15 @@ def prepare(docs: Sequence[Document], tags: Sequence[str], tokenizer: Any, confi
 
 #: ``[train]`` keys that only choose the mode (``auto`` is resolved before anything is fingerprinted)
 RESOLVED_TRAIN_KEYS = ("budget_minutes",)
-#: ``[fast]`` keys added after runs existed: counted only when set away from their default (which keeps the older
-#: behaviour), so finished folds of older runs still resume
-LATER_FAST_KEYS = ("memory", "abbreviations")
+#: ``[fast]`` keys added after runs existed, with the value that keeps the older behaviour: counted only when set
+#: to something else, so finished folds of older runs still resume
+LATER_FAST_KEYS = {"memory": False, "abbreviations": False}
 
 
 def fast_settings(config: AuditConfig) -> dict[str, Any]:
-    """The ``[fast]`` settings that identify a fast-mode model (:data:`LATER_FAST_KEYS` only when not default)."""
-    from spanqa.config import FastConfig
-
-    default = FastConfig()
+    """The ``[fast]`` settings that identify a fast-mode model (:data:`LATER_FAST_KEYS` only when they change it)."""
     return {k: v for k, v in config.to_dict()["fast"].items()
-            if k not in LATER_FAST_KEYS or v != getattr(default, k)}
+            if k not in LATER_FAST_KEYS or v != LATER_FAST_KEYS[k]}
 
 
 def fingerprint(corpus: Corpus, tags: Sequence[str], config: AuditConfig) -> str:
