@@ -491,8 +491,17 @@ def rank_findings(findings: Sequence[Finding], ranking: Any, qualities: Sequence
 
 
 def sort_findings(findings: Sequence[Finding]) -> list[Finding]:
-    """Most suspicious first; ties by document and position (deterministic)."""
-    return sorted(findings, key=lambda f: (f.score, f.doc_id, f.start if f.start is not None else -1, f.kind, f.id))
+    """Most suspicious first; ties by document and position (deterministic).  The members of a ``pattern``
+    (``evidence.pattern``, :mod:`spanqa.patterns`) follow their pattern, most suspicious first: one decision covers
+    them, and a reviewer sees the occurrences where the question is asked."""
+    own = lambda f: (f.score, f.doc_id, f.start if f.start is not None else -1, f.kind, f.id)  # noqa: E731
+    patterns = {f.id: f for f in findings if f.kind == "pattern"}
+
+    def key(f: Finding) -> tuple:
+        head = patterns.get(f.evidence.get("pattern", ""))
+        return (own(head), 1, own(f)) if head is not None else (own(f), 0, ())
+
+    return sorted(findings, key=key)
 
 
 # --------------------------------------------------------------------------- evaluation against known errors

@@ -127,3 +127,14 @@ def test_error_rate_over_the_labels_the_model_can_judge_and_withheld_when_it_can
     r = honest_error_rate(spans, [], weak, 0.9)
     assert r["estimate"] is None and r["withheld"].startswith("not estimated: the out-of-fold model agrees with the "
                                                               "labels at span F1 0.55")
+
+
+def test_members_follow_their_pattern_in_the_ranking():
+    from spanqa.findings import sort_findings
+
+    fs = [_relabel("d0", 0, 0.3), _relabel("d1", 8, 0.2), _relabel("d2", 16, 0.4), _relabel("d3", 0, 0.1, new="Genus")]
+    pats, marked = find_patterns(fs, TEXTS)
+    order = sort_findings(marked + pats)
+    assert [f.kind for f in order][:4] == ["pattern", "type", "type", "type"]
+    assert order[0].kind == "pattern" and {f.evidence.get("pattern") for f in order[1:4]} == {pats[0].id}
+    assert order[4].doc_id == "d3"          # the unrelated finding (score 0.9) comes after the whole group (0.336)
