@@ -42,6 +42,8 @@ RELIABLE_F1 = 0.6
 MIN_AGREEMENT = 0.7
 #: other occurrences of a string that make its corpus reading count (:func:`weights`)
 MIN_OTHER = 3
+#: other occurrences in the same context (followed by the same word) that make that reading count
+MIN_CONTEXT = 2
 #: finding kinds that change structure and need support beyond the model's path
 STRUCTURE_KINDS = ("split", "merge")
 
@@ -87,14 +89,16 @@ def _share(counts: Mapping[str, int], reading: str) -> int:
 
 
 def weights(kind: str, action: str, labels: Sequence[Any], suggestion: Sequence[Any], counts: Mapping[str, int],
-            reliability: Mapping[str, float], *, threshold: float = RELIABLE_F1,
-            min_other: int = MIN_OTHER) -> dict[str, float]:
+            reliability: Mapping[str, float], *, context: Mapping[str, int] | None = None,
+            threshold: float = RELIABLE_F1, min_other: int = MIN_OTHER) -> dict[str, float]:
     """The factors a candidate's ``p_error`` is multiplied by (empty: none):
 
     - ``corpus``: when at least ``min_other`` other occurrences of the string exist and most of them read it as the
       label does, the change goes against the corpus's own convention: the (Laplace-smoothed) share of the other
       occurrences that read it as the suggestion does, over one half - a string labelled all ten other times loses
-      its "delete" almost entirely, a corpus split between the two readings costs nothing;
+      its "delete" almost entirely, a corpus split between the two readings costs nothing.  The occurrences followed
+      by the same word (``context``: ``DM locus``, ``FAP patients``) speak first when there are at least
+      :data:`MIN_CONTEXT` of them - a disease name read as a modifier before "gene" is a convention of its own;
     - ``reliability``: when the candidate is a disagreement (not a span the model reproduces) involving a label the
       model is unreliable on (out-of-fold F1 below ``threshold``) and the corpus does not side with the suggestion,
       that F1 - the model's say is worth what the model is worth on that label.
@@ -108,6 +112,8 @@ def weights(kind: str, action: str, labels: Sequence[Any], suggestion: Sequence[
     {'reliability': 0.52}
     """
     factors: dict[str, float] = {}
+    if context and sum(int(v) for v in context.values()) >= MIN_CONTEXT:
+        counts, min_other = context, MIN_CONTEXT
     n = sum(int(v) for v in counts.values())
     readings = _readings(action, labels, suggestion)
     corpus_sides = False

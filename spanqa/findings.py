@@ -424,6 +424,8 @@ def rank_findings(findings: Sequence[Finding], ranking: Any, qualities: Sequence
             ev["weighed"] = dict(ranking.factors[i])
         if c.surface:
             ev["surface"] = dict(c.surface)
+        if c.context:
+            ev["context"] = dict(c.context)
         return ev
 
     for f in findings:

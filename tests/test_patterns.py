@@ -138,3 +138,29 @@ def test_members_follow_their_pattern_in_the_ranking():
     assert [f.kind for f in order][:4] == ["pattern", "type", "type", "type"]
     assert order[0].kind == "pattern" and {f.evidence.get("pattern") for f in order[1:4]} == {pats[0].id}
     assert order[4].doc_id == "d3"          # the unrelated finding (score 0.9) comes after the whole group (0.336)
+
+
+def test_context_readings_skip_a_parenthetical_and_weigh_against_a_contrary_change():
+    from spanqa.competence import weights
+    from spanqa.document import Corpus, Document
+    from spanqa.ranking.consistency import SurfaceIndex
+
+    import re as _re
+
+    def doc(i, text, spans):
+        return Document(f"d{i}", text, tuple(Span(f"d{i}", a, b, lab) for a, b, lab in spans))
+    docs = [doc(0, "the DM (x) locus", [(4, 6, "Mod")]), doc(1, "a DM locus", [(2, 4, "Mod")]),
+            doc(2, "DM is rare", [(0, 2, "Dis")]), doc(3, "DM is common", [(0, 2, "Dis")]),
+            doc(4, "near DM locus", [(5, 7, "Dis")])]
+    words = {d.id: [(m.start(), m.end()) for m in _re.finditer(r"\w+|[^\w\s]", d.text)] for d in docs}
+    ix = SurfaceIndex(Corpus.from_docs(docs), words)
+    assert ix.next_word("d0", 2) == "locus"                                  # "( x )" skipped
+    assert ix.context_readings("d4", 1, 2) == {"Mod": 2}                     # DM before "locus", this one left out
+    assert ix.readings(("DM",)) == {"Mod": 2, "Dis": 3}
+    # d4's DM is labelled Dis; the form alone is split (Dis 2 / Mod 2 elsewhere), the context is not:
+    mod = (Span("d4", 5, 7, "Dis"),), (Span("d4", 5, 7, "Mod"),)
+    assert weights("type", "relabel", *mod, {"Mod": 2, "Dis": 2}, {}) == {}
+    assert weights("type", "relabel", (Span("d2", 0, 2, "Dis"),), (Span("d2", 0, 2, "Mod"),), {"Mod": 2, "Dis": 1},
+                   {}, context={"Dis": 1, "Mod": 0}) == {}                   # one other in context: too few
+    assert weights("type", "relabel", (Span("d2", 0, 2, "Dis"),), (Span("d2", 0, 2, "Mod"),), {"Mod": 2, "Dis": 1},
+                   {}, context={"Dis": 2}) == {"corpus": 0.5}

@@ -41,6 +41,8 @@ Range = tuple[int, int]
 Form = tuple[str, ...]
 #: forms longer than this many words are not indexed (long spans rarely repeat)
 MAX_FORM_WORDS = 8
+#: a parenthetical of at most this many words after a string is skipped when reading its context
+PAREN_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class SurfaceIndex:
                 forms.add(tuple(tokens[d.id][a:b]))
                 max_len = max(max_len, b - a)
             gold[d.id] = g
+        self._tokens = tokens
         self._occ: dict[Form, list[Occurrence]] = defaultdict(list)
         self._at: dict[tuple[str, int, int], tuple[Form, str]] = {}
         self._by_doc: dict[str, list[Range]] = defaultdict(list)
@@ -113,6 +116,37 @@ class SurfaceIndex:
                     self._at[(d.id, i, i + n)] = (form, reading)
                     self._by_doc[d.id].append((i, i + n))
         self._counts: dict[Form, Counter] = {f: Counter(o.reading for o in occ) for f, occ in self._occ.items()}
+        self._context: dict[tuple[Form, str], Counter] = defaultdict(Counter)
+        for form, occ in self._occ.items():
+            for o in occ:
+                self._context[(form, self.next_word(o.doc_id, o.b))][o.reading] += 1
+
+    def next_word(self, doc_id: str, b: int) -> str:
+        """The lower-cased word after word ``b - 1``, skipping one parenthetical of up to
+        :data:`PAREN_WORDS` words (``myotonic dystrophy (DM) locus`` -> ``locus``); ``""`` at the end."""
+        toks = self._tokens.get(doc_id, [])
+        i = b
+        if i < len(toks) and toks[i] == "(":
+            close = next((j for j in range(i + 1, min(len(toks), i + PAREN_WORDS + 2)) if toks[j] == ")"), None)
+            if close is not None:
+                i = close + 1
+        while i < len(toks) and not any(ch.isalnum() for ch in toks[i]):
+            if toks[i] in (".", ";", ":", "!", "?"):
+                return ""
+            i += 1
+        return toks[i].lower() if i < len(toks) else ""
+
+    def context_readings(self, doc_id: str, a: int, b: int, form: Form | None = None) -> dict[str, int]:
+        """Reading -> count over the OTHER occurrences of the form at words ``[a, b)`` (or ``form``) that are followed
+        by the same word (:meth:`next_word`): how the corpus reads the string *in this context*."""
+        hit = self._at.get((doc_id, a, b))
+        form = hit[0] if hit is not None else form
+        if form is None:
+            return {}
+        counts = Counter(self._context.get((form, self.next_word(doc_id, b)), {}))
+        if hit is not None:
+            counts[hit[1]] -= 1
+        return {k: v for k, v in sorted(counts.items()) if v > 0}
 
     def __len__(self) -> int:
         return len(self._occ)

@@ -131,7 +131,8 @@ def rank_corpus(corpus: Corpus, words: Mapping[str, Sequence[tuple[int, int]]],
     model = RankingModel.fit(xf, yf, [names[i] for i in keep], meta={"rate": rate, "seed": seed})
     fit["seconds"] = round(time.perf_counter() - t0, 3)
     p_model = model.p_error(x)
-    factors = [weights(c.kind, c.action, c.labels, c.suggestion, c.surface, reliability or {}) for c in cands]
+    factors = [weights(c.kind, c.action, c.labels, c.suggestion, c.surface, reliability or {}, context=c.context)
+               for c in cands]
     p = np.asarray([pm * float(np.prod(list(f.values()))) if f else pm for pm, f in zip(p_model, factors)])
     fit["weighed"] = {"candidates": int(sum(1 for f in factors if f)),
                       "rule": "p_error x the corpus and competence factors of spanqa.competence.weights"}

@@ -88,6 +88,8 @@ class Candidate:
     #: for a short form defined in the note: ``{"short", "long", "label", "p_long_entity"}`` (its long form, that
     #: one's label, and the model's probability that the long form is an entity)
     abbreviation: Mapping[str, Any] | None = None
+    #: how the OTHER occurrences of the string read when followed by the same word (``DM locus``): reading -> count
+    context: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def start(self) -> int:
@@ -176,6 +178,17 @@ def structure_support(comp: Component, text: str, words: Sequence[tuple[int, int
     if surface is not None and comp.other and _labelled_elsewhere(surface, text, comp.other[0], index, words):
         return 1.0
     return 0.0
+
+
+def _context(surface: SurfaceIndex | None, index: WordIndex, doc_id: str, spans: Sequence[Span], text: str,
+             words: Sequence[tuple[int, int]]) -> dict[str, int]:
+    """How the other occurrences of the first span's string read in the same context (one span only)."""
+    if surface is None or len(spans) != 1:
+        return {}
+    rng = index.range(spans[0].start, spans[0].end)
+    if rng is None:
+        return {}
+    return surface.context_readings(doc_id, rng[0], rng[1], tuple(text[x:y] for x, y in words[rng[0]:rng[1]]))
 
 
 def _reliability(reliability: Mapping[str, float] | None, spans: Sequence[Span]) -> float:
@@ -268,12 +281,14 @@ def doc_candidates(doc_id: str, words: Sequence[tuple[int, int]], lattice: TagLa
                   "label_f1": _reliability(reliability, comp.labels + comp.other),
                   "long_form": _long_form(kind, action, a, b, forms)}
         out.append(Candidate(doc_id, kind, action, comp.labels, sug, (a, b), values, readings,
-                             _abbreviation(text, words, a, b, forms, lattice)))
+                             _abbreviation(text, words, a, b, forms, lattice),
+                             _context(surface, index, doc_id, comp.labels or comp.other, text, words)))
     if surface is not None:
         extra = _inconsistent(doc_id, words, lattice, surface, touched, probs, tag_col)
         out.extend(replace(c, values=dict(c.values, label_f1=_reliability(reliability, c.suggestion),
                                           long_form=_long_form(c.kind, c.action, *c.words, forms)),
-                           abbreviation=_abbreviation(text, words, *c.words, forms, lattice)) for c in extra)
+                           abbreviation=_abbreviation(text, words, *c.words, forms, lattice),
+                           context=_context(surface, index, doc_id, c.suggestion, text, words)) for c in extra)
     return out
 
 
