@@ -36,8 +36,9 @@ from typing import Any, Mapping, Sequence
 
 from spanqa.findings import with_notes
 
-#: a label on which the model's out-of-fold span F1 is below this is called unreliable
-RELIABLE_F1 = 0.6
+#: a label on which the model's out-of-fold span F1 is below this is called unreliable (the same bar as
+#: MIN_AGREEMENT: where spanqa would not estimate an error rate, it does not trust the model's disagreement either)
+RELIABLE_F1 = 0.7
 #: below this overall out-of-fold span F1 the corpus error rate is not estimated
 MIN_AGREEMENT = 0.7
 #: other occurrences of a string that make its corpus reading count (:func:`weights`)
