@@ -74,6 +74,9 @@ class ModelConfig:
         "auto", "auto = cuda when torch.cuda.is_available(), else cpu; on cuda the transformer runs under bf16 "
                 "autocast with larger inference batches (CPU results are unchanged)")
     compile: bool = _key(False, "wrap the transformer in torch.compile (cuda only; ignored on cpu)")
+    adapt_epochs: int = _key(0, "task-adaptive pretraining: passes of masked-language-model training on the corpus's own "
+                                "text (never a label) before the encoder is used, cached in the run folder "
+                                "(spanqa.tagging.adapt); 0 = off", min=0)
     threads: int = _key(0, "CPU threads for the encoder, fine-tuning and the fast head; 0 = torch's default (all "
                            "cores). On a busy shared machine 1 can be faster (OpenMP waits). Same thread count = "
                            "bit-identical results; not part of the run fingerprint. The tiny model always uses 1",

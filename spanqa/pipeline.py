@@ -187,6 +187,9 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
 
         config, chosen = resolve(config, corpus)
         say(chosen.sentence())
+        if config.model.adapt_epochs:
+            say(f"Adapting the encoder to the corpus's text first: {config.model.adapt_epochs} pass(es) of masked-"
+                "language-model training, no label read (model.adapt_epochs; cached in the run folder).")
     timings: dict[str, float] = {}
     t_all = time.perf_counter()
 

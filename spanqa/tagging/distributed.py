@@ -179,6 +179,9 @@ def run_kfold_ray(corpus_path: str | Path, config: AuditConfig | Mapping[str, An
     from spanqa.tagging.plan import resolve
 
     cfg, _ = resolve(cfg, corpus if cfg.train.mode == "auto" else None)   # every task gets the resolved mode
+    from spanqa.tagging.adapt import adapted
+
+    cfg = adapted(cfg, corpus, run_dir)  # adapted once, on the driver: tasks load it from run_dir/adapted/
     if not ray.is_initialized():
         ray.init(address=address)
     info: dict[str, Any] = {"fold_tasks": cfg.train.folds}

@@ -64,6 +64,7 @@ import numpy as np
 
 from spanqa import __version__
 from spanqa.tagging.align import DocEncoding, encode_words, sentence_word_starts, special_tokens
+from spanqa.tagging.adapt import adapt_stats
 from spanqa.bio import spans_to_tags, tag_inventory
 from spanqa.config import AuditConfig
 from spanqa.document import Corpus, Document
@@ -173,6 +174,9 @@ RESOLVED_TRAIN_KEYS = ("budget_minutes",)
 #: ``[fast]`` keys added after runs existed, with the value that keeps the older behaviour: counted only when set
 #: to something else, so finished folds of older runs still resume
 LATER_FAST_KEYS = {"memory": False, "abbreviations": False}
+#: ``[model]`` keys added later, likewise (``adapt_epochs`` is 0 once :func:`spanqa.tagging.adapt.adapted` has run:
+#: the adapted checkpoint's path identifies the model)
+LATER_MODEL_KEYS = {"adapt_epochs": 0}
 
 
 def fast_settings(config: AuditConfig) -> dict[str, Any]:
@@ -187,7 +191,8 @@ def fingerprint(corpus: Corpus, tags: Sequence[str], config: AuditConfig) -> str
     cfg = config.to_dict()
     train = {k: v for k, v in cfg["train"].items() if k not in RESOLVED_TRAIN_KEYS}
     mode = train.pop("mode")
-    model = {k: v for k, v in cfg["model"].items() if k not in RUNTIME_KEYS}
+    model = {k: v for k, v in cfg["model"].items()
+             if k not in RUNTIME_KEYS and (k not in LATER_MODEL_KEYS or v != LATER_MODEL_KEYS[k])}
     head = {"format": _FOLD_FORMAT, "tags": list(tags), "group_regex": cfg["data"]["group_regex"],
             "model": model, "train": train}
     if mode != "finetune":  # finetune fingerprints stay what they were before train.mode existed
@@ -489,7 +494,7 @@ def shard_ranges(n_docs: int, n_shards: int) -> list[tuple[int, int]]:
 
 def features_target(corpus: Corpus, config: AuditConfig, run_dir: Path) -> tuple[Path, str]:
     """Fast mode: the cache file in ``run_dir`` that ``run_kfold`` reads the corpus's features from, and its key."""
-    config = _resolved(config, corpus)
+    config = _resolved(config, corpus, run_dir)
     from spanqa.tagging.features import cache_path, encoder_features_key
 
     r = _setup(corpus, config, run_dir)
@@ -507,7 +512,7 @@ def encode_shard(corpus: Corpus, config: AuditConfig, start: int, end: int, *, k
     :func:`run_kfold` would have written.  A document's windows and words do not
     depend on the other documents, so a shard prepares only its own.
     """
-    config = _resolved(config, corpus)
+    config = _resolved(config, corpus)  # the driver passes an already adapted config (model.adapt_epochs = 0)
     from spanqa.tagging.features import compute_features
 
     docs = run_order(corpus)[start:end]
@@ -556,13 +561,16 @@ class _Run:
         return {p.doc.id: p.enc.words for p in self.prepared}
 
 
-def _resolved(config: AuditConfig, corpus: Corpus) -> AuditConfig:
-    """``config`` with ``train.mode = "auto"`` resolved for ``corpus`` (:func:`spanqa.tagging.plan.resolve`)."""
-    if config.train.mode != "auto":
-        return config
-    from spanqa.tagging.plan import resolve
+def _resolved(config: AuditConfig, corpus: Corpus, run_dir: Path | None = None) -> AuditConfig:
+    """``config`` with ``train.mode = "auto"`` resolved for ``corpus`` (:func:`spanqa.tagging.plan.resolve`) and the
+    encoder adapted to its text when ``model.adapt_epochs`` asks (:func:`spanqa.tagging.adapt.adapted`)."""
+    from spanqa.tagging.adapt import adapted
 
-    return resolve(config, corpus)[0]
+    if config.train.mode == "auto":
+        from spanqa.tagging.plan import resolve
+
+        config = resolve(config, corpus)[0]
+    return adapted(config, corpus, run_dir)
 
 
 def _setup(corpus: Corpus, config: AuditConfig, run_dir: Path | None) -> _Run:
@@ -690,7 +698,7 @@ def run_fold(corpus: Corpus, config: AuditConfig, k: int, *, run_dir: Path, prog
     A fold already finished in ``run_dir`` is left as it is.  Returns the ``.npz``
     path; :func:`run_kfold` with the same ``run_dir`` loads it instead of training.
     """
-    config = _resolved(config, corpus)
+    config = _resolved(config, corpus, None if run_dir is None else Path(run_dir))
     if not 0 <= k < config.train.folds:
         raise fail("E402", f"fold {k} is not in 0..{config.train.folds - 1}", key="train.folds")
     run_dir = Path(run_dir)
@@ -709,7 +717,7 @@ def run_kfold(corpus: Corpus, config: AuditConfig, *, run_dir: Path | None = Non
     ``run_dir``); tests use it to simulate an interruption.
     """
     t_start = time.perf_counter()
-    config = _resolved(config, corpus)
+    config = _resolved(config, corpus, None if run_dir is None else Path(run_dir))
     t = config.train
     run_dir = None if run_dir is None else Path(run_dir)
     r = _setup(corpus, config, run_dir)
@@ -762,6 +770,7 @@ def run_kfold(corpus: Corpus, config: AuditConfig, *, run_dir: Path | None = Non
         "model": {"path": str(resolve_model_path(config.model)), "init": config.model.init,
                   "params": stats[0]["params"]},
         "fingerprint": fp,
+        "adapted": adapt_stats(config),
         "folds": {"n": t.folds, "seed": t.seed, "by_doc": fold_of,
                   "groups": dict(zip((d.id for d in annotated), groups)), "n_groups": len(set(groups)),
                   "test_docs": [int((folds == k).sum()) for k in range(t.folds)]},

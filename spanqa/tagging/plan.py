@@ -27,8 +27,10 @@ from dataclasses import dataclass
 #: fast ~2.1 ms/word (CoNLL-2003 whole, 301k words, 624 s); fine-tuning ~14 ms/word (NCBI dev+test, 48k words,
 #: 14 min; CoNLL-2003 train 1,987 s for the k-fold alone)
 COSTS = {"fast": (0.0021, 30.0), "finetune": (0.014, 60.0)}
-#: a GPU is this many times faster than 2 CPU threads (an assumption: no GPU run has been measured)
-GPU_SPEEDUP = 20.0
+#: how many times faster the k-fold run of each mode is on a GPU machine than on 2 CPU threads - measured on NCBI
+#: disease dev+test (48k words): fast 119 s -> 32 s, finetune ~800 s -> 45 s on one H200 with 16 cores
+#: (scripts/bench_model.py; docs/model.md).  The fast mode's small heads gain little from a GPU.
+GPU_SPEEDUP = {"fast": 3.8, "finetune": 18.0}
 #: peak memory of the fast mode: a fixed part and bytes per word (issue 28's measurement: ~1.1 GB + 9.5 KB/word)
 MEMORY = (1.1e9, 9.5e3)
 
@@ -64,7 +66,7 @@ def _minutes(seconds: float) -> str:
 def expected_seconds(words: int, mode: str, *, device: str = "cpu", threads: int = 2) -> float:
     per_word, fixed = COSTS[mode]
     t = fixed + words * per_word * 2.0 / max(1, threads)
-    return t / GPU_SPEEDUP if device == "cuda" else t
+    return t / GPU_SPEEDUP[mode] if device == "cuda" else t
 
 
 def plan(words: int, *, device: str, threads: int, budget_minutes: float, requested: str = "auto") -> Plan:
