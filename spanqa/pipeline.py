@@ -484,6 +484,12 @@ def render_summary(summary: Mapping[str, Any], findings: Sequence[Finding] = (),
     if rk.get("method") == "injected" and "heldout_ap" in rk:
         console.print(f"Ranking fitted on {rk['n_injected']} errors injected into a copy of this corpus "
                       f"(held-out AP on the copy {rk['heldout_ap']:.2f}).", highlight=False)
+        rec = rk.get("recovery") or {}
+        weak = [f"{k} {v['share']:.0%}" for part in ("by_kind", "by_label") for k, v in (rec.get(part) or {}).items()
+                if v["injected"] >= 5 and v["share"] < 0.5]
+        if weak:
+            console.print("Injected errors it recovers least (share among its first candidates, held out): "
+                          + ", ".join(weak) + " - expect fewer findings there than there are errors.", highlight=False)
     if c["n_unalignable_spans"]:
         console.print(f"Spans scored on their hull (not alignable to one tag path): {c['n_unalignable_spans']}")
     if findings:

@@ -176,6 +176,12 @@ def test_ranking_in_the_audit_scores_findings_and_reports_inconsistency(tmp_path
     summary = json.loads((tmp_path / "summary.json").read_text())
     rk = summary["ranking"]
     assert rk["method"] == "injected" and rk["n_injected"] >= 5 and rk["model"]["features"]
+    rec = rk["recovery"]  # held-out recovery of the copy's errors, per kind and per label, adds up
+    assert 0 < rec["errors"] <= rk["n_injected"]
+    assert sum(v["injected"] for v in rec["by_kind"].values()) == rec["errors"]
+    assert set(rec["by_label"]) <= {"Drug", "Strength", "Route"} and all(
+        0 <= v["recovered"] <= v["injected"] and v["share"] == round(v["recovered"] / v["injected"], 3)
+        for part in ("by_kind", "by_label") for v in rec[part].values())
     inc = [f for f in res.findings if f.kind == "inconsistent"]
     assert len(inc) == 1 and inc[0].doc_id == "odd" and inc[0].action == "add"
     assert inc[0].message.startswith("Elsewhere in the corpus 'PO' is labelled Route 40 of 40 times")

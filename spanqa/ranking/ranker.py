@@ -128,6 +128,7 @@ def rank_corpus(corpus: Corpus, words: Mapping[str, Sequence[tuple[int, int]]],
         p = 1.0 - np.exp(np.asarray([c.values["log_p_labels"] for c in cands], dtype=np.float64))
         return Ranking(cands, np.clip(p, 0.0, 1.0), None, fit, x)
     fit["heldout_ap"] = _heldout_ap(fake, xf, yf, [names[i] for i in keep])
+    fit["recovery"] = heldout_recovery(fake, xf, yf, [names[i] for i in keep], errors)
     model = RankingModel.fit(xf, yf, [names[i] for i in keep], meta={"rate": rate, "seed": seed})
     fit["seconds"] = round(time.perf_counter() - t0, 3)
     p_model = model.p_error(x)
@@ -154,6 +155,46 @@ def _heldout_ap(cands: Sequence[Candidate], x: np.ndarray, y: np.ndarray, names:
         return None
     m = RankingModel.fit(x[tr], y[tr], names)
     return round(float(average_precision_score(y[~tr], m.p_error(x[~tr]))), 4)
+
+
+def _split_even(cands: Sequence[Candidate]) -> np.ndarray:
+    ids = sorted({c.doc_id for c in cands})
+    even = set(ids[::2])
+    return np.asarray([c.doc_id in even for c in cands], bool)
+
+
+def heldout_recovery(cands: Sequence[Candidate], x: np.ndarray, y: np.ndarray, names: Sequence[str],
+                     errors: Sequence[Any]) -> dict[str, Any] | None:
+    """Where the ranking finds errors and where it does not: of the injected errors in the copy's odd documents, the
+    share a ranking fitted on the even ones puts among its first R candidates (R = those errors' number), per kind
+    and per label (the label the error took away or put in).  None when the copy is too small to split."""
+    tr = _split_even(cands)
+    if tr.all() or not tr.any() or y[tr].all() or not y[tr].any() or not y[~tr].any():
+        return None
+    m = RankingModel.fit(x[tr], y[tr], names)
+    test = [c for c, t in zip(cands, tr) if not t]
+    p = m.p_error(x[~tr])
+    odd_docs = {c.doc_id for c in test}
+    errs = [e for e in errors if e.doc_id in odd_docs]
+    top = [test[i] for i in np.argsort(-p, kind="stable")[:len(errs)]]
+    hit: dict[str, list[tuple[int, int]]] = {}
+    for c in top:
+        hit.setdefault(c.doc_id, []).append((c.start, c.end))
+    kinds: dict[str, list[int]] = {}
+    labels: dict[str, list[int]] = {}
+    for e in errs:
+        found = int(any(a < e.end and e.start < b for a, b in hit.get(e.doc_id, ())))
+        for key, table in [(e.kind, kinds)] + [(lab, labels) for lab in sorted({s.label for s in e.clean + e.noisy})]:
+            table.setdefault(key, [0, 0])
+            table[key][0] += found
+            table[key][1] += 1
+
+    def rows(table: dict[str, list[int]]) -> dict[str, dict[str, Any]]:
+        return {k: {"recovered": v[0], "injected": v[1], "share": round(v[0] / v[1], 3)} for k, v in sorted(table.items())}
+
+    return {"by_kind": rows(kinds), "by_label": rows(labels), "errors": len(errs),
+            "rule": "injected errors of the copy's odd documents among the first R candidates of a ranking fitted on "
+                    "the even ones (R = their number); an error counts for each label it took away or put in"}
 
 
 def _count(items) -> dict[str, int]:
