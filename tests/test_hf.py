@@ -86,3 +86,25 @@ def test_hf_coded_errors(tmp_path):
     with pytest.raises(SpanqaError) as err:
         read_corpus(tmp_path / "y.jsonl", "hf", scheme="BILOU")
     assert err.value.code == "E113"
+
+
+def test_hf_split_names_are_data_checked_before_any_folder_is_opened_or_written(tmp_path):
+    """A split named ``../../x`` in dataset_dict.json would read - and on write, create - a folder outside the
+    dataset: E117 at read time, and the writer refuses such a name too."""
+    outside = tmp_path / "x"
+    dd = datasets.DatasetDict({"train": _dataset()})
+    dd.save_to_disk(str(tmp_path / "a" / "b" / "dd"))
+    meta = tmp_path / "a" / "b" / "dd" / "dataset_dict.json"
+    meta.write_text(json.dumps({"splits": ["train", "../../../x"]}))
+    with pytest.raises(SpanqaError) as err:
+        read_corpus(tmp_path / "a" / "b" / "dd")
+    assert err.value.code == "E117" and "dataset_dict.json" in str(err.value)
+    meta.write_text(json.dumps({"splits": "train"}))
+    with pytest.raises(SpanqaError) as err:
+        read_corpus(tmp_path / "a" / "b" / "dd")
+    assert err.value.code == "E105"
+    doc = Document("n1", "aspirin", (Span("n1", 0, 7, "Drug"),), meta={"hf_split": "../../x"})
+    with pytest.raises(SpanqaError) as err:
+        write_corpus(Corpus.from_docs([doc, Document("n2", "b", (), meta={"hf_split": "train"})]),
+                     tmp_path / "out" / "ds", "hf")
+    assert err.value.code == "E117" and not outside.exists() and not (tmp_path / "out" / "ds").exists()

@@ -340,13 +340,11 @@ def test_hostile_review_records_for_unknown_documents_are_W503_and_bad_argilla_r
     run_dir, _ = make_run(tmp_path)
     ls = tmp_path / "ls.json"
     ls.write_text(json.dumps([{"id": 7, "data": {"doc_id": "nope", "text": "x"}, "annotations": []}]))
-    status, _ = run_cli(_apply(run_dir, ls, tmp_path / "v1"), capsys)
-    problems = [json.loads(x) for x in (tmp_path / "v1" / "problems.jsonl").read_text().splitlines()]
-    assert status == 0 and [p["code"] for p in problems] == ["W503"]
+    # a review file from which no decision comes is an error naming why, never a version identical to its parent
+    err = coded(_apply(run_dir, ls, tmp_path / "v1"), "E504", capsys)
+    assert "W503 x1" in err and not (tmp_path / "v1").exists()
     ar = tmp_path / "ar.json"
     ar.write_text(json.dumps([{"id": "x", "fields": {}, "metadata": {"doc_id": "elsewhere"}, "responses": {}}]))
-    status, _ = run_cli(_apply(run_dir, ar, tmp_path / "v2"), capsys)
-    problems = [json.loads(x) for x in (tmp_path / "v2" / "problems.jsonl").read_text().splitlines()]
-    assert status == 0 and [p["code"] for p in problems] == ["W503"]
+    assert "W503 x1" in coded(_apply(run_dir, ar, tmp_path / "v2"), "E504", capsys)
     ar.write_text(json.dumps([{"id": "n1", "fields": {}, "metadata": {"doc_id": "n1"}, "responses": 5}]))
-    coded(_apply(run_dir, ar, tmp_path / "v3"), "E504", capsys)
+    assert "W514 x1" in coded(_apply(run_dir, ar, tmp_path / "v3"), "E504", capsys)

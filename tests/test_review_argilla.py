@@ -72,3 +72,17 @@ def test_review_argilla_export_validates_and_responses_come_back_as_decisions(tm
     c = version["counts"]
     assert (c["accepted"], c["rejected"], c["skipped_tasks"], c["disagreeing_tasks"]) == (1, 1, 1, 1)
     assert version["reviewers"] == {"ana": 2}  # f_type accepted, f_ood (review only, nothing changed) rejected
+
+    # one odd record does not lose the others (issue: an unanswered record without a responses key made the
+    # whole file fall back to the plain-decision reader, and every decision was lost without a word)
+    odd = [dict(r) for r in exported]
+    del odd[0]["responses"]                      # n1, unanswered, exported without the key
+    odd.append("not a record")                   # an item of another shape: W514, the rest is read
+    (tmp_path / "odd.json").write_text(json.dumps(odd))
+    code, text = _cli(["apply", run_dir, "--accept", tmp_path / "odd.json", "--users", users,
+                       "--out", tmp_path / "v3"], capsys)
+    assert code == 1 and "W514" in text and "W511" in text
+    log = [json.loads(x) for x in (tmp_path / "v3" / "changelog.jsonl").read_text().splitlines()]
+    assert [(r["finding_id"], r["reviewer"]) for r in log] == [("f_type", "ana")]
+    problems = [json.loads(x) for x in (tmp_path / "v3" / "problems.jsonl").read_text().splitlines()]
+    assert [p["code"] for p in problems if p["code"] == "W514"] == ["W514"] and "odd.json[4]" in json.dumps(problems)

@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from spanqa.cli import main
+from spanqa.errors import SpanqaError
 from spanqa.review.exports import labelstudio_tasks
 from spanqa.review.run import load_run
 from test_review_run import TEXTS, make_run
@@ -280,3 +281,18 @@ def test_review_labelstudio_real_1_23_2_export_reads_as_the_reviewers_acted(tmp_
     codes = sorted((p.code, task_of[p.where.doc_id]) for p in problems)
     assert codes == [("W506", 3), ("W506", 3), ("W506", 5), ("W506", 5), ("W506", 9), ("W506", 9),
                      ("W511", 8), ("W512", 7)]
+
+    # one odd task does not lose the others: a task without data and one whose annotations is a string are each
+    # reported (W514, with their index) and every other task's decisions are read as before
+    odd = tasks + [{"id": 99, "annotations": []}, {"id": 100, "data": tasks[3]["data"], "annotations": "oops"}]
+    (tmp_path / "odd.json").write_text(json.dumps(odd))
+    again, more = read_decisions(tmp_path / "odd.json", run=run, users=REAL / "users.json")
+    assert [(d.finding_id, d.decision, d.spans) for d in again] == [(d.finding_id, d.decision, d.spans) for d in got]
+    misfits = [p for p in more if p.code == "W514"]
+    assert [p.where.path.rsplit("[", 1)[1] for p in misfits] == [f"{len(tasks)}]", f"{len(tasks) + 1}]"]
+    assert "annotations is str" in misfits[1].detail
+    # a file from which no decision comes is an error, never a version identical to its parent
+    (tmp_path / "none.json").write_text(json.dumps([{"id": 99, "annotations": []}, tasks[0]]))
+    with pytest.raises(SpanqaError) as err:
+        read_decisions(tmp_path / "none.json", run=run)
+    assert err.value.code == "E504" and "W514 x1" in str(err.value)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any, Sequence
@@ -60,8 +61,38 @@ def sniff(path: Path) -> bool:
     return path.suffix.lower() == ".parquet"
 
 
+#: a split name ``datasets`` accepts (``datasets.splits.NamedSplit``); it becomes a folder name on disk
+SPLIT_NAME = re.compile(r"\w+(\.\w+)*")
+
+
+def check_split(name: str, path: Path) -> str:
+    """``name`` when it is a plain split name, else ``E117``: split names are data, and one like ``../../x`` would
+    read or write a folder outside the dataset."""
+    if not SPLIT_NAME.fullmatch(name):
+        raise fail("E117", f"split name {name!r} is not a plain name (letters, digits, underscores, dots between)",
+                   path=str(path))
+    return name
+
+
+def _declared_splits(path: Path) -> None:
+    """Check the split names ``dataset_dict.json`` declares before ``datasets`` opens any of their folders."""
+    meta = path / "dataset_dict.json"
+    if not meta.is_file():
+        return
+    try:
+        splits = json.loads(meta.read_text(encoding="utf-8")).get("splits")
+    except (ValueError, UnicodeDecodeError, AttributeError) as err:
+        raise fail("E105", f"dataset_dict.json is not a JSON object ({err})", path=str(meta)) from None
+    if not isinstance(splits, list) or not all(isinstance(x, str) for x in splits):
+        raise fail("E105", "dataset_dict.json: splits must be a list of names", path=str(meta))
+    for name in splits:
+        check_split(name, meta)
+
+
 def _load(path: Path, reporter: Reporter) -> dict[str, Any]:
     ds = _datasets()
+    if path.is_dir():
+        _declared_splits(path)
     try:
         if path.is_dir():
             loaded = ds.load_from_disk(str(path))
@@ -195,6 +226,9 @@ def write(corpus: Corpus, path: Path, *, scheme: str = "IOB2", reporter: Reporte
         features = data.features.copy()
         features["ner_tags"] = ds.Sequence(ds.ClassLabel(names=names))
         built[split] = data.cast(features)
+    for split in built:
+        if split:
+            check_split(split, path)
     out = built[""] if list(built) == [""] else ds.DatasetDict({k or "train": v for k, v in built.items()})
     contained(path, path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # a whole folder, then renamed: never half a dataset

@@ -31,6 +31,7 @@ import csv
 import io
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping
@@ -148,37 +149,89 @@ def read_decisions(path: str | Path, *, run: Run | None = None, reviewer: str | 
                 raise fail("E504", "the CSV has no 'decision' column", path=str(path), line=1)
             out = [Decision.from_record({k: read_cell(v) for k, v in r.items()}, where=f"{path}:{n}")
                    for n, r in enumerate(rows, 2)]
-        return [d for d in out if d is not None], []
+        return _some([d for d in out if d is not None], [], len(out), path, "CSV")
     if suffix == ".json" or text.lstrip().startswith("["):
         try:
             data = loads_json(text)
         except JsonError as err:
             raise fail("E504", f"not JSON ({err.msg})", path=str(path), line=err.lineno) from None
-        if isinstance(data, list) and data and all(isinstance(r, dict) and "fields" in r and "responses" in r
-                                                   for r in data):
-            if run is None:
-                raise fail("E504", "an Argilla export is read against its run; pass the run", path=str(path))
-            return decisions_from_argilla(data, run, where=str(path), reviewer=reviewer,
-                                          users=user_names(users) if users is not None else None)
-        if isinstance(data, list) and all(isinstance(t, dict) and "data" in t for t in data):
-            if run is None:
-                raise fail("E504", "a Label Studio export is read against its run; pass the run", path=str(path))
-            return decisions_from_labelstudio(data, run, where=str(path), reviewer=reviewer,
-                                              users=user_names(users) if users is not None else None)
         if isinstance(data, list):
-            bad = next((i for i, r in enumerate(data) if not isinstance(r, dict)), None)
-            if bad is not None:
-                raise fail("E504", f"item {bad} of the JSON list is {type(data[bad]).__name__}, not a decision "
-                           "object", path=str(path))
-            out = [Decision.from_record(r, where=f"{path}[{i}]") for i, r in enumerate(data)]
-            return [d for d in out if d is not None], []
-        raise fail("E504", "JSON decisions must be a list of decisions or of Label Studio tasks", path=str(path))
-    out = []
+            kind = json_format(data, str(path))
+            if kind in ("argilla", "labelstudio") and run is None:
+                raise fail("E504", f"{'an Argilla' if kind == 'argilla' else 'a Label Studio'} export is read "
+                           "against its run; pass the run", path=str(path))
+            users_map = user_names(users) if users is not None else None
+            if kind == "argilla":
+                got, problems = decisions_from_argilla(data, run, where=str(path), reviewer=reviewer, users=users_map)
+            elif kind == "labelstudio":
+                got, problems = decisions_from_labelstudio(data, run, where=str(path), reviewer=reviewer,
+                                                           users=users_map)
+            else:
+                got, problems = [], []
+                for i, r in enumerate(data):
+                    if not isinstance(r, dict):
+                        problems.append(_misfit(f"{path}[{i}]", f"item {i} is {type(r).__name__}, not a decision "
+                                                "object"))
+                        continue
+                    d = Decision.from_record(r, where=f"{path}[{i}]")
+                    if d is not None:
+                        got.append(d)
+            return _some(got, problems, len(data), path, kind)
+        raise fail("E504", "JSON decisions must be a list of decisions, of Label Studio tasks or of Argilla records",
+                   path=str(path))
+    out, n_rows = [], 0
     for n, rec in json_lines(text, code="E504", path=str(path)):
+        n_rows += 1
         d = Decision.from_record(rec, where=f"{path}:{n}")
         if d is not None:
             out.append(d)
-    return out, []
+    return _some(out, [], n_rows, path, "JSONL")
+
+
+#: keys that mark a JSON item as a Label Studio task, an Argilla record or a plain decision
+_SIGNS = {"argilla": ("fields", "responses"), "labelstudio": ("data", "annotations"),
+          "plain": ("decision", "finding_id")}
+
+
+def json_format(items: list[Any], where: str) -> str:
+    """What a JSON list of review items is: the format most of its items carry the keys of (:data:`_SIGNS`).
+    An item of another shape does not change it: the reader reports that item (``W514``) and reads the rest.
+    ``E504`` when no item carries any format's keys, or two formats are equally common."""
+    votes: dict[str, int] = {}
+    for item in items:
+        if isinstance(item, dict):
+            for kind, keys in _SIGNS.items():
+                if any(k in item for k in keys):
+                    votes[kind] = votes.get(kind, 0) + 1
+                    break
+    if not items:
+        return "plain"
+    if not votes:
+        raise fail("E504", "no item of the JSON list is a decision, a Label Studio task or an Argilla record",
+                   path=where)
+    ranked = sorted(votes.items(), key=lambda kv: -kv[1])
+    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        raise fail("E504", f"the JSON list mixes {ranked[0][0]} and {ranked[1][0]} items equally "
+                   f"({ranked[0][1]} each); keep one kind per file", path=where)
+    return ranked[0][0]
+
+
+def _misfit(src: str, detail: str) -> Problem:
+    return Problem("W514", Location(path=src), detail + "; skipped, the other items are read")
+
+
+def _some(decisions: list[Decision], problems: list[Problem], n_items: int, path: Path, kind: str
+          ) -> tuple[list[Decision], list[Problem]]:
+    """``decisions`` and ``problems``, or ``E504`` when a non-empty file gave no decision at all: a review file that
+    silently applies nothing is never a success."""
+    if decisions or n_items == 0:
+        return decisions, problems
+    if problems:
+        codes = ", ".join(f"{c} x{n}" for c, n in sorted(Counter(p.code for p in problems).items()))
+        why = f"{codes} (first: {problems[0].where.path}: {problems[0].detail})"
+    else:
+        why = "no item carries a decision (nothing reviewed, or every decision blank)"
+    raise fail("E504", f"no decision could be read from the {n_items} {kind} item(s): {why}", path=str(path))
 
 
 def _decoded(path: Path) -> str:
@@ -307,13 +360,21 @@ def decisions_from_labelstudio(tasks: Iterable[Mapping[str, Any]], run: Run, *, 
     corpus = run.corpus()
     by_doc = run.by_doc()
     docs = corpus.by_id()
-    names = {**_user_names(tasks), **dict(users or {})}
+    names = {**_user_names([t for t in tasks if isinstance(t, dict)]), **dict(users or {})}
     out: list[Decision] = []
     problems: list[Problem] = []
     for i, task in enumerate(tasks):
-        data = task.get("data") or {}
-        doc_id = str(data.get("doc_id", data.get("id", "")))
         src = f"{where}[{i}]"
+        if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
+            what = type(task).__name__ if not isinstance(task, dict) else "a task without a data object"
+            problems.append(_misfit(src, f"item {i} is {what}, not a Label Studio task"))
+            continue
+        if not isinstance(task.get("annotations", []), list):
+            problems.append(_misfit(src, f"task {task.get('id', i)}: annotations is "
+                                         f"{type(task['annotations']).__name__}, not a list"))
+            continue
+        data = task["data"]
+        doc_id = str(data.get("doc_id", data.get("id", "")))
         if doc_id not in docs:
             problems.append(Problem("W503", Location(path=src), f"task {task.get('id', i)} names document "
                                     f"{doc_id!r}, which is not in the corpus of this run; ignored"))
@@ -361,6 +422,9 @@ def decisions_from_argilla(records: Iterable[Mapping[str, Any]], run: Run, *, wh
     problems: list[Problem] = []
     for i, rec in enumerate(records):
         src = f"{where}[{i}]"
+        if not isinstance(rec, dict):
+            problems.append(_misfit(src, f"item {i} is {type(rec).__name__}, not an Argilla record"))
+            continue
         meta = rec.get("metadata") if isinstance(rec.get("metadata"), dict) else {}
         doc_id = str(meta.get("doc_id", rec.get("id", "")))
         if doc_id not in docs:
@@ -368,12 +432,14 @@ def decisions_from_argilla(records: Iterable[Mapping[str, Any]], run: Run, *, wh
                                     f"{doc_id!r}, which is not in the corpus of this run; ignored"))
             continue
         if not isinstance(rec.get("responses") or {}, dict):
-            raise fail("E504", f"record {rec.get('id')}: responses must be an object keyed by question", path=src)
+            problems.append(_misfit(src, f"record {rec.get('id')}: responses must be an object keyed by question"))
+            continue
         default = "draft" if rec.get("status") == "pending" else "submitted"
         responses = (rec.get("responses") or {}).get(ARGILLA_QUESTION) or []
         if not isinstance(responses, list) or not all(isinstance(r, dict) for r in responses):
-            raise fail("E504", f"record {rec.get('id')}: responses.{ARGILLA_QUESTION} must be a list of responses",
-                       path=src)
+            problems.append(_misfit(src, f"record {rec.get('id')}: responses.{ARGILLA_QUESTION} must be a list of "
+                                         "responses"))
+            continue
         submitted = [r for r in responses if r.get("status", default) == "submitted"]
         findings = by_doc.get(doc_id, ())
         if not submitted:
@@ -388,9 +454,12 @@ def decisions_from_argilla(records: Iterable[Mapping[str, Any]], run: Run, *, wh
             if not (isinstance(value, list) and all(isinstance(v, dict) and is_int(v.get("start"))
                                                     and is_int(v.get("end")) and isinstance(v.get("label"), str)
                                                     for v in value)):
-                raise fail("E504", f"record {rec.get('id')}: a {ARGILLA_QUESTION} response needs [{{start, end, "
-                           f"label}}], not {json.dumps(value)[:80]}", path=src)
+                problems.append(_misfit(src, f"record {rec.get('id')}: a {ARGILLA_QUESTION} response needs "
+                                             f"[{{start, end, label}}], not {json.dumps(value)[:80]}"))
+                break
             finals.append(frozenset((((v["start"], v["end"]),), v["label"]) for v in value))
+        if len(finals) < len(submitted):
+            continue
         names = dict(users or {})
         who_all = sorted({names.get(str(r.get("user_id")), reviewer or f"argilla user {r.get('user_id')}")
                           for r in submitted})
