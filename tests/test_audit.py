@@ -404,6 +404,30 @@ def test_audit_predicted_spans_and_cleanlab_layout_as_predictions(tmp_path, caps
               "--out", str(tmp_path / "bad"), "-q"])
     assert ex.value.code == 2 and "E412" in capsys.readouterr().err
 
+    # BIOES class names are converted (S- added to B-, E- to I-), and the run says so
+    from spanqa.tagging.predictions import load_user_predictions
+
+    bioes = ["O", "B-Drug", "I-Drug", "E-Drug", "S-Drug", "S-Strength"]
+    pb = np.zeros((len(words), len(bioes)), np.float32)
+    pb[:, 0] = 1.0
+    at = [i for i, (a, _) in enumerate(words) if a == 31][0]
+    pb[at] = [0.02, 0.0, 0.0, 0.0, 0.98, 0.0]                     # 'warfarin' a one-word Drug: S-Drug
+    np.savez(tmp_path / "bioes.npz", pred_probs=pb, class_names=np.asarray(bioes))
+    oof = load_user_predictions(tmp_path / "bioes.npz", corpus)
+    assert oof.tags == ["O", "B-Drug", "I-Drug", "B-Strength", "I-Strength"]
+    assert np.allclose(oof.docs["d"].probs[at], [0.02, 0.98, 0.0, 0.0, 0.0])
+    assert "converted to IOB2" in oof.meta["predictions"]["converted"]
+    # values that are not plain numbers are E412 naming the field, before anything trains
+    np.savez(tmp_path / "obj.npz", pred_probs=np.asarray([[0.5, 0.5]] * len(words), dtype=object),
+             class_names=np.asarray(tags[:2]))
+    np.savez(tmp_path / "odd.npz", pred_probs=probs, class_names=np.asarray(["O", "B-Drug", "X-Drug", "B-S", "I-S"]))
+    for name, field in (("obj.npz", "pred_probs"), ("odd.npz", "X-Drug")):
+        with pytest.raises(SystemExit) as ex:
+            main(["audit", str(tmp_path / "c.jsonl"), "--predictions", str(tmp_path / name), "--out",
+                  str(tmp_path / f"bad-{name}"), "-q"])
+        err = capsys.readouterr().err
+        assert ex.value.code == 2 and "E412" in err and field in err, err
+
 
 def test_audit_predictions_with_scores_outside_0_1_or_unknown_doc_ids_are_E412(tmp_path, capsys):
     from spanqa.cli import main

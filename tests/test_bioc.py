@@ -87,6 +87,38 @@ def test_bioc_coded_errors(tmp_path):
         assert err.value.code == code, (name, str(err.value))
 
 
+def test_bioc_values_are_checked_before_they_are_used_and_cost_only_their_document(tmp_path):
+    """A passage offset of 10^12 used to ask for a terabyte of newlines, and "abc" raised inside int(): each is E105
+    naming the document, and the other documents of the folder are read."""
+    second = PUBTATOR_BIOC.replace("<id>1234</id>", "<id>999</id>")
+    cases = {"huge.xml": (second.replace("<offset>22</offset>", "<offset>1000000000000</offset>"), "passage 1"),
+             "abc.xml": (second.replace("<offset>22</offset>", "<offset>abc</offset>"), "passage 1"),
+             "loc.json": (None, "annotation 1")}
+    names = {"huge.xml": "huge.xml", "abc.xml": "abc.xml", "loc.json": "bad.json"}
+    for name, (text, what) in cases.items():
+        folder = tmp_path / name.split(".")[0]
+        folder.mkdir()
+        (folder / "good.xml").write_text(PUBTATOR_BIOC, encoding="utf-8")
+        if text is None:  # BioC JSON with a location offset that is not a number
+            write_corpus(read_corpus(folder / "good.xml"), folder / "bad.json", "bioc")
+            raw = (folder / "bad.json").read_text().replace('"1234"', '"999"')
+            at = raw.index('"locations"')
+            (folder / "bad.json").write_text(raw[:at] + raw[at:].replace('"offset": 0', '"offset": "abc"', 1))
+        else:
+            (folder / name).write_text(text, encoding="utf-8")
+        corpus = read_corpus(folder, "bioc", strict=False)
+        # the good document is read; a bad annotation offset costs only that annotation
+        assert sorted(d.id for d in corpus.documents) == (["1234", "999"] if text is None else ["1234"]), name
+        bad = [p for p in corpus.problems if p.code == "E105"]
+        # the damaged document (or, where the bioc package itself refuses the value, its file) is named
+        assert len(bad) == 1 and (what in bad[0].detail and bad[0].where.doc_id == "999"
+                                  or "not a BioC collection" in bad[0].detail and names[name] in bad[0].where.path), \
+            (name, corpus.problems)
+        with pytest.raises(SpanqaError) as err:
+            read_corpus(folder, "bioc")
+        assert err.value.code == "E105"
+
+
 def test_bioc_and_xmi_without_their_extra_are_E407_naming_it(tmp_path, monkeypatch):
     import sys
 

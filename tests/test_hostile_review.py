@@ -120,6 +120,9 @@ RUN_DAMAGE = {
     "findings-no-id": ("E502", lambda r: _findings_line(r, b'{"doc_id": "n1"}')),
     "findings-deep": ("E502", lambda r: _findings_line(r, b'{"id": "x", "doc_id": "n1", "e": ' + b"[" * 50_000
                                                        + b"]" * 50_000 + b"}")),
+    "findings-score-string": ("E502", lambda r: _findings_line(r, b'{"id": "x", "doc_id": "n1", "score": "0.1"}')),
+    "findings-score-above-1": ("E502", lambda r: _findings_line(r, b'{"id": "x", "doc_id": "n1", "score": 7}')),
+    "findings-labels-object": ("E502", lambda r: _findings_line(r, b'{"id": "x", "doc_id": "n1", "labels": {}}')),
     "summary-missing": ("E501", lambda r: (r / "summary.json").unlink()),
     "summary-not-json": ("E502", lambda r: (r / "summary.json").write_text("{")),
     "summary-not-utf8": ("E502", lambda r: (r / "summary.json").write_bytes(b'{"a": "\xff"}')),

@@ -140,6 +140,14 @@ def test_measure_impact_errors(demo):
     with pytest.raises(SpanqaError) as e:  # a version with nothing to learn from: coded, not a crash in the head
         measure_impact([Version("a", clean), Version("bare", bare)], cfg)
     assert e.value.problem.code == "E602" and "'bare'" in str(e.value)
+    # without --eval the versions are paired note by note: one more note in AFTER is E602 before any training
+    from spanqa.document import Document
+
+    more = clean.evolve(documents=clean.documents + (Document("extra_note", "Pt on aspirin.", ()),))
+    with pytest.raises(SpanqaError) as e:
+        measure_impact([Version("before", clean), Version("after", more)], cfg,
+                       notify=lambda msg: pytest.fail(f"trained before checking: {msg}"))
+    assert e.value.problem.code == "E602" and "extra_note" in str(e.value) and "--eval" in str(e.value)
 
 
 def test_cli_two_corpora_writes_json_and_page(demo, tmp_path):

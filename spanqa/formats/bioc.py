@@ -95,6 +95,17 @@ def read(path: Path, *, reporter: Reporter) -> Corpus:
     return Corpus(documents=tuple(docs), format=NAME, source=str(path))
 
 
+#: the most characters a passage may start after the previous one ends (gaps become newlines): larger is a damaged
+#: offset, not a document (10^12 would otherwise ask for a terabyte of newlines)
+MAX_GAP = 10_000_000
+
+
+def _offset(value: Any) -> int | None:
+    """A BioC offset or length as an int, None when it is not a non-negative integer (``"abc"``, ``-3``, ``1.5``)."""
+    text = str(value).strip()
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def _document(bdoc: Any, file: Path, reporter: Reporter, head: dict | None, told: set[str]) -> Document | None:
     doc_id = str(bdoc.id)
     where = {"path": str(file), "doc_id": doc_id}
@@ -102,7 +113,15 @@ def _document(bdoc: Any, file: Path, reporter: Reporter, head: dict | None, told
     pos = 0
     passages = []
     for k, p in enumerate(bdoc.passages):
-        offset, ptext = int(p.offset), p.text or ""
+        offset, ptext = _offset(p.offset), p.text or ""
+        if offset is None:
+            reporter.report("E105", f"passage {k} has offset {str(p.offset)[:40]!r}, not a non-negative integer "
+                            "(the document is skipped)", **where)
+            return None
+        if offset - pos > MAX_GAP:
+            reporter.report("E105", f"passage {k} starts at {offset:,}, {offset - pos:,} characters after the previous "
+                            f"one ends (more than {MAX_GAP:,}: a damaged offset; the document is skipped)", **where)
+            return None
         if offset < pos:
             reporter.report("E105", f"passage {k} starts at {offset}, inside the previous passage (ends at {pos})",
                             **where)
@@ -121,7 +140,14 @@ def _document(bdoc: Any, file: Path, reporter: Reporter, head: dict | None, told
         if not label:
             reporter.report("E109", f"annotation {ann.id} has no infon 'type' (its label)", **where)
             continue
-        locs = sorted((int(loc.offset), int(loc.offset) + int(loc.length)) for loc in ann.locations)
+        raw = [(_offset(loc.offset), _offset(loc.length)) for loc in ann.locations]
+        if any(a is None or n is None for a, n in raw):
+            bad = next(loc for loc, (a, n) in zip(ann.locations, raw) if a is None or n is None)
+            reporter.report("E105", f"annotation {ann.id}: location offset {str(bad.offset)[:40]!r} / length "
+                            f"{str(bad.length)[:40]!r} is not a non-negative integer (the annotation is skipped)",
+                            **where)
+            continue
+        locs = sorted((a, a + n) for a, n in raw)
         if not locs:
             reporter.report("E109", f"annotation {ann.id} has no location", **where)
             continue

@@ -197,6 +197,20 @@ def measure_impact(versions: Sequence[Version], config: AuditConfig, *, evals: S
         if not any(d.spans is not None and d.spans for d in v.corpus.documents):
             raise fail("E602", f"version {v.name!r} has no annotated document with a span to train on",
                        path=str(v.corpus.source or v.name))
+    if not evals:  # consistency: versions are paired document by document, so they must hold the same ones
+        first = [d.id for d in versions[0].corpus.documents if d.spans is not None]
+        for v in versions[1:]:
+            ids = [d.id for d in v.corpus.documents if d.spans is not None]
+            if ids != first:
+                extra, gone = sorted(set(ids) - set(first)), sorted(set(first) - set(ids))
+                what = "; ".join(x for x in (f"{len(extra)} annotated document(s) {versions[0].name!r} lacks "
+                                             f"({', '.join(extra[:3])})" if extra else "",
+                                             f"{len(gone)} of {versions[0].name!r}'s it lacks ({', '.join(gone[:3])})"
+                                             if gone else "", "the same documents in another order"
+                                             if not extra and not gone else "") if x)
+                raise fail("E602", f"without --eval the versions are compared document by document on their own "
+                           f"labels, so they must hold the same annotated documents; {v.name!r} has {what}. Pass "
+                           "--eval GOLD, or give both versions the same documents", path=str(v.corpus.source or v.name))
     gold_docs: dict[str, list[Document]] = {}
     for name, e in evals:
         gold_docs[name] = [d for d in e.documents if d.spans is not None]

@@ -20,6 +20,8 @@ summary unless one is passed in.
 
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -80,6 +82,14 @@ class Finding:
         except KeyError as err:
             raise fail("E502", f"finding record lacks {err}", path=where) from None
         score = rec.get("score")
+        if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))
+                                  or not 0.0 <= float(score) <= 1.0):
+            raise fail("E502", f"finding {fid}: score {json.dumps(score)[:40]} is not a number in [0, 1]", path=where,
+                       doc_id=doc_id, key="score")
+        for key, kind in (("labels", list), ("suggestion", list), ("evidence", dict)):
+            if rec.get(key) is not None and not isinstance(rec[key], kind):
+                raise fail("E502", f"finding {fid}: {key} is {type(rec[key]).__name__}, not a "
+                           f"{'list' if kind is list else 'JSON object'}", path=where, doc_id=doc_id, key=key)
         return cls(id=fid, doc_id=doc_id, kind=str(rec.get("kind", "")), action=str(rec.get("action", "review")),
                    score=float(score) if score is not None else 1.0,
                    labels=sort_spans(_span(doc_id, s, where=where) for s in rec.get("labels") or ()),

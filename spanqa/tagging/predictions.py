@@ -206,9 +206,12 @@ def load_user_predictions(path: str | Path, corpus: "Corpus") -> OOFPredictions:
         if not np.all(np.isfinite(m.probs)) or (m.probs < 0).any() or not np.allclose(rows, 1.0, atol=1e-3):
             raise fail("E412", "probability rows must be finite, non-negative and sum to 1", path=str(path),
                        doc_id=doc_id)
+    converted = oof.meta.pop("converted", None)
     oof.meta["predictions"] = {"source": "user-supplied word marginals" + (" (cleanlab layout)" if cleanlab else ""),
                                "path": str(path.resolve()), "docs": len(oof.docs),
                                "note": "must be out-of-sample; spanqa trained no model"}
+    if converted:
+        oof.meta["predictions"]["converted"] = converted
     return oof
 
 
@@ -275,14 +278,26 @@ def _from_cleanlab_layout(path: Path, corpus: "Corpus") -> OOFPredictions:
     from spanqa.errors import fail
     from spanqa.tokenize import doc_words
 
-    with np.load(path, allow_pickle=False) as z:
-        probs = z["pred_probs"].astype(np.float32)
-        names = [str(t) for t in z["class_names"]] if "class_names" in z.files else None
-        ids = [str(d) for d in z["doc_ids"]] if "doc_ids" in z.files else None
-        lengths = [int(n) for n in z["lengths"]] if "lengths" in z.files else None
+    field = "pred_probs"
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            raw = z["pred_probs"]
+            if raw.dtype.kind not in "fiu":
+                raise TypeError(f"dtype {raw.dtype}")
+            probs = raw.astype(np.float32)
+            field = "class_names"
+            names = [str(t) for t in z["class_names"]] if "class_names" in z.files else None
+            field = "doc_ids"
+            ids = [str(d) for d in z["doc_ids"]] if "doc_ids" in z.files else None
+            field = "lengths"
+            lengths = [int(n) for n in z["lengths"]] if "lengths" in z.files else None
+    except (ValueError, TypeError) as err:  # object arrays (pickles refused), strings where numbers belong
+        raise fail("E412", f"{field} cannot be read as a plain array ({err}); save numbers (pred_probs: float, "
+                   "tokens x classes) and strings with numpy, without pickled objects", path=str(path)) from None
     if names is None or probs.ndim != 2 or probs.shape[1] != len(names):
         raise fail("E412", "a cleanlab-layout file needs pred_probs (tokens x classes) and class_names",
                    path=str(path))
+    names, probs, converted = to_iob2_columns(names, probs, str(path))
     annotated = [d for d in corpus.documents if d.spans is not None]
     known = corpus.by_id()
     unknown = [i for i in ids or () if i not in known]
@@ -300,7 +315,48 @@ def _from_cleanlab_layout(path: Path, corpus: "Corpus") -> OOFPredictions:
     for d, n in zip(docs, need):
         out[d.id] = DocMarginals(d.id, tuple(words_of[d.id]), probs[k:k + n], fold=-1, seed=0)
         k += n
-    return OOFPredictions(names, out, {})
+    return OOFPredictions(names, out, {"converted": converted} if converted else {})
+
+
+#: how BIOES / BILOU prefixes map onto IOB2's (S/U open and close a one-word entity, E/L close one)
+_TO_IOB2 = {"B": "B", "I": "I", "O": "O", "S": "B", "U": "B", "E": "I", "L": "I"}
+
+
+def to_iob2_columns(names: list[str], probs: np.ndarray, where: str) -> tuple[list[str], np.ndarray, str | None]:
+    """Marginals over BIOES (or BILOU) classes as IOB2 marginals: an ``S-X`` column is added to ``B-X``, ``E-X`` to
+    ``I-X`` (the probability that a word begins, or continues, an X entity).  IOB2 names come back unchanged;
+    a name of neither scheme is ``E412``.  Returns the names, the probabilities and what was converted (or None)."""
+    from spanqa.errors import fail
+
+    parsed = []
+    for n in names:
+        if n == "O":
+            parsed.append(("O", None))
+            continue
+        prefix, _, label = n.partition("-")
+        if prefix not in _TO_IOB2 or not label:
+            raise fail("E412", f"class name {n!r} is not an IOB2, BIOES or BILOU tag (O, B-X, I-X, S-X, E-X, ...)",
+                       path=where)
+        parsed.append((prefix, label))
+    if all(p in ("O", "B", "I") for p, _ in parsed):
+        return names, probs, None
+    out_names: list[str] = []
+    col: dict[str, int] = {}
+    for p, lab in parsed:
+        t = "O" if p == "O" else f"{_TO_IOB2[p]}-{lab}"
+        if t not in col:
+            col[t] = len(out_names)
+            out_names.append(t)
+    for lab in sorted({lab for _, lab in parsed if lab}):  # every label gets both columns
+        for t in (f"B-{lab}", f"I-{lab}"):
+            if t not in col:
+                col[t] = len(out_names)
+                out_names.append(t)
+    merged = np.zeros((len(probs), len(out_names)), np.float32)
+    for j, (p, lab) in enumerate(parsed):
+        merged[:, col["O" if p == "O" else f"{_TO_IOB2[p]}-{lab}"]] += probs[:, j]
+    schemes = sorted({p for p, _ in parsed} - {"O", "B", "I"})
+    return out_names, merged, f"class names {'/'.join(schemes)}- converted to IOB2 (S/U added to B, E/L to I)"
 
 
 def _transitions(tags: list[str]) -> tuple[np.ndarray, np.ndarray]:
