@@ -54,6 +54,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "W107": ("annotation changed or dropped when writing", "The target format cannot hold it (flat tags, no discontinuous spans, no 'not annotated'); the detail says what was changed. Write to brat or JSONL to keep it."),
     "W108": ("identical duplicate document dropped", "The same id occurs twice with the same text and annotations; the second copy is left out. Remove it from the file."),
     "W111": ("partially annotated spaCy Doc", "Tokens with spaCy's 'missing' entity annotation in an annotated Doc are read as outside any entity; annotate them, or keep such Docs out of the corpus."),
+    "W112": ("NUL or lone surrogate in a note's text replaced", "The character is replaced by U+FFFD at the same offset (offsets and spans unchanged) and the note is audited; a version written by `spanqa apply` holds U+FFFD there. Remove the character in the source to silence this."),
     "W110": ("file or folder not read", "Hidden entries (a name starting with '.'), symlink loops and entries that are not regular files are skipped; the detail lists them. Rename or move them if they hold documents."),
     "W109": ("recorded span text differs only in surrounding whitespace", "The offsets are kept and the recorded text is written back unchanged; trim the recorded text if that is wrong."),
     # --- corpus content ---------------------------------------------------------------

@@ -96,6 +96,21 @@ def test_hostile_audit_out_inside_the_corpus_folder_E505(tmp_path, capsys):
     assert not (folder / "run").exists()
 
 
+def test_hostile_audit_nul_in_one_note_costs_that_character_not_the_audit(tmp_path, capsys):
+    path = tmp_path / "c.jsonl"
+    rows = [{"id": f"n{i}", "text": "Pt on aspirin 81mg daily.", "spans": [{"start": 6, "end": 13, "label": "Drug"}]}
+            for i in range(6)]
+    rows[2]["text"] = "Pt on aspirin 81mg\u0000daily."
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    status, text = run_cli(["audit", path, "--out", tmp_path / "run", "-q", *TINY], capsys)
+    assert status in (0, 1) and (tmp_path / "run" / "findings.jsonl").is_file(), text
+    problems = [json.loads(x) for x in (tmp_path / "run" / "problems.jsonl").read_text().splitlines()]
+    w = [p for p in problems if p["code"] == "W112"]
+    assert len(w) == 1 and w[0]["where"]["doc_id"] == "n2" and w[0]["where"]["start"] == 18
+    spans = [json.loads(x) for x in (tmp_path / "run" / "spans.jsonl").read_text().splitlines()]
+    assert sorted({s["doc_id"] for s in spans}) == [f"n{i}" for i in range(6)]  # every note audited
+
+
 def test_hostile_audit_nul_in_id_E115_and_pipe_E116(tmp_path, capsys):
     path = tmp_path / "c.jsonl"
     path.write_text('{"id": "a\\u0000", "text": "aspirin", "spans": []}\n')

@@ -110,7 +110,8 @@ def read_corpus(path: str | Path, format: str | None = None, *, strict: bool = T
     reporter = reporter or Reporter(strict=strict)
     with gc_paused():  # readers build millions of small acyclic objects; the cyclic GC would rescan them all
         corpus = format_module(name).read(path, reporter=reporter, **options)
-        corpus = corpus.evolve(documents=tuple(d for d in corpus.documents if _unicode_ok(d, reporter)))
+        kept = (_unicode_ok(d, reporter) for d in corpus.documents)
+        corpus = corpus.evolve(documents=tuple(d for d in kept if d is not None))
     return corpus.evolve(format=name, source=str(path), problems=tuple(reporter.problems))
 
 
@@ -118,20 +119,27 @@ def read_corpus(path: str | Path, format: str | None = None, *, strict: bool = T
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
 
 
-def _unicode_ok(doc: Document, reporter: Reporter) -> bool:
-    """spanqa's one Unicode policy: ``E115`` for a NUL or a lone surrogate in an id, text or label."""
+def _unicode_ok(doc: Document, reporter: Reporter) -> Document | None:
+    """spanqa's one Unicode policy: a NUL or a lone surrogate in an id or a label is ``E115`` (the document is
+    skipped: ids and labels are keys); in the text each is replaced by U+FFFD at the same offset and reported
+    (``W112``), so one damaged note does not refuse the audit of the corpus."""
     where = {"path": doc.source or None, "doc_id": _BAD_CHARS.sub(lambda m: f"\\u{ord(m.group()):04x}", doc.id)}
-    fields = [("document id", doc.id), ("text", doc.text)]
-    fields += [(f"label of the span at {s.start}-{s.end}", s.label) for s in doc.spans or ()]
+    fields = [("document id", doc.id)] + [(f"label of the span at {s.start}-{s.end}", s.label) for s in doc.spans or ()]
     for name, value in fields:
         bad = _BAD_CHARS.search(value)
         if bad:
             char = bad.group()
-            start = bad.start() if name == "text" else None
             reporter.report("E115", f"the {name} holds {'NUL' if char == chr(0) else 'a lone surrogate'} "
-                            f"U+{ord(char):04X} at character {bad.start()}", start=start, **where)
-            return False
-    return True
+                            f"U+{ord(char):04X} at character {bad.start()}", **where)
+            return None
+    found = list(_BAD_CHARS.finditer(doc.text))
+    if not found:
+        return doc
+    first = found[0]
+    reporter.report("W112", f"the text holds {len(found)} NUL or lone-surrogate character(s), the first U+"
+                    f"{ord(first.group()):04X} at character {first.start()}; replaced by U+FFFD",
+                    start=first.start(), **where)
+    return doc.evolve(text=_BAD_CHARS.sub("\ufffd", doc.text))
 
 
 def write_corpus(corpus: Corpus, path: str | Path, format: str, **options: Any) -> list[Problem]:
