@@ -33,7 +33,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "E103": ("file is not valid UTF-8", "Re-encode the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)."),
     "E104": ("empty input", "The file or folder holds no documents; check the path and format."),
     "E105": ("malformed line", "Fix the line to match the format's syntax (see README, Formats)."),
-    "E106": ("annotation file without text file", "Put the matching .txt next to the .ann file, or remove the .ann."),
+    "E106": ("annotation file without its companion file", "brat: put the matching .txt next to the .ann file, or remove the .ann. INCEpTION/UIMA XMI: export with the type system, so TypeSystem.xml lies beside the .xmi files."),
     "E107": ("duplicate document id", "Give every document a unique id."),
     "E108": ("malformed JSON", "Fix the JSON syntax at the given line."),
     "E109": ("missing required field", "Add the field; see README, Formats, for the expected record shape."),

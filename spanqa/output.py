@@ -74,11 +74,23 @@ def disk_full(path: Path, needed: int | None) -> SpanqaError:
     return fail("E409", f"no space left on the disk while writing {path} ({need}, {room})", path=str(path))
 
 
+def dangling_link(path: str | Path) -> str | None:
+    """``"P is a symlink to T, which does not exist"`` for ``path`` or the first of its parents that is a dangling
+    symlink (what makes ``mkdir`` say "File exists"); None when there is none."""
+    for p in [Path(path), *Path(path).parents]:
+        if p.is_symlink() and not p.exists():
+            return f"{p} is a symlink to {os.readlink(p)}, which does not exist"
+    return None
+
+
 def os_error(err: OSError, path: Path, needed: int | None = None) -> SpanqaError:
     """The coded error for an :class:`OSError` met while writing ``path``."""
     if err.errno in _FULL:
         return disk_full(path, needed)
     where = err.filename or path
+    link = dangling_link(where)
+    if link:
+        return fail("E411", f"cannot write {where}: {link}; remove the link or pass another --out", path=str(where))
     return fail("E411", f"cannot write {where}: {err.strerror or err}", path=str(where))
 
 

@@ -111,6 +111,16 @@ def test_hostile_audit_nul_in_one_note_costs_that_character_not_the_audit(tmp_pa
     assert sorted({s["doc_id"] for s in spans}) == [f"n{i}" for i in range(6)]  # every note audited
 
 
+def test_hostile_dangling_symlink_out_is_named_as_such(tmp_path, capsys):
+    """It used to say "File exists"."""
+    run_dir, cpath = make_run(tmp_path)
+    (tmp_path / "out").symlink_to(tmp_path / "nowhere")
+    for args, code in ((["apply", run_dir, "--all-above", "0", "--out", tmp_path / "out"], "E411"),
+                       (["audit", cpath, "--out", tmp_path / "out", "-q", *TINY], "E408")):
+        text = coded(args, code, capsys)
+        assert "is a symlink to" in text and "which does not exist" in text and "File exists" not in text
+
+
 def test_hostile_audit_nul_in_id_E115_and_pipe_E116(tmp_path, capsys):
     path = tmp_path / "c.jsonl"
     path.write_text('{"id": "a\\u0000", "text": "aspirin", "spans": []}\n')

@@ -284,6 +284,7 @@ def pubtator_cases() -> list[Case]:
           name="duplicate-pmid"),
         P(PUB_B.replace("Warfarin 5", "Warfarin\x005"), "W112", name="nul-in-title"),
         P(PUB_B.replace("\tDrug\t", "\t\tDrug\t"), "E204", name="extra-tab"),
+        P(f"2|a|\n2|t|{TEXT_B}\n2\t0\t8\tWarfarin\tDrug\tD2\n\n", "E105", name="abstract-before-title"),
     ]
     cases += _encodings("pubtator", lambda bad: _pub(PUB_B.encode().replace(b"held", b"he" + bad + b"ld")),
                         _pub(PUB_B))

@@ -225,3 +225,16 @@ def test_pubtator_round_trip_random_documents(docs):
         again = Path(tmp) / "y.txt"
         pubtator.write(back, again)
         assert again.read_bytes() == out.read_bytes()
+
+
+def test_pubtator_abstract_before_title_is_named_as_such_and_keeps_its_mentions(tmp_path):
+    """It used to be reported as a duplicate PMID (E107) and the mention dropped."""
+    from spanqa.formats import read_corpus
+
+    path = tmp_path / "c.pubtator"
+    path.write_text("7|a|Held.\n7|t|Warfarin 5 mg.\n7\t0\t8\tWarfarin\tDrug\tD2\n\n", encoding="utf-8")
+    corpus = read_corpus(path, "pubtator", strict=False)
+    (p,) = [p for p in corpus.problems if p.code.startswith("E")]
+    assert p.code == "E105" and "title line comes after the abstract line" in p.detail and p.where.line == 2
+    (doc,) = corpus.documents
+    assert doc.text == "Warfarin 5 mg.\nHeld." and [(s.start, s.end, s.label) for s in doc.spans] == [(0, 8, "Drug")]

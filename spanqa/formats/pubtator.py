@@ -123,6 +123,11 @@ def _read_file(path: Path, reporter: Reporter) -> list[Document]:
                     reporter.report("E105", "a second abstract line in one document", path=str(path),
                                     line=lineno, doc_id=pmid, excerpt=line)
                     continue
+            elif (kind == "t" and cur is not None and cur.pmid == pmid and cur.title is None
+                  and cur.abstract is not None and not cur.mentions):
+                reporter.report("E105", "the title line comes after the abstract line; PubTator gives PMID|t|title "
+                                "first, then PMID|a|abstract (read in that order, the offsets count from the title)",
+                                path=str(path), line=lineno, doc_id=pmid, excerpt=line)
             else:
                 cur = _Block(pmid=pmid, line=lineno)
                 blocks.append(cur)

@@ -420,7 +420,10 @@ def make_run_dir(run_dir: Path) -> Path:
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise fail("E408", f"cannot create {run_dir}: {err.strerror or err}", path=str(run_dir)) from None
+        from spanqa.output import dangling_link
+
+        why = dangling_link(run_dir) or err.strerror or err
+        raise fail("E408", f"cannot create {run_dir}: {why}", path=str(run_dir)) from None
     return run_dir
 
 

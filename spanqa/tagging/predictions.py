@@ -300,6 +300,10 @@ def _from_cleanlab_layout(path: Path, corpus: "Corpus") -> OOFPredictions:
     names, probs, converted = to_iob2_columns(names, probs, str(path))
     annotated = [d for d in corpus.documents if d.spans is not None]
     known = corpus.by_id()
+    twice = sorted({i for i in ids or () if list(ids).count(i) > 1}) if ids is not None else []
+    if twice:
+        raise fail("E412", f"doc_ids names {', '.join(twice[:5])} more than once; each document's rows must come "
+                   "once, in one block", path=str(path))
     unknown = [i for i in ids or () if i not in known]
     if unknown:
         raise fail("E412", f"doc_ids not in the corpus: {', '.join(unknown[:5])}", path=str(path))
