@@ -100,3 +100,16 @@ class Corpus:
     @classmethod
     def from_docs(cls, docs: Sequence[Document], **kw: Any) -> "Corpus":
         return cls(documents=tuple(docs), **kw)
+
+
+def corpus_hash(corpus: Corpus) -> str:
+    """``sha256:<hex>`` of the corpus content (ids, texts, span pieces and labels), format-independent."""
+    import hashlib
+    import json
+
+    h = hashlib.sha256()
+    for doc in sorted(corpus.documents, key=lambda d: d.id):
+        spans = None if doc.spans is None else sorted([list(map(list, s.pieces)), s.label] for s in doc.spans)
+        h.update(json.dumps([doc.id, doc.text, spans], ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        h.update(b"\n")
+    return "sha256:" + h.hexdigest()

@@ -43,7 +43,7 @@ import numpy as np
 from spanqa import __version__
 from spanqa.comparison import compare_spans
 from spanqa.config import AuditConfig
-from spanqa.document import Corpus, Document
+from spanqa.document import Corpus, Document, corpus_hash
 from spanqa.errors import Location, Problem, fail
 from spanqa.competence import qualify, withhold_unsupported
 from spanqa.patterns import find_patterns
@@ -410,7 +410,7 @@ def build_summary(corpus: Corpus, config: AuditConfig, oof: OOFPredictions, qual
                    "format": corpus.format, "n_docs": len(corpus), "n_annotated_docs": n_ann,
                    "n_unannotated_docs": len(corpus) - n_ann, "n_spans": len(qualities),
                    "n_unalignable_spans": dict(sorted(unalignable.items())),
-                   "n_predicted_spans": n_predicted},
+                   "n_predicted_spans": n_predicted, "hash": corpus_hash(corpus)},
         "findings": {"total": len(findings), "by_kind": {k: by_kind[k] for k in FINDING_KINDS},
                      "candidate_missing_entities": len(candidates)},
         "labels": per_label,

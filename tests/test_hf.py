@@ -108,3 +108,13 @@ def test_hf_split_names_are_data_checked_before_any_folder_is_opened_or_written(
         write_corpus(Corpus.from_docs([doc, Document("n2", "b", (), meta={"hf_split": "train"})]),
                      tmp_path / "out" / "ds", "hf")
     assert err.value.code == "E117" and not outside.exists() and not (tmp_path / "out" / "ds").exists()
+
+
+def test_hf_damaged_parquet_is_one_coded_error_and_no_library_log_line(tmp_path, capfd):
+    from spanqa.cli import main
+
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1garbagePAR1")
+    with pytest.raises(SystemExit) as ex:
+        main(["check", str(tmp_path / "bad.parquet")])
+    out, err = capfd.readouterr()
+    assert ex.value.code == 2 and "E105" in err and "Failed to read schema" not in out + err

@@ -337,6 +337,27 @@ def test_hostile_report_on_a_changed_corpus_warns_W509(tmp_path, capsys):
     assert status == 0 and "W509" in text
 
 
+def test_hostile_findings_damaged_after_the_audit_are_blamed_on_the_findings_W515(tmp_path, capsys):
+    """The corpus is the audited one (its hash is in summary.json): a finding that no longer matches it was edited."""
+    from spanqa.document import corpus_hash
+    from spanqa.formats import read_corpus
+
+    run_dir, cpath = make_run(tmp_path)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    summary["corpus"] = dict(summary.get("corpus") or {}, path=str(cpath), format="jsonl",
+                             hash=corpus_hash(read_corpus(cpath)))
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    lines = (run_dir / "findings.jsonl").read_text().splitlines()
+    rec = json.loads(lines[0])
+    rec["labels"][0]["text"] = "something else entirely"
+    (run_dir / "findings.jsonl").write_text("\n".join([json.dumps(rec)] + lines[1:]) + "\n")
+    status, text = run_cli(["report", run_dir, "--out", tmp_path / "r.html"], capsys)
+    assert status == 0 and "W515" in text and "W509" not in text and "findings.jsonl" in text
+    cpath.write_text(cpath.read_text().replace("Coumadin", "Warfarin"))  # now the corpus did change: W509
+    status, text = run_cli(["report", run_dir, "--out", tmp_path / "r2.html"], capsys)
+    assert status == 0 and "W509" in text
+
+
 # --------------------------------------------------------------------------- the guard itself
 def test_hostile_unexpected_exception_is_E900_with_where_and_debug_traceback(tmp_path, capsys, monkeypatch):
     import spanqa.cli.report as cli_report

@@ -227,8 +227,9 @@ def _doc_lines(doc: Document, path: Path, newlines: Literal["error", "space"], p
     title, brk, abstract = doc.text.partition("\n")
     if "\r" in title or "\n" in abstract or "\r" in abstract:
         if newlines == "error":
-            raise fail("E112", "the abstract holds a line break; PubTator keeps the abstract on one line "
-                       "(write with newlines='space' to replace each break by a space)", **where)
+            raise fail("E112", "the abstract holds a line break; PubTator keeps the abstract on one line: write "
+                       "this corpus as jsonl or brat, which keep every break (from Python, "
+                       "write_corpus(..., 'pubtator', newlines='space') writes each break as a space)", **where)
         _loss(problems, reporter, "line breaks after the first written as spaces", **where)
         title, abstract = title.replace("\r", " "), abstract.replace("\r", " ").replace("\n", " ")
     text = title + brk + abstract

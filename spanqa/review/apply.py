@@ -34,7 +34,6 @@ The new version (:func:`write_version`) is a folder::
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -44,7 +43,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from spanqa.document import Corpus, Document
+from spanqa.document import Corpus, Document, corpus_hash
 from spanqa.errors import Location, Problem, SpanqaError, fail
 from spanqa.formats._text import json_lines
 from spanqa.review.decisions import Decision, resolve
@@ -93,16 +92,6 @@ class ApplyResult:
     problems: tuple[Problem, ...]
     counts: Mapping[str, int] = field(default_factory=dict)
     reviewers: Mapping[str, int] = field(default_factory=dict)
-
-
-def corpus_hash(corpus: Corpus) -> str:
-    """``sha256:<hex>`` of the corpus content (ids, texts, span pieces and labels), format-independent."""
-    h = hashlib.sha256()
-    for doc in sorted(corpus.documents, key=lambda d: d.id):
-        spans = None if doc.spans is None else sorted([list(map(list, s.pieces)), s.label] for s in doc.spans)
-        h.update(json.dumps([doc.id, doc.text, spans], ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-        h.update(b"\n")
-    return "sha256:" + h.hexdigest()
 
 
 def threshold_decisions(run: Run, threshold: float, *, reviewer: str | None = None) -> list[Decision]:

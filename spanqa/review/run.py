@@ -224,6 +224,13 @@ class Run:
         if not stale:
             return []
         f, why = stale[0]
+        from spanqa.document import corpus_hash
+
+        audited = (self.summary.get("corpus") or {}).get("hash")
+        if audited is not None and audited == corpus_hash(corpus):  # the corpus is unchanged: the findings are not
+            return [Problem("W515", Location(path=str(self.path / "findings.jsonl")),
+                            f"{len(stale)} of {len(self.findings)} findings do not match the audited corpus (first: "
+                            f"finding {f.id}, doc {f.doc_id}: {why})")]
         return [Problem("W509", Location(path=str(corpus.source or self.corpus_path)),
                         f"{len(stale)} of {len(self.findings)} findings do not match the corpus (first: finding "
                         f"{f.id}, doc {f.doc_id}: {why})")]
