@@ -222,10 +222,12 @@ def _misfit(src: str, detail: str) -> Problem:
 
 def _some(decisions: list[Decision], problems: list[Problem], n_items: int, path: Path, kind: str
           ) -> tuple[list[Decision], list[Problem]]:
-    """``decisions`` and ``problems``, or ``E504`` when a non-empty file gave no decision at all: a review file that
-    silently applies nothing is never a success."""
-    if decisions or n_items == 0:
+    """``decisions`` and ``problems``, or ``E504`` when the file gave no decision at all (empty, or nothing in it
+    decided): a review file that silently applies nothing is never a success."""
+    if decisions:
         return decisions, problems
+    if n_items == 0:
+        raise fail("E504", f"the {kind} file holds no item at all; nothing to apply", path=str(path))
     if problems:
         codes = ", ".join(f"{c} x{n}" for c, n in sorted(Counter(p.code for p in problems).items()))
         why = f"{codes} (first: {problems[0].where.path}: {problems[0].detail})"
