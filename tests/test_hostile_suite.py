@@ -105,11 +105,13 @@ class Case:
         if self.format == "brat":  # one file per document: the others are read
             return self.code == "E104"
         return self.code in ("E103", "E104") or (self.format == "labelstudio" and self.code in ("E108", "E109")
-                                                 and self.name in WHOLE_FILE_LS)
+                                                 and self.name in WHOLE_FILE_LS) or (
+            self.format == "bioc" and self.name in WHOLE_FILE_BIOC)
 
 
 def file_case(name: str, fmt: str, data: bytes, code: str, spans: int | None = None, **options) -> Case:
-    suffix = {"jsonl": ".jsonl", "labelstudio": ".json", "conll": ".conll", "pubtator": ".pubtator"}[fmt]
+    suffix = {"jsonl": ".jsonl", "labelstudio": ".json", "conll": ".conll", "pubtator": ".pubtator",
+              "bioc": ".xml", "hf": ".jsonl"}[fmt]
 
     def build(root: Path) -> Path:
         path = root / f"corpus{suffix}"
@@ -360,13 +362,80 @@ def brat_cases() -> list[Case]:
     return cases
 
 
-CASES = jsonl_cases() + labelstudio_cases() + conll_cases() + pubtator_cases() + brat_cases()
+def _bioc_doc(doc_id: str, text: str, anns: list[tuple[int, int, str, str]], offset: str = "0") -> str:
+    inner = "".join(f'<annotation id="{doc_id}{i}"><infon key="type">{lab}</infon><location offset="{a}" '
+                    f'length="{b - a}"/><text>{t}</text></annotation>' for i, (a, b, lab, t) in enumerate(anns))
+    return (f"<document><id>{doc_id}</id><passage><offset>{offset}</offset><text>{text}</text>{inner}</passage>"
+            "</document>")
+
+
+BIOC_A = _bioc_doc("a", TEXT_A, [(6, 13, "Drug", "aspirin"), (14, 18, "Strength", "81mg")])
+BIOC_B = _bioc_doc("b", TEXT_B, [(0, 8, "Drug", "Warfarin")])
+
+
+def _bioc(b: str) -> bytes:
+    return ("<?xml version='1.0' encoding='utf-8'?><collection><source>s</source><date>d</date><key>k</key>"
+            + BIOC_A + b + "</collection>").encode("utf-8", "surrogatepass")
+
+
+#: BioC damage the bioc package itself refuses: the whole file is one E105
+WHOLE_FILE_BIOC = {"offset-not-integer", "not-xml", "nul-in-xml"}
+
+
+def bioc_cases() -> list[Case]:
+    B = lambda b, code, spans=None, name=None: file_case(name, "bioc", _bioc(b), code, spans)  # noqa: E731
+    return [
+        B(BIOC_B, "OK", spans=3, name="intact"),
+        B(BIOC_B.replace('offset="0" length="8"', 'offset="0" length="99"'), "E201", name="end-past-text"),
+        B(BIOC_B.replace("<text>Warfarin</text>", "<text>Warfarim</text>"), "E202", name="mention-mismatch"),
+        B(BIOC_B.replace('<infon key="type">Drug</infon>', ""), "E109", name="no-type-infon"),
+        B(BIOC_B.replace("<offset>0</offset>", "<offset>1000000000000</offset>"), "E105", name="passage-gap-huge"),
+        B(BIOC_B.replace("<offset>0</offset>", "<offset>x</offset>"), "E105", name="offset-not-integer"),
+        B(BIOC_B.replace("Warfarin 5 mg", "Warfarin 5\x00mg"), "E105", name="nul-in-xml"),  # XML cannot hold it
+        B(BIOC_B.replace("<id>b</id>", "<id>a</id>"), "E107", name="duplicate-id"),
+        B(BIOC_B[:40], "E105", name="not-xml"),
+    ]
+
+
+def _hf(b: dict | str) -> bytes:
+    a = {"id": "a", "tokens": ["Pt", "on", "aspirin", "81mg", "daily", "."],
+         "ner_tags": ["O", "O", "B-Drug", "B-Strength", "O", "O"]}
+    line_b = b if isinstance(b, str) else json.dumps(b, ensure_ascii=False)
+    return (json.dumps(a) + "\n" + line_b + "\n").encode("utf-8", "surrogatepass")
+
+
+HF_B = {"id": "b", "tokens": ["Warfarin", "5", "mg", "held", "."], "ner_tags": ["B-Drug", "O", "O", "O", "O"]}
+
+
+def hf_cases() -> list[Case]:
+    H = lambda b, code, spans=None, name=None: file_case(name, "hf", _hf(b), code, spans)  # noqa: E731
+    return [
+        H(HF_B, "OK", spans=3, name="intact"),
+        H(dict(HF_B, ner_tags=["B-Drug", "O"]), "E110", name="ragged-tags"),
+        H(dict(HF_B, ner_tags=["X-Drug", "O", "O", "O", "O"]), "E111", name="invalid-tag"),
+        H(dict(HF_B, tokens=["Warf\x00arin", "5", "mg", "held", "."]), "W112", name="nul-in-token"),
+    ]
+
+
+def _extra_cases() -> list[Case]:
+    """BioC and Hugging Face cases, when their extras are installed (``.[test]`` installs both)."""
+    import importlib.util
+
+    out = []
+    if importlib.util.find_spec("bioc"):
+        out += bioc_cases()
+    if importlib.util.find_spec("datasets"):
+        out += hf_cases()
+    return out
+
+
+CASES = jsonl_cases() + labelstudio_cases() + conll_cases() + pubtator_cases() + brat_cases() + _extra_cases()
 
 
 def test_hostile_suite_size_and_coverage():
     assert len(CASES) >= 150, len(CASES)
     assert len({str(c) for c in CASES}) == len(CASES)  # unique names
-    assert {c.format for c in CASES} == {"brat", "conll", "jsonl", "labelstudio", "pubtator"}
+    assert {c.format for c in CASES} >= {"brat", "conll", "jsonl", "labelstudio", "pubtator"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
