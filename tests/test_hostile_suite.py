@@ -102,11 +102,11 @@ class Case:
     def whole_file(self) -> bool:
         """The damage makes the whole file unreadable (encoding, empty, a Label Studio file that is not JSON):
         the error is reported for the file and no document of it is read, intact or not."""
-        if self.format == "brat":  # one file per document: the others are read
-            return self.code == "E104"
+        if self.format in ("brat", "xmi"):  # one file per document: the others are read
+            return self.code == "E104" or self.name in WHOLE_FILE_XMI
         return self.code in ("E103", "E104") or (self.format == "labelstudio" and self.code in ("E108", "E109")
                                                  and self.name in WHOLE_FILE_LS) or (
-            self.format == "bioc" and self.name in WHOLE_FILE_BIOC)
+            self.format == "bioc" and self.name in WHOLE_FILE_BIOC) or self.format == "spacy" and self.code != "OK"
 
 
 def file_case(name: str, fmt: str, data: bytes, code: str, spans: int | None = None, **options) -> Case:
@@ -417,6 +417,68 @@ def hf_cases() -> list[Case]:
     ]
 
 
+def _two_docs():
+    from spanqa.document import Corpus, Document
+    from spanqa.span import Span
+
+    return Corpus.from_docs([Document("a", TEXT_A, (Span("a", 6, 13, "Drug"), Span("a", 14, 18, "Strength"))),
+                             Document("b", TEXT_B, (Span("b", 0, 8, "Drug"),))])
+
+
+def xmi_case(name: str, code: str, damage: Callable[[Path], None], spans: int | None = None) -> Case:
+    """An INCEpTION/UIMA XMI folder (a.xmi intact, b.xmi damaged by ``damage(folder)``)."""
+    def build(root: Path) -> Path:
+        from spanqa.formats import write_corpus
+
+        folder = root / "xmi"
+        write_corpus(_two_docs(), folder, "xmi")
+        damage(folder)
+        return folder
+    return Case(name, "xmi", build, code, spans)
+
+
+def _edit(name: str, old: str, new: str) -> Callable[[Path], None]:
+    def damage(folder: Path) -> None:
+        f = folder / name
+        f.write_text(f.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    return damage
+
+
+#: XMI damage that makes the whole folder unreadable (no type system)
+WHOLE_FILE_XMI = {"no-typesystem"}
+
+
+def xmi_cases() -> list[Case]:
+    return [
+        xmi_case("intact", "OK", lambda f: None, spans=3),
+        xmi_case("end-past-text", "E201", _edit("b.xmi", 'begin="0" end="8" value', 'begin="0" end="80" value')),
+        xmi_case("begin-after-end", "E201", _edit("b.xmi", 'begin="0" end="8" value', 'begin="8" end="2" value')),
+        xmi_case("not-xml", "E105", lambda f: (f / "b.xmi").write_text("<xmi:XMI", encoding="utf-8")),
+        xmi_case("not-utf8", "E103", lambda f: (f / "b.xmi").write_bytes(b"\xff\xfe<x/>")),
+        xmi_case("no-typesystem", "E106", lambda f: (f / "TypeSystem.xml").unlink()),
+    ]
+
+
+def docbin_case(name: str, code: str, damage: Callable[[bytes], bytes]) -> Case:
+    def build(root: Path) -> Path:
+        from spanqa.formats import write_corpus
+
+        path = root / "c.spacy"
+        write_corpus(_two_docs(), path, "spacy")
+        path.write_bytes(damage(path.read_bytes()))
+        return path
+    return Case(name, "spacy", build, code, None)
+
+
+def docbin_cases() -> list[Case]:
+    return [
+        docbin_case("intact", "OK", lambda b: b),
+        docbin_case("truncated", "E105", lambda b: b[: len(b) // 2]),
+        docbin_case("not-zlib", "E105", lambda b: b"\x00" * 40),
+        docbin_case("empty", "E105", lambda b: b""),
+    ]
+
+
 def _extra_cases() -> list[Case]:
     """BioC and Hugging Face cases, when their extras are installed (``.[test]`` installs both)."""
     import importlib.util
@@ -426,7 +488,9 @@ def _extra_cases() -> list[Case]:
         out += bioc_cases()
     if importlib.util.find_spec("datasets"):
         out += hf_cases()
-    return out
+    if importlib.util.find_spec("cassis"):
+        out += xmi_cases()
+    return out + docbin_cases()
 
 
 CASES = jsonl_cases() + labelstudio_cases() + conll_cases() + pubtator_cases() + brat_cases() + _extra_cases()

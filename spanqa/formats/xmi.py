@@ -104,8 +104,12 @@ def _document(cassis: Any, file: Path, typesystem: Any, reporter: Reporter, enti
     decoded = read_utf8(file, reporter)
     if decoded is None:
         return None
+    import warnings
+
     try:
-        cas = cassis.load_cas_from_xmi(decoded[0], typesystem=typesystem)
+        with warnings.catch_warnings():  # cassis warns of offsets outside the text; spanqa reports them (E201)
+            warnings.simplefilter("ignore", UserWarning)
+            cas = cassis.load_cas_from_xmi(decoded[0], typesystem=typesystem)
     except Exception as err:
         reporter.report("E105", f"not a UIMA CAS XMI ({type(err).__name__}: {err})", path=str(file))
         return None
