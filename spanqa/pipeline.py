@@ -406,6 +406,7 @@ def build_summary(corpus: Corpus, config: AuditConfig, oof: OOFPredictions, qual
     rate["n_spans_scored"] = int(sum(per_doc_n))
     n_ann = sum(1 for d in corpus.documents if d.spans is not None)
     return {
+        "assessed": assessed_spans(qualities),
         "corpus": {"path": None if corpus.source is None else str(Path(corpus.source).resolve()),
                    "format": corpus.format, "n_docs": len(corpus), "n_annotated_docs": n_ann,
                    "n_unannotated_docs": len(corpus) - n_ann, "n_spans": len(qualities),
@@ -430,6 +431,47 @@ def build_summary(corpus: Corpus, config: AuditConfig, oof: OOFPredictions, qual
     }
 
 
+#: why a labelled span got no judgement, as the summary says it
+NOT_ASSESSED_WHY = {
+    NESTED: "inside or on another labelled span: the flat tagger holds one layer and kept the longer span",
+    "no_marginals": "its note has no model marginals (not covered by --predictions)",
+}
+
+
+def assessed_spans(qualities: Sequence[SpanQuality]) -> dict[str, Any]:
+    """How many labelled spans the audit judged, per label, and why the others were not (``summary.json``
+    ``assessed``; the console's first line)."""
+    rows: dict[str, dict[str, int]] = {}
+    why: Counter = Counter()
+    for q in qualities:
+        row = rows.setdefault(q.span.label, {"spans": 0, "assessed": 0})
+        row["spans"] += 1
+        reason = "no_marginals" if q.quality is None else (NESTED if q.reason == NESTED else None)
+        if reason is None:
+            row["assessed"] += 1
+        else:
+            why[reason] += 1
+            row[reason] = row.get(reason, 0) + 1
+    n = len(qualities)
+    done = sum(r["assessed"] for r in rows.values())
+    return {"spans": n, "assessed": done, "share": round(done / n, 4) if n else None,
+            "not_assessed": {k: {"spans": v, "why": NOT_ASSESSED_WHY[k]} for k, v in sorted(why.items())},
+            "by_label": dict(sorted(rows.items()))}
+
+
+def assessed_line(assessed: Mapping[str, Any]) -> str | None:
+    """The console's first line when some labelled spans were not judged, naming the labels that lost the most."""
+    if not assessed or assessed.get("assessed") == assessed.get("spans"):
+        return None
+    lost = sorted(((lab, r["spans"] - r["assessed"], r["spans"]) for lab, r in assessed["by_label"].items()
+                   if r["spans"] > r["assessed"]), key=lambda t: (-t[1] / t[2], -t[1]))
+    why = "; ".join(f"{v['spans']:,} {v['why']}" for v in assessed["not_assessed"].values())
+    most = ", ".join(f"{lab} {m:,} of {n:,}" for lab, m, n in lost[:4])
+    return (f"Assessed {assessed['assessed']:,} of {assessed['spans']:,} labelled spans ({assessed['share']:.0%}); "
+            f"not assessed: {why}. Most affected: {most}. Scores, findings and the error rate cover the assessed "
+            "spans only.")
+
+
 # --------------------------------------------------------------------------- display
 def render_summary(summary: Mapping[str, Any], findings: Sequence[Finding] = (), *, top: int = 5,
                    console: Any = None) -> None:
@@ -440,6 +482,9 @@ def render_summary(summary: Mapping[str, Any], findings: Sequence[Finding] = (),
     console = console or Console()
     c = summary["corpus"]
     rate = summary["error_rate"]
+    first = assessed_line(summary.get("assessed") or {})
+    if first:
+        console.print(first, highlight=False)
     table = Table(title="spanqa audit", show_header=True, header_style="bold")
     table.add_column("finding kind")
     table.add_column("count", justify="right")

@@ -72,6 +72,14 @@ def test_audit_run_folder_from_given_marginals(tmp_path):
     assert {(r["doc_id"], r["annotated"]) for r in preds} == {("a", True), ("b", True), ("u", False)}
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["corpus"]["n_spans"] == 6 and summary["corpus"]["n_unannotated_docs"] == 1
+    # how many spans were judged, per label, and why not: the nested Strength is not
+    assessed = summary["assessed"]
+    assert (assessed["spans"], assessed["assessed"]) == (6, 5) and assessed["not_assessed"]["overlap_dropped"]["spans"] == 1
+    assert assessed["by_label"]["Strength"] == {"spans": 2, "assessed": 1, "overlap_dropped": 1}
+    from spanqa.pipeline import assessed_line
+
+    line = assessed_line(assessed)
+    assert line.startswith("Assessed 5 of 6 labelled spans (83%)") and "Strength 1 of 2" in line
     assert summary["findings"]["by_kind"]["spurious"] == 1
     rate = summary["error_rate"]
     assert len(rate["ci95"]) == 2 and 0 < rate["all_labels"]["estimate"] < 2
