@@ -102,6 +102,8 @@ def run_one(name: str, corpus: Corpus, variant: str, overrides: list[str], args:
            "ms_per_word": round(1000 * wall / words, 3) if words else None,
            "resumed_folds": meta.get("resumed_folds", []),
            "error_rate": {"estimate": rate.get("estimate"), "ci95": rate.get("ci95")},
+           "assessed": (result.summary.get("assessed") or {}).get("share"),
+           "layers": len(result.summary.get("layers") or []) or 1,
            "n_findings": len(result.findings), "findings_by_kind": {k: v for k, v in
                                                                     result.summary["findings"]["by_kind"].items() if v},
            "peak_rss_mib": peak_rss_mib()}
@@ -119,14 +121,18 @@ def render(res: dict[str, Any]) -> str:
              "Strict span F1 of the decoded out-of-fold predictions against the labels: typed, untyped (extent only), "
              "flat (against the longest of overlapping labels, what a flat tagger is trained on). Time = the whole "
              "audit (k-fold, scores, ranking, findings) per word; a resumed run's k-fold time is the first run's.", "",
-             "| corpus | variant | docs | words | typed F1 (P / R) | untyped F1 | flat F1 | error rate | audit s | "
-             "ms/word |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "*assessed* = share of labelled spans the audit judged (a flat tagger cannot judge spans nested in or "
+             "sharing words with a longer one; `data.layers=auto` audits nested labels in layers).", "",
+             "| corpus | variant | docs | words | layers | assessed | typed F1 (P / R) | untyped F1 | flat F1 | "
+             "error rate | audit s | ms/word |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in res["results"]:
         f = r["f1"]
         t = f["typed"]
         er = r["error_rate"]["estimate"]
         resumed = " (resumed)" if r["resumed_folds"] else ""
-        lines.append(f"| {r['corpus']} | {r['variant']} | {r['docs']} | {r['words']} | {t['f1']:.3f} ({t['precision']:.2f} / "
+        share = r.get("assessed")
+        lines.append(f"| {r['corpus']} | {r['variant']} | {r['docs']} | {r['words']} | {r.get('layers', 1)} | "
+                     f"{'-' if share is None else f'{100 * share:.0f}%'} | {t['f1']:.3f} ({t['precision']:.2f} / "
                      f"{t['recall']:.2f}) | {f['untyped']['f1']:.3f} | {f['flat']['f1']:.3f} | "
                      f"{'-' if er is None else f'{100 * er:.1f}%'} | {r['audit_wall_s']}{resumed} | {r['ms_per_word']} |")
     lines += ["", "Per label (typed F1):", ""]
@@ -140,7 +146,7 @@ def render(res: dict[str, Any]) -> str:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--corpus", action="append", required=True,
-                   choices=["ncbi", "bc5cdr", "phee", "ade", "maccrobat", "conll", "noisebench"])
+                   choices=["ncbi", "bc5cdr", "phee", "phee_test", "ade", "maccrobat", "conll", "noisebench"])
     p.add_argument("--variant", action="append", default=[], metavar="NAME=key=value;key=value",
                    help="a named set of overrides compared with the defaults (repeatable)")
     p.add_argument("--no-defaults", action="store_true", help="run only the --variant settings")

@@ -41,6 +41,7 @@ HeadKind = Literal["cnn", "bilstm", "mlp", "linear"]
 Pooling = Literal["first", "mean"]
 FeatureDtype = Literal["float16", "float32"]
 Device = Literal["auto", "cpu", "cuda"]
+Layers = Literal["flat", "auto"]
 RankMethod = Literal["injected", "model"]
 
 #: where the packaged copy of the default file lives (package data)
@@ -60,6 +61,11 @@ class DataConfig:
     group_regex: str = _key(
         "", "regex with ONE capture group applied to document ids to find the patient/group when a "
             "document has none (e.g. '^(p\\d+)_'); empty = each document is its own group")
+    layers: Layers = _key(
+        "flat", "flat = one IOB2 layer (of overlapping spans the longer is kept, the others are listed as not "
+                "assessed); auto = labels that nest or share words are split into layers that never overlap "
+                "(spanqa.tagging.layers), each audited by its own k-fold model, so every span is judged - about "
+                "one audit's time per layer")
 
 
 @dataclass(frozen=True)

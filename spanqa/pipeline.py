@@ -180,6 +180,14 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
         raise fail("E505", f"{out} lies inside the corpus folder {corpus.source}; the run's files would be read as "
                    "part of the corpus next time", path=str(out))
     out = make_run_dir(Path(out))
+    if oof is None and config.data.layers == "auto":
+        from spanqa.tagging.layers import label_layers
+
+        layers = label_layers(corpus)
+        if len(layers) > 1:  # nested labels: one flat audit per layer, merged (spanqa.nested)
+            from spanqa.nested import audit_layers
+
+            return audit_layers(corpus, config, layers, out=out, progress=progress)
     say = _notify(progress)
     chosen = None
     if oof is None:

@@ -63,6 +63,12 @@ def phee(root: Path | None = None) -> Corpus:
     return _concat(parts, "phee")
 
 
+def phee_test(root: Path | None = None) -> Corpus:
+    """PHEE v1's test split alone (968 sentences): the nested-annotation benchmark's quicker PHEE."""
+    base = (root or corpora_root()) / "phee" / "v1_brat"
+    return _named(read_corpus(base / "test", format="brat", strict=False), "phee_test")
+
+
 def maccrobat(root: Path | None = None) -> Corpus:
     base = (root or corpora_root()) / "maccrobat" / "MACCROBAT2020"
     return _named(read_corpus(base, format="brat", strict=False), "maccrobat")
@@ -92,7 +98,7 @@ def ade(root: Path | None = None) -> Corpus:
     return Corpus.from_docs(docs, format="ade-relations", source=str(base), meta={"name": "ade"})
 
 
-LOADERS = {"ncbi": ncbi, "bc5cdr": bc5cdr, "phee": phee, "ade": ade, "maccrobat": maccrobat}
+LOADERS = {"ncbi": ncbi, "bc5cdr": bc5cdr, "phee": phee, "ade": ade, "maccrobat": maccrobat, "phee_test": phee_test}
 
 
 def load(name: str, root: Path | None = None) -> Corpus:
@@ -100,4 +106,4 @@ def load(name: str, root: Path | None = None) -> Corpus:
     return LOADERS[name](root)
 
 
-__all__ = ["LOADERS", "NAMES", "ade", "bc5cdr", "load", "maccrobat", "ncbi", "phee"]
+__all__ = ["LOADERS", "NAMES", "ade", "bc5cdr", "load", "maccrobat", "ncbi", "phee", "phee_test"]

@@ -1,0 +1,188 @@
+"""Nested annotation audited layer by layer (``data.layers = "auto"``), merged into one run folder.
+
+A flat tagger holds one span per word, so of overlapping spans only the longer is judged.  With
+``data.layers = "auto"`` the labels are split into layers that never overlap
+(:func:`spanqa.tagging.layers.label_layers`); each layer is audited as a flat corpus of its own -
+k-fold model, span qualities, findings, ranking, error rate - in ``OUT/layers/layerN/`` (all layers share
+one word view and so one frozen-feature cache), and the results are merged into ``OUT``:
+
+- ``spans.jsonl``: every labelled span once, from the layer that holds its label (``"layer": N``);
+- ``findings.jsonl``: every layer's findings, in one ranking order (each finding's ``evidence.layer``);
+- ``predictions.jsonl``: every layer's decoded spans (``"layer"``);
+- ``problems.jsonl``: the corpus's problems once, then each layer's;
+- ``summary.json``: counts over the merged spans and findings; ``assessed`` per label; model agreement
+  micro-averaged over the layers (labels are disjoint, so per label it is the layer's own); the error rate
+  pooled over the layers (:func:`pooled_rate`); ``layers``: each layer's labels, run folder, agreement,
+  error rate and ranking check.
+
+The time is about one audit per layer (the encoder runs once); the layers' marginals stay in their run folders.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from spanqa.config import AuditConfig
+from spanqa.document import Corpus
+
+
+def pooled_rate(rates: Sequence[Mapping[str, Any]], agreement: Mapping[str, Any]) -> dict[str, Any]:
+    """One error rate from the layers' (each over its assessable labels): errors and spans summed; the 95%
+    interval from the layers' intervals as independent normal parts (delta method) - an approximation, said so.
+    Withheld, as for one layer, when the pooled agreement is below ``MIN_AGREEMENT`` or nothing is assessable."""
+    from spanqa.competence import MIN_AGREEMENT
+
+    n = sum(int(r.get("n_spans") or 0) for r in rates)
+    e = sum(float(r.get("n_errors") or 0.0) for r in rates)
+    var = 0.0
+    for r in rates:
+        lo, hi = (r.get("ci95") or [None, None])[:2]
+        k = int(r.get("n_spans") or 0)
+        if lo is not None and hi is not None and k:
+            var += ((hi - lo) / 3.92 * k) ** 2
+    est = e / n if n else None
+    half = 1.96 * var ** 0.5 / n if n else None
+    out: dict[str, Any] = {
+        "estimate": None if est is None else round(est, 6),
+        "ci95": [None, None] if est is None else [round(max(0.0, est - half), 6), round(min(1.0, est + half), 6)],
+        "n_errors": round(e, 4), "n_spans": n,
+        "assessed_labels": sorted({lab for r in rates for lab in r.get("assessed_labels") or ()}),
+        "not_assessed": {lab: row for r in rates for lab, row in (r.get("not_assessed") or {}).items()},
+        "method": "pooled over the layers: each layer's confident-learning count over its assessable labels, summed; "
+                  "interval from the layers' bootstrap intervals as independent normal parts (approximate)"}
+    f1 = float(agreement.get("f1") or 0.0)
+    if f1 < MIN_AGREEMENT or not n:
+        out["withheld"] = (f"not estimated: the out-of-fold models agree with the labels at span F1 {f1:.2f} over all "
+                           f"layers, below {MIN_AGREEMENT}; most disagreements would be their own mistakes"
+                           if f1 < MIN_AGREEMENT else "not estimated: no label is assessable in any layer")
+        out["estimate"], out["ci95"] = None, [None, None]
+    return out
+
+
+def pooled_agreement(agreements: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Micro span P/R/F1 over the layers (matched, labelled and predicted spans summed); per label, its layer's."""
+    matched = sum(int(a.get("matched") or 0) for a in agreements)
+    n_lab = sum(int(a.get("n_labels") or 0) for a in agreements)
+    n_pred = sum(int(a.get("n_predicted") or 0) for a in agreements)
+    per_label = {lab: row for a in agreements for lab, row in (a.get("per_label") or {}).items()}
+    return {"f1": round(2 * matched / (n_lab + n_pred), 4) if n_lab + n_pred else 0.0,
+            "precision": round(matched / n_pred, 4) if n_pred else 0.0,
+            "recall": round(matched / n_lab, 4) if n_lab else 0.0,
+            "matched": matched, "n_labels": n_lab, "n_predicted": n_pred, "per_label": dict(sorted(per_label.items())),
+            "method": "strict span match per layer, micro-averaged over the layers"}
+
+
+def _share_features(first: Path, other: Path) -> None:
+    """Let layer ``other`` read the frozen-feature cache of ``first`` (same words, same key)."""
+    target = other / "features"
+    if target.exists() or target.is_symlink():
+        return
+    other.mkdir(parents=True, exist_ok=True)
+    os.symlink(os.path.relpath(first / "features", other), target)
+
+
+def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[str]], *, out: Path,
+                 progress: bool = True) -> Any:
+    """Audit each layer of ``corpus`` in ``out/layers/layerN`` and merge the results into ``out`` (module docstring);
+    returns the merged :class:`spanqa.pipeline.AuditResult` (its ``oof`` is the first layer's)."""
+    from spanqa.output import write_text
+    from spanqa.pipeline import FILES, AuditResult, _notify, _write_jsonl, audit, build_summary, NESTED
+    from spanqa.findings import sort_findings
+    from spanqa.tagging.layers import restrict
+
+    say = _notify(progress)
+    t0 = time.perf_counter()
+    flat = config.replace(**{"data.layers": "flat"})
+    say(f"Nested labels: {len(layers)} layers that never overlap, each audited by its own k-fold model "
+        "(data.layers = auto): " + "; ".join(f"{i}: {', '.join(labs)}" for i, labs in enumerate(layers, 1)))
+    results, layer_of = [], {}
+    for i, labels in enumerate(layers, 1):
+        sub_out = out / "layers" / f"layer{i}"
+        if i > 1:
+            _share_features(out / "layers" / "layer1", sub_out)
+        say(f"layer {i} of {len(layers)}: {', '.join(labels)}")
+        results.append(audit(restrict(corpus, labels), flat, out=sub_out, progress=progress))
+        layer_of.update({lab: i for lab in labels})
+
+    by_id = corpus.by_id()
+    order = {d.id: n for n, d in enumerate(corpus.documents)}
+    qualities = sorted((q for r in results for q in r.spans),
+                       key=lambda q: (order[q.span.doc_id], q.span.start, q.span.end, q.span.label))
+    findings = sort_findings([f for r in results for f in r.findings])
+    candidates = [c for r in results for c in r.candidates]
+    predictions: dict[str, list] = {}
+    for r in results:
+        for doc_id, spans in r.predictions.items():
+            predictions.setdefault(doc_id, []).extend(spans)
+    predictions = {d: sorted(v, key=lambda s: (s.start, s.end, s.label)) for d, v in predictions.items()}
+
+    span_recs = []
+    for q in qualities:
+        rec = q.to_dict(by_id[q.span.doc_id].text)
+        rec["layer"] = layer_of.get(q.span.label)
+        span_recs.append(rec)
+    _write_jsonl(out / FILES["spans"], span_recs)
+    finding_recs = []
+    for f in findings:
+        rec = f.to_dict(by_id[f.doc_id].text)
+        labs = [s.label for s in (*f.labels, *f.suggestion)]
+        rec["evidence"] = dict(rec.get("evidence") or {}, layer=layer_of.get(labs[0]) if labs else None)
+        finding_recs.append(rec)
+    _write_jsonl(out / FILES["findings"], finding_recs)
+    pred_recs = []
+    for i, r in enumerate(results, 1):
+        for line in (r.out / FILES["predictions"]).read_text(encoding="utf-8").splitlines():
+            pred_recs.append(dict(json.loads(line), layer=i))
+    _write_jsonl(out / FILES["predictions"], pred_recs)
+    problems = [p.to_dict() for p in corpus.problems]
+    seen = {json.dumps(p, sort_keys=True) for p in problems}
+    for r in results:
+        for line in (r.out / FILES["problems"]).read_text(encoding="utf-8").splitlines():
+            if line not in seen and json.dumps(json.loads(line), sort_keys=True) not in seen:
+                seen.add(json.dumps(json.loads(line), sort_keys=True))
+                problems.append(json.loads(line))
+    _write_jsonl(out / FILES["problems"], problems)
+
+    per_doc: dict[str, list[float]] = {}
+    for q in qualities:
+        if q.quality is not None and q.reason != NESTED:
+            acc = per_doc.setdefault(q.span.doc_id, [0.0, 0])
+            acc[0] += 1.0 - q.quality
+            acc[1] += 1
+    for c in candidates:
+        per_doc.setdefault(c.span.doc_id, [0.0, 0])[0] += c.p_entity
+    agreement = pooled_agreement([r.summary["model_agreement"] or {} for r in results])
+    rate = pooled_rate([r.summary["error_rate"] for r in results], agreement)
+    timings = {"layers_s": time.perf_counter() - t0,
+               **{f"layer{i}_s": float(r.summary["timings"].get("total_s", 0.0)) for i, r in enumerate(results, 1)}}
+    summary = build_summary(corpus, config, results[0].oof, qualities, findings, candidates,
+                            [v[0] for v in per_doc.values()], [int(v[1]) for v in per_doc.values()],
+                            problems=problems, timings=timings, n_predicted=len(pred_recs), agreement=agreement,
+                            confident=rate, ranking=None)
+    summary["layers"] = [{"n": i, "labels": list(labels), "run": f"layers/layer{i}",
+                          "assessed": r.summary.get("assessed"),
+                          "model_agreement": {k: (r.summary["model_agreement"] or {}).get(k)
+                                              for k in ("f1", "precision", "recall")},
+                          "error_rate": {k: r.summary["error_rate"].get(k) for k in ("estimate", "ci95", "withheld")},
+                          "ranking": {k: (r.summary.get("ranking") or {}).get(k)
+                                      for k in ("method", "n_injected", "heldout_ap")},
+                          "findings": r.summary["findings"]["total"]}
+                         for i, (labels, r) in enumerate(zip(layers, results), 1)]
+    for key in ("plan", "span_edges"):
+        if key in results[0].summary:
+            summary[key] = results[0].summary[key]
+    summary["findings"]["withheld"] = {
+        "split_or_merge_without_support": dict(sum((Counter(r.summary["findings"].get("withheld", {})
+                                                            .get("split_or_merge_without_support", {}))
+                                                    for r in results), Counter())),
+        "rule": "a split or merge only the model's path supports is not offered as a fix (spanqa.competence)"}
+    write_text(out / FILES["summary"], json.dumps(summary, indent=2, ensure_ascii=False) + "\n", root=out)
+    return AuditResult(out, results[0].oof, qualities, findings, predictions, candidates, summary, None)
+
+
+__all__ = ["audit_layers", "pooled_agreement", "pooled_rate"]

@@ -1,0 +1,78 @@
+"""Nested annotation layer by layer (spanqa.tagging.layers, spanqa.nested): every span judged, results merged."""
+
+from __future__ import annotations
+
+import json
+
+from spanqa.config import load_config
+from spanqa.document import Corpus, Document
+from spanqa.nested import pooled_agreement, pooled_rate
+from spanqa.pipeline import audit
+from spanqa.span import Span
+from spanqa.tagging.layers import conflicts, label_layers, restrict
+from spanqa.tokenize import doc_words
+
+TEXT = "Pt started aspirin 81mg PO daily for 2 weeks. Mother aged 60 had CHF."
+
+
+def _doc(i: int) -> Document:
+    d = f"p{i}"
+    spans = [Span(d, 11, 31, "Treatment"), Span(d, 11, 18, "Drug"), Span(d, 19, 23, "Dosage"), Span(d, 24, 26, "Route"),
+             Span(d, 36, 43, "Duration"), Span(d, 36, 43, "Time_elapsed"),          # the same words, two labels
+             Span(d, 45, 60, "Subject"), Span(d, 52, 60, "Age"), Span(d, 65, 68, "Problem")]
+    return Document(d, TEXT, tuple(spans), group=f"g{i}")
+
+
+CORPUS = Corpus.from_docs([_doc(i) for i in range(8)], format="jsonl")
+TINY = ["model.init=random_tiny", "train.mode=fast", "train.folds=2", "fast.max_epochs=2", "train.max_length=32",
+        "train.stride=8", "fast.memory=false", "fast.abbreviations=false"]
+
+
+def test_layers_never_overlap_and_keep_every_label():
+    layers = label_layers(CORPUS)
+    graph, count = conflicts(CORPUS)
+    assert sorted(lab for layer in layers for lab in layer) == sorted(count)      # every label, once
+    for layer in layers:
+        assert not any(graph[a] & set(layer) for a in layer)                     # no two labels of a layer overlap
+    where = {lab: i for i, layer in enumerate(layers) for lab in layer}
+    assert where["Duration"] != where["Time_elapsed"] and where["Drug"] != where["Treatment"]
+    assert label_layers(Corpus.from_docs([Document("d", "aspirin", (Span("d", 0, 7, "Drug"),))])) == [["Drug"]]
+
+
+def test_restrict_keeps_annotation_status_and_one_word_view():
+    sub = restrict(CORPUS, ["Drug"])
+    d = sub.documents[0]
+    assert [s.label for s in d.spans] == ["Drug"] and d.spans is not None
+    assert doc_words(d).ranges == doc_words(CORPUS.documents[0]).ranges          # the same words in every layer
+    empty = restrict(CORPUS, ["Nothing"]).documents[0]
+    assert empty.spans == () and empty.spans is not None                          # annotated: none of these here
+
+
+def test_pooled_agreement_and_rate():
+    a = pooled_agreement([{"matched": 8, "n_labels": 10, "n_predicted": 10, "per_label": {"A": {"f1": 0.8}}},
+                          {"matched": 1, "n_labels": 10, "n_predicted": 10, "per_label": {"B": {"f1": 0.1}}}])
+    assert a["f1"] == 0.45 and set(a["per_label"]) == {"A", "B"}
+    r = pooled_rate([{"n_errors": 2.0, "n_spans": 10, "ci95": [0.1, 0.3], "assessed_labels": ["A"]},
+                     {"n_errors": 0.0, "n_spans": 0, "ci95": [None, None]}], {"f1": 0.8})
+    assert r["estimate"] == 0.2 and r["ci95"][0] < 0.2 < r["ci95"][1] and r["assessed_labels"] == ["A"]
+    assert pooled_rate([{"n_errors": 2.0, "n_spans": 10}], {"f1": 0.5})["withheld"].startswith("not estimated")
+
+
+def test_nested_audit_judges_every_span_and_merges_the_run(tmp_path):
+    flat = audit(CORPUS, load_config(overrides=TINY), out=tmp_path / "flat", progress=False)
+    nested = audit(CORPUS, load_config(overrides=[*TINY, "data.layers=auto"]), out=tmp_path / "nested",
+                   progress=False)
+    n = sum(len(d.spans) for d in CORPUS.documents)
+    assert flat.summary["assessed"]["assessed"] < n                                   # the flat tagger cannot
+    assert nested.summary["assessed"] == {**nested.summary["assessed"], "spans": n, "assessed": n, "share": 1.0}
+    layers = nested.summary["layers"]
+    assert len(layers) == len(label_layers(CORPUS)) and all((tmp_path / "nested" / x["run"]).is_dir() for x in layers)
+    spans = [json.loads(x) for x in (tmp_path / "nested" / "spans.jsonl").read_text().splitlines()]
+    assert len(spans) == n and {r["layer"] for r in spans} == set(range(1, len(layers) + 1))
+    assert not [r for r in spans if r.get("reason") == "overlap_dropped"]
+    findings = [json.loads(x) for x in (tmp_path / "nested" / "findings.jsonl").read_text().splitlines()]
+    assert len(findings) == sum(x["findings"] for x in layers) == nested.summary["findings"]["total"]
+    assert all(f["evidence"]["layer"] in range(1, len(layers) + 1) for f in findings if f["labels"] or f["suggestion"])
+    # all layers read one frozen-feature cache (the encoder ran once)
+    assert all((tmp_path / "nested" / x["run"] / "features").is_symlink() for x in layers[1:])
+    assert nested.summary["model_agreement"]["n_labels"] == n
