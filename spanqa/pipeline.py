@@ -135,12 +135,17 @@ def _write_jsonl(path: Path, records: Sequence[Mapping[str, Any]]) -> None:
 
 
 def _notify(progress: bool) -> Callable[[str], None]:
+    """Stage messages on stderr: timestamped rich lines on a terminal; plain ``HH:MM:SS message`` lines, unwrapped,
+    when stderr is a log file or a pipe (a job on a shared server, CI, nohup).  Never a source location."""
     if not progress:
         return lambda msg: None
     from rich.console import Console
 
-    console = Console(stderr=True)
-    return lambda msg: console.log(msg)
+    console = Console(stderr=True, log_path=False)
+    if console.is_terminal:
+        return lambda msg: console.log(msg)
+    return lambda msg: console.print(f"{time.strftime('%H:%M:%S')} {msg}", soft_wrap=True, highlight=False,
+                                     markup=False)
 
 
 def _span_problems(doc: Document, qualities: Sequence[SpanQuality], *, has_marginals: bool) -> list[Problem]:
@@ -195,6 +200,15 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
 
         config, chosen = resolve(config, corpus)
         say(chosen.sentence())
+        from spanqa.tagging.plan import busy_note
+        from spanqa.tagging.tagger import resolve_device, threads_for
+
+        if config.model.init != "random_tiny" and resolve_device(config.model.device) == "cpu":
+            import torch
+
+            busy = busy_note(threads_for(config.model) or torch.get_num_threads())
+            if busy:
+                say(busy)
         if config.model.adapt_epochs:
             say(f"Adapting the encoder to the corpus's text first: {config.model.adapt_epochs} pass(es) of masked-"
                 "language-model training, no label read (model.adapt_epochs; cached in the run folder).")

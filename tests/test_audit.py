@@ -204,6 +204,7 @@ def test_audit_resume_after_interruption_gives_identical_results(demo_run, tmp_p
         args += ["--set", s]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output + repr(res.exception)
+    assert res.output.strip().splitlines()[-1] == f"report: {tmp_path / 'report.html'}"  # -q still says where
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["kfold"]["resumed_folds"] == [0]
     for name in ("spans", "findings", "predictions"):

@@ -200,3 +200,14 @@ def test_kfold_decode_respects_iob2_constraints():
     assert [(s.start, s.end, s.label) for s in spans] == [(2, 5, "A")]
     assert spans[0].score == pytest.approx((0.30 + 0.35) / 2)
     assert decode(DocMarginals("e", (), np.zeros((0, 5), np.float32), fold=0, seed=1), tags) == []
+
+
+def test_kfold_progress_is_plain_lines_when_stderr_is_not_a_terminal(corpus, tmp_path, capsys):
+    """A job whose stderr is a log file sees one plain line per fold (no bars, no source locations)."""
+    run_kfold(corpus, CFG, run_dir=tmp_path / "run", progress=True)
+    err = capsys.readouterr().err
+    lines = [x for x in err.splitlines() if " fold " in x]
+    assert [x.split(" fold ")[1].split(" ")[0] for x in lines] == ["1/3", "2/3", "3/3"]
+    assert "trained in" in lines[0] and "to go" in lines[0] and ".py:" not in err
+    run_kfold(corpus, CFG, run_dir=tmp_path / "run", progress=True)           # resumed: said so
+    assert all("resumed in" in x for x in capsys.readouterr().err.splitlines() if " fold " in x)

@@ -38,3 +38,11 @@ def test_resolve_replaces_auto_and_leaves_the_fingerprint_of_fast_runs_alone():
     assert fingerprint(corpus, ["O"], resolved) == fingerprint(corpus, ["O"], fast)
     budget = load_config(overrides=["model.device='cpu'", "train.mode='fast'", "train.budget_minutes=30"])
     assert fingerprint(corpus, ["O"], budget) == fingerprint(corpus, ["O"], fast)   # budget only chooses
+
+
+def test_busy_note_only_when_threads_would_wait():
+    from spanqa.tagging.plan import busy_note
+
+    assert busy_note(2, load=10.0, cores=2).startswith("The machine is busy (load 10.0 on 2 cores)")
+    assert busy_note(2, load=0.3, cores=2) is None
+    assert busy_note(1, load=10.0, cores=2) is None   # one thread waits for nobody

@@ -71,6 +71,8 @@ def audit(
         render_summary(result.summary, result.findings, console=Console())
         Console().print(f"run folder: {out} (findings.jsonl, spans.jsonl, summary.json)\nreport: {report}",
                         markup=False, highlight=False)
+    else:  # quiet still says where the result is
+        Console().print(f"report: {report}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _folds_on_ray(path: Path, cfg: AuditConfig, fmt: Optional[str], out: Path, *, address: Optional[str],

@@ -445,6 +445,19 @@ def _check_run_dir(run_dir: Path, fp: str, problems: list[Problem] | None = None
         write_text(marker, json.dumps({"fingerprint": fp, "format": _FOLD_FORMAT}) + "\n")
 
 
+def _log_lines(enabled: bool) -> Callable[[str], None] | None:
+    """Plain progress lines on stderr when it is not a terminal (where the progress bars cannot show); else None."""
+    if not enabled:
+        return None
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if console.is_terminal:
+        return None
+    return lambda msg: console.print(f"{time.strftime('%H:%M:%S')} {msg}", soft_wrap=True, highlight=False,
+                                     markup=False)
+
+
 def _progress(enabled: bool):
     if not enabled:
         return nullcontext(None)
@@ -734,17 +747,27 @@ def run_kfold(corpus: Corpus, config: AuditConfig, *, run_dir: Path | None = Non
     stats: dict[int, dict] = {}
     dynamics: dict[int, dict[str, np.ndarray]] = {}
     resumed: list[int] = []
+    log = _log_lines(progress)
     with _progress(progress) as bar:
         task = bar.add_task("folds", total=t.folds) if bar else None
+        t_folds, trained = time.perf_counter(), 0
         for k in range(t.folds):
+            t_fold = time.perf_counter()
             loaded = _load_fold(run_dir, k, fp, problems) if run_dir is not None else None
             if loaded is not None:
                 results[k], stats[k], dynamics[k] = loaded
                 resumed.append(k)
             else:
                 results[k], stats[k], dynamics[k] = _train_fold(k, r, config, run_dir, bar)
+                trained += 1
             if bar:
                 bar.update(task, advance=1)
+            if log:
+                spent = time.perf_counter() - t_folds
+                left = t.folds - k - 1
+                eta = f", about {spent / trained * left:.0f} s to go" if trained and left else ""
+                log(f"fold {k + 1}/{t.folds} {'resumed' if loaded is not None else 'trained'} in "
+                    f"{time.perf_counter() - t_fold:.0f} s (k-fold {spent:.0f} s so far{eta})")
             if on_fold_done is not None:
                 on_fold_done(k)
 

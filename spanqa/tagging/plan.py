@@ -88,6 +88,23 @@ def plan(words: int, *, device: str, threads: int, budget_minutes: float, reques
     return Plan("fast", why, words, seconds, peak)
 
 
+def busy_note(threads: int, *, load: float | None = None, cores: int | None = None) -> str | None:
+    """A sentence when the machine is already busy - its 1-minute load average above the free cores the run's
+    ``threads`` would need - and more threads would then slow it (OpenMP threads wait for each other: one thread was
+    4.5x faster than the default on a 2-core machine with load 10); None otherwise or where load is unknown."""
+    import os
+
+    try:
+        load = os.getloadavg()[0] if load is None else load
+    except (OSError, AttributeError):
+        return None
+    cores = cores or os.cpu_count() or 1
+    if threads > 1 and load + threads > cores * 1.5:
+        return (f"The machine is busy (load {load:.1f} on {cores} cores): {threads} threads will wait for each other; "
+                "--set model.threads=1 can be several times faster here.")
+    return None
+
+
 def corpus_words(corpus: object) -> int:
     """Words in the annotated and unannotated documents (spanqa's word view; the cost of an audit grows with it)."""
     from spanqa.tokenize import doc_words
@@ -112,4 +129,4 @@ def resolve(config: object, corpus: object | None = None) -> tuple[object, Plan 
     return (config.replace(**{"train.mode": p.mode}) if t.mode == "auto" else config), p
 
 
-__all__ = ["COSTS", "GPU_SPEEDUP", "MEMORY", "Plan", "corpus_words", "expected_seconds", "plan", "resolve"]
+__all__ = ["COSTS", "GPU_SPEEDUP", "MEMORY", "Plan", "busy_note", "corpus_words", "expected_seconds", "plan", "resolve"]
