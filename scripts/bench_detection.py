@@ -131,13 +131,16 @@ def read_original(stem: str, data: Path, n: int | None) -> Corpus:
 
 def run_key(config: AuditConfig) -> str:
     """10 hex digits over the settings that change the out-of-fold model (not [findings] or [ranking])."""
-    from spanqa.tagging.kfold import RESOLVED_TRAIN_KEYS, fast_settings, uses_probes
+    from spanqa.tagging.kfold import LATER_MODEL_KEYS, RESOLVED_TRAIN_KEYS, fast_settings, uses_probes
     from spanqa.tagging.plan import resolve
 
     config = resolve(config)[0]                  # train.mode = auto -> the mode this machine gets
     cfg = config.to_dict()
     train = {k: v for k, v in cfg["train"].items() if k not in RESOLVED_TRAIN_KEYS}
-    head = {"model": cfg["model"], "train": train, "group_regex": cfg["data"]["group_regex"]}
+    model = {k: v for k, v in cfg["model"].items() if k not in LATER_MODEL_KEYS or v != LATER_MODEL_KEYS[k]}
+    head = {"model": model, "train": train, "group_regex": cfg["data"]["group_regex"]}
+    if cfg["data"].get("layers", "flat") != "flat":  # nested labels audited layer by layer: another run folder
+        head["layers"] = cfg["data"]["layers"]
 
     if train.pop("mode", "finetune") != "finetune":
         head["mode"] = cfg["train"]["mode"]
