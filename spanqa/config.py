@@ -62,10 +62,10 @@ class DataConfig:
         "", "regex with ONE capture group applied to document ids to find the patient/group when a "
             "document has none (e.g. '^(p\\d+)_'); empty = each document is its own group")
     layers: Layers = _key(
-        "flat", "flat = one IOB2 layer (of overlapping spans the longer is kept, the others are listed as not "
-                "assessed); auto = labels that nest or share words are split into layers that never overlap "
-                "(spanqa.tagging.layers), each audited by its own k-fold model, so every span is judged - about "
-                "one audit's time per layer")
+        "auto", "auto = labels that nest or share words are split into layers that never overlap "
+                "(spanqa.tagging.layers), each audited by its own k-fold model, so every span is judged - about one "
+                "audit's time per layer (a corpus without nesting has one layer: no change); flat = one IOB2 layer "
+                "(of overlapping spans the longer is kept, the others are listed as not assessed)")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Nested annotation audited layer by layer (``data.layers = "auto"``), merged into one run folder.
+"""Nested annotation audited layer by layer (``data.layers = "auto"``, the default), merged into one run folder.
 
 A flat tagger holds one span per word, so of overlapping spans only the longer is judged.  With
 ``data.layers = "auto"`` the labels are split into layers that never overlap
@@ -20,6 +20,7 @@ The time is about one audit per layer (the encoder runs once); the layers' margi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -95,11 +96,21 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
     from spanqa.findings import sort_findings
     from spanqa.tagging.layers import restrict
 
+    from spanqa.bio import tag_inventory
+    from spanqa.tagging.kfold import _check_run_dir, fingerprint
+    from spanqa.tagging.plan import resolve
+
     say = _notify(progress)
     t0 = time.perf_counter()
     flat = config.replace(**{"data.layers": "flat"})
-    say(f"Nested labels: {len(layers)} layers that never overlap, each audited by its own k-fold model "
-        "(data.layers = auto): " + "; ".join(f"{i}: {', '.join(labs)}" for i, labs in enumerate(layers, 1)))
+    # one marker for the whole layered run: a folder of another corpus, setting or layering is refused (E406)
+    resolved = resolve(flat, corpus)[0]
+    fp = hashlib.sha256((fingerprint(corpus, tag_inventory(corpus.labels), resolved)
+                         + json.dumps([list(x) for x in layers])).encode()).hexdigest()
+    _check_run_dir(out, fp)
+    say(f"Nested labels: {len(layers)} layers that never overlap, each audited by its own k-fold model, so every "
+        f"span is judged - about {len(layers)}x the time of one audit (--set data.layers=flat: one layer, nested "
+        "spans not assessed). Layers: " + "; ".join(f"{i}: {', '.join(labs)}" for i, labs in enumerate(layers, 1)))
     results, layer_of = [], {}
     for i, labels in enumerate(layers, 1):
         sub_out = out / "layers" / f"layer{i}"

@@ -59,9 +59,8 @@ def test_pooled_agreement_and_rate():
 
 
 def test_nested_audit_judges_every_span_and_merges_the_run(tmp_path):
-    flat = audit(CORPUS, load_config(overrides=TINY), out=tmp_path / "flat", progress=False)
-    nested = audit(CORPUS, load_config(overrides=[*TINY, "data.layers=auto"]), out=tmp_path / "nested",
-                   progress=False)
+    flat = audit(CORPUS, load_config(overrides=[*TINY, "data.layers=flat"]), out=tmp_path / "flat", progress=False)
+    nested = audit(CORPUS, load_config(overrides=TINY), out=tmp_path / "nested", progress=False)  # the default
     n = sum(len(d.spans) for d in CORPUS.documents)
     assert flat.summary["assessed"]["assessed"] < n                                   # the flat tagger cannot
     assert nested.summary["assessed"] == {**nested.summary["assessed"], "spans": n, "assessed": n, "share": 1.0}
@@ -76,3 +75,14 @@ def test_nested_audit_judges_every_span_and_merges_the_run(tmp_path):
     # all layers read one frozen-feature cache (the encoder ran once)
     assert all((tmp_path / "nested" / x["run"] / "features").is_symlink() for x in layers[1:])
     assert nested.summary["model_agreement"]["n_labels"] == n
+
+    # the layered run folder is one run: another corpus or layering there is refused, the same run resumes
+    import pytest
+
+    from spanqa.errors import SpanqaError
+
+    with pytest.raises(SpanqaError) as err:
+        audit(CORPUS, load_config(overrides=[*TINY, "data.layers=flat"]), out=tmp_path / "nested", progress=False)
+    assert err.value.code == "E406"
+    again = audit(CORPUS, load_config(overrides=TINY), out=tmp_path / "nested", progress=False)
+    assert [f.id for f in again.findings] == [f.id for f in nested.findings]
