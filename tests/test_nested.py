@@ -86,3 +86,26 @@ def test_nested_audit_judges_every_span_and_merges_the_run(tmp_path):
     assert err.value.code == "E406"
     again = audit(CORPUS, load_config(overrides=TINY), out=tmp_path / "nested", progress=False)
     assert [f.id for f in again.findings] == [f.id for f in nested.findings]
+
+
+def test_apply_on_a_layered_run_keeps_every_layer(tmp_path):
+    """Fixes accepted from any layer are applied to the whole corpus; the other layers' spans are all kept."""
+    from spanqa.formats import read_corpus, write_corpus
+    from spanqa.review.apply import apply_run
+    from spanqa.review.run import load_run
+
+    noisy = Corpus.from_docs([d.evolve(spans=tuple(s for s in d.spans if not (s.label == "Age" and i % 2)))
+                              for i, d in enumerate(CORPUS.documents)], format="jsonl")  # Age left out in 4 notes
+    write_corpus(noisy, tmp_path / "c.jsonl", "jsonl")
+    corpus = read_corpus(tmp_path / "c.jsonl")
+    res = audit(corpus, load_config(overrides=TINY), out=tmp_path / "run", progress=False)
+    assert len(res.summary["layers"]) >= 2
+    result, version = apply_run(load_run(tmp_path / "run", corpus=tmp_path / "c.jsonl"), tmp_path / "v2", all_above=0.0)
+    new = read_corpus(tmp_path / "v2" / "c.jsonl")
+    changed = {(c["doc_id"], s["start"], s["end"], s["label"]) for c in
+               (json.loads(x) for x in (tmp_path / "v2" / "changelog.jsonl").read_text().splitlines())
+               for s in c.get("before", [])}
+    before = {(d.id, s.start, s.end, s.label) for d in corpus.documents for s in d.spans}
+    after = {(d.id, s.start, s.end, s.label) for d in new.documents for s in d.spans}
+    assert before - changed <= after                      # nothing but what a fix names is removed, in any layer
+    assert version["counts"]["accepted"] >= 1
