@@ -89,8 +89,8 @@ def plan(words: int, *, device: str, threads: int, budget_minutes: float, reques
 
 
 def busy_note(threads: int, *, load: float | None = None, cores: int | None = None) -> str | None:
-    """A sentence when the machine is already busy - its 1-minute load average above the free cores the run's
-    ``threads`` would need - and more threads would then slow it (OpenMP threads wait for each other: one thread was
+    """A sentence when the machine is already busy - its 1-minute load average at or above its core count before the
+    run starts - and more than one thread would then slow it (OpenMP threads wait for each other: one thread was
     4.5x faster than the default on a 2-core machine with load 10); None otherwise or where load is unknown."""
     import os
 
@@ -99,7 +99,7 @@ def busy_note(threads: int, *, load: float | None = None, cores: int | None = No
     except (OSError, AttributeError):
         return None
     cores = cores or os.cpu_count() or 1
-    if threads > 1 and load + threads > cores * 1.5:
+    if threads > 1 and load >= cores:  # every core already busy before this run starts
         return (f"The machine is busy (load {load:.1f} on {cores} cores): {threads} threads will wait for each other; "
                 "--set model.threads=1 can be several times faster here.")
     return None
