@@ -78,6 +78,28 @@ def pooled_agreement(agreements: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             "method": "strict span match per layer, micro-averaged over the layers"}
 
 
+def in_context(finding: Any, doc: Any, layer_of: Mapping[str, int]) -> Any:
+    """``finding`` with the labelled span of another layer it sits inside named in its sentence and evidence ("It
+    sits inside the Treatment 'aspirin 81mg PO daily'.") - the smallest such span; the finding itself when none."""
+    from dataclasses import replace
+
+    from spanqa.findings import with_notes
+
+    spans = (*finding.labels, *finding.suggestion)
+    if not spans or not doc.spans:
+        return finding
+    a, b = min(s.start for s in spans), max(s.end for s in spans)
+    mine = layer_of.get(spans[0].label)
+    outer = [s for s in doc.spans if s.start <= a and b <= s.end and layer_of.get(s.label) != mine
+             and (s.start, s.end) != (a, b)]
+    if not outer:
+        return finding
+    o = min(outer, key=lambda s: (s.end - s.start, s.start))
+    note = f"It sits inside the {o.label} '{doc.text[o.start:o.end]}'."
+    return replace(finding, message=with_notes(finding.message, note),
+                   evidence=dict(finding.evidence, inside={"start": o.start, "end": o.end, "label": o.label}))
+
+
 def _share_features(first: Path, other: Path) -> None:
     """Let layer ``other`` read the frozen-feature cache of ``first`` (same words, same key)."""
     target = other / "features"
@@ -124,7 +146,7 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
     order = {d.id: n for n, d in enumerate(corpus.documents)}
     qualities = sorted((q for r in results for q in r.spans),
                        key=lambda q: (order[q.span.doc_id], q.span.start, q.span.end, q.span.label))
-    findings = sort_findings([f for r in results for f in r.findings])
+    findings = sort_findings([in_context(f, by_id[f.doc_id], layer_of) for r in results for f in r.findings])
     candidates = [c for r in results for c in r.candidates]
     predictions: dict[str, list] = {}
     for r in results:
@@ -196,4 +218,4 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
     return AuditResult(out, results[0].oof, qualities, findings, predictions, candidates, summary, None)
 
 
-__all__ = ["audit_layers", "pooled_agreement", "pooled_rate"]
+__all__ = ["audit_layers", "in_context", "pooled_agreement", "pooled_rate"]

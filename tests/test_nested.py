@@ -17,7 +17,7 @@ TEXT = "Pt started aspirin 81mg PO daily for 2 weeks. Mother aged 60 had CHF."
 
 def _doc(i: int) -> Document:
     d = f"p{i}"
-    spans = [Span(d, 11, 31, "Treatment"), Span(d, 11, 18, "Drug"), Span(d, 19, 23, "Dosage"), Span(d, 24, 26, "Route"),
+    spans = [Span(d, 11, 32, "Treatment"), Span(d, 11, 18, "Drug"), Span(d, 19, 23, "Dosage"), Span(d, 24, 26, "Route"),
              Span(d, 36, 43, "Duration"), Span(d, 36, 43, "Time_elapsed"),          # the same words, two labels
              Span(d, 45, 60, "Subject"), Span(d, 52, 60, "Age"), Span(d, 65, 68, "Problem")]
     return Document(d, TEXT, tuple(spans), group=f"g{i}")
@@ -109,3 +109,19 @@ def test_apply_on_a_layered_run_keeps_every_layer(tmp_path):
     after = {(d.id, s.start, s.end, s.label) for d in new.documents for s in d.spans}
     assert before - changed <= after                      # nothing but what a fix names is removed, in any layer
     assert version["counts"]["accepted"] >= 1
+
+
+def test_a_finding_names_the_span_of_another_layer_it_sits_inside():
+    from spanqa.findings import Finding
+    from spanqa.nested import in_context
+
+    doc = CORPUS.documents[0]
+    layer_of = {lab: i for i, layer in enumerate(label_layers(CORPUS), 1) for lab in layer}
+    f = Finding(doc.id, "boundary", "extend", 0.2, (Span(doc.id, 19, 23, "Dosage"),), (Span(doc.id, 19, 26, "Dosage"),),
+                {"p_suggestion": 0.7}, "The model is 70% confident the Dosage span is '81mg PO'. Could we review it?")
+    g = in_context(f, doc, layer_of)
+    assert g.message == ("The model is 70% confident the Dosage span is '81mg PO'. It sits inside the Treatment "
+                         "'aspirin 81mg PO daily'. Could we review it?")
+    assert g.evidence["inside"] == {"start": 11, "end": 32, "label": "Treatment"}
+    top = Finding(doc.id, "type", "relabel", 0.2, (Span(doc.id, 11, 32, "Treatment"),), (), {}, "x")
+    assert in_context(top, doc, layer_of) is top                     # nothing of another layer around it
