@@ -86,7 +86,7 @@ def in_context(finding: Any, doc: Any, layer_of: Mapping[str, int]) -> Any:
     from spanqa.findings import with_notes
 
     spans = (*finding.labels, *finding.suggestion)
-    if not spans or not doc.spans:
+    if not spans or not doc.spans or finding.kind == "pattern":  # a pattern speaks for many occurrences
         return finding
     a, b = min(s.start for s in spans), max(s.end for s in spans)
     mine = layer_of.get(spans[0].label)
