@@ -45,6 +45,7 @@ import numpy as np
 from spanqa.document import Corpus, Document
 from spanqa.errors import Problem, Reporter
 from spanqa.span import Span
+from spanqa.tagging.layers import label_layers
 from spanqa.tokenize import Range, Words, doc_words, gc_paused, sentence_ranges
 from spanqa.validate import check_span
 
@@ -124,6 +125,9 @@ class CheckReport:
     rare_labels: tuple[str, ...]
     rare_threshold: int
     problems: tuple[Problem, ...] = field(default=())
+    #: the layers ``spanqa audit`` will judge nested labels in (:func:`spanqa.tagging.layers.label_layers`); one
+    #: layer when no two labels overlap
+    layers: tuple[tuple[str, ...], ...] = field(default=())
 
     @property
     def problems_by_code(self) -> dict[str, int]:
@@ -165,6 +169,7 @@ class CheckReport:
                       "whitespace_edges": self.whitespace_edges},
             "span_length": {"words": self.span_words.to_dict(), "chars": self.span_chars.to_dict()},
             "rare_labels": list(self.rare_labels), "rare_threshold": self.rare_threshold,
+            "layers": [list(x) for x in self.layers],
             "problems_by_code": self.problems_by_code,
             "problems": [p.to_dict() for p in kept],
             "problems_shown": len(kept),
@@ -366,7 +371,7 @@ def _check(corpus: Corpus, rare_threshold: int) -> CheckReport:
         span_words=LengthStats.of(word_lengths, WORD_BINS), span_chars=LengthStats.of(char_lengths, CHAR_BINS),
         discontinuous=n_disc, overlapping=overlapping_total, nested=n_nested, crossing=n_crossing,
         cross_token_edges=n_cross_token, duplicate_spans=n_dup_spans, whitespace_edges=n_ws,
-        rare_labels=rare, rare_threshold=rare_threshold,
+        rare_labels=rare, rare_threshold=rare_threshold, layers=tuple(tuple(x) for x in label_layers(corpus) if x),
         problems=(*corpus.problems, *reporter.problems),
     )
 

@@ -50,6 +50,10 @@ def test_check_w201_overlaps_nested_and_crossing():
     assert any(x.startswith("crossing: Drug 8-20") for x in details)
     p = report.problems[0]
     assert p.where.doc_id == "n1" and p.where.start is not None and p.where.excerpt
+    # the layers the audit will judge them in: Drug and Dose overlap, Dose and Freq overlap
+    layers = [set(x) for x in report.layers]
+    assert len(layers) >= 2 and not any({"Drug", "Dose"} <= x or {"Dose", "Freq"} <= x for x in layers)
+    assert report.to_dict()["layers"] == [list(x) for x in report.layers]
 
 
 def test_check_w202_discontinuous():

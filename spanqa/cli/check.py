@@ -49,6 +49,9 @@ def summary_table(r: CheckReport) -> Table:
     t.add_row("spans", f"{r.spans} in {len(r.spans_per_label)} labels")
     t.add_row("discontinuous spans", str(r.discontinuous))
     t.add_row("overlapping spans", f"{r.overlapping} ({r.nested} nested pairs, {r.crossing} crossing pairs)")
+    if len(r.layers) > 1:
+        t.add_row("nested labels", f"{len(r.layers)} layers that never overlap: the audit judges them layer by layer, "
+                  f"about {len(r.layers)}x the time of one audit (data.layers = flat: one layer)")
     t.add_row("spans with an edge inside a word", str(r.cross_token_edges))
     t.add_row("spans with an edge on whitespace", str(r.whitespace_edges))
     t.add_row("duplicate spans", str(r.duplicate_spans))
