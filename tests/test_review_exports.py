@@ -126,3 +126,26 @@ def test_review_labelstudio_export_path_config_and_review_text(tmp_path):
     assert notes and all(" - " in n for n in notes)  # the review sentence, not only "suggested (kind, action)"
     config = labeling_config(["Drug"])
     assert '<Text name="review" value="$review"' in config and '<Text name="text" value="$text"/>' in config
+
+
+def test_review_exports_top_and_max_score_choose_what_goes_out(tmp_path, capsys):
+    """A review of the first N findings, or of those below a score, not all of them in one file."""
+    from spanqa.cli import main
+
+    run_dir, _ = make_run(tmp_path)
+    run = load_run(run_dir)
+    counts = export_run(run, "csv", tmp_path / "top3.csv", top=3)
+    rows = list(csv.DictReader((tmp_path / "top3.csv").open()))
+    assert [r["finding_id"] for r in rows] == [f.id for f in run.findings[:3]] and counts["of_findings"] == 9
+    cut = sorted(f.score for f in run.findings)[4]
+    export_run(run, "csv", tmp_path / "low.csv", max_score=cut)
+    rows = list(csv.DictReader((tmp_path / "low.csv").open()))
+    assert {r["finding_id"] for r in rows} == {f.id for f in run.findings if f.score <= cut}
+    import pytest
+
+    with pytest.raises(SystemExit) as ex:
+        main(["export", str(run_dir), "--to", "labelstudio", "--out", str(tmp_path / "ls"), "--top", "2"])
+    assert ex.value.code == 0
+    tasks = json.loads((tmp_path / "ls" / "export.json").read_text())
+    assert sum(len(t["data"]["findings"]) for t in tasks) == 2
+    assert "findings 2 of 9" in " ".join(capsys.readouterr().out.split())

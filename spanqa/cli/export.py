@@ -25,7 +25,9 @@ class ReviewFormat(str, Enum):
 
 
 def counts_line(counts: dict) -> str:
-    return ", ".join(f"{k} {v}" for k, v in counts.items())
+    of = counts.get("of_findings")
+    return ", ".join(f"{k} {v}" + (f" of {of}" if k == "findings" and of is not None else "")
+                     for k, v in counts.items() if k != "of_findings")
 
 
 @app.command()
@@ -36,13 +38,15 @@ def export(
     suggested: Optional[Path] = typer.Option(None, "--suggested", help="brat only: also write the suggestions applied into this folder."),
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="The audited corpus, if it moved since the audit."),
     format: Optional[str] = typer.Option(None, "--format", "-f", help="Format of --corpus; detected when omitted."),
+    top: Optional[int] = typer.Option(None, "--top", min=1, help="Only the first N findings in the ranking's order (a pattern counts once)."),
+    max_score: Optional[float] = typer.Option(None, "--max-score", min=0.0, max=1.0, help="Only findings whose score (P(the labels are right); lower = more suspicious) is at most this."),
 ) -> None:
     """Export findings for review with scores: Label Studio tasks, brat with AnnotatorNotes, or a CSV sheet."""
     if suggested is not None and to is not ReviewFormat.brat:
         raise typer.BadParameter("--suggested only applies to --to brat", param_hint="--suggested")
     run = load_run(run_dir, corpus=corpus, corpus_format=format)
     warn_if_changed(run)
-    counts = export_run(run, to.value, out, suggested_out=suggested)
+    counts = export_run(run, to.value, out, suggested_out=suggested, top=top, max_score=max_score)
     shown = labelstudio_path(out) if to is ReviewFormat.labelstudio else out
     Console().print(f"{to.value}: {shown} ({counts_line(counts)})", markup=False, highlight=False)
     if to is ReviewFormat.labelstudio:

@@ -376,18 +376,32 @@ def write_csv(corpus: Corpus, findings: Sequence[Finding], path: str | Path, *, 
 
 
 # --------------------------------------------------------------------------- one entry point
-def export_run(run: Run, to: ExportFormat, out: str | Path, *, suggested_out: str | Path | None = None
-               ) -> dict[str, int]:
-    """Export the run's findings in ``to`` format at ``out`` (a file, or a folder for brat)."""
+def selected(findings: Sequence[Finding], *, top: int | None = None, max_score: float | None = None) -> list[Finding]:
+    """The findings an export carries: those with ``score <= max_score`` (score = P(the labels are right), so lower is
+    more suspicious), then the first ``top`` of them in the run's order (the ranking's; a pattern counts once and
+    its members follow it)."""
+    out = [f for f in findings if max_score is None or f.score <= max_score]
+    return out[:top] if top is not None else out
+
+
+def export_run(run: Run, to: ExportFormat, out: str | Path, *, suggested_out: str | Path | None = None,
+               top: int | None = None, max_score: float | None = None) -> dict[str, int]:
+    """Export the run's findings (all, or :func:`selected` ones) in ``to`` format at ``out`` (a file, or a folder for
+    brat)."""
     corpus = run.corpus()
+    findings = selected(run.findings, top=top, max_score=max_score)
     if to == "labelstudio":
-        return write_labelstudio(corpus, run.findings, labelstudio_path(out), qualities=_qualities(run.spans))
-    if to == "brat":
-        return write_brat(corpus, run.findings, out, suggested_out=suggested_out)
-    if to == "csv":
-        return write_csv(corpus, run.findings, out)
-    if to == "argilla":
-        return write_argilla(corpus, run.findings, out, qualities=_qualities(run.spans))
+        counts = write_labelstudio(corpus, findings, labelstudio_path(out), qualities=_qualities(run.spans))
+    elif to == "brat":
+        counts = write_brat(corpus, findings, out, suggested_out=suggested_out)
+    elif to == "csv":
+        counts = write_csv(corpus, findings, out)
+    elif to == "argilla":
+        counts = write_argilla(corpus, findings, out, qualities=_qualities(run.spans))
+    else:
+        counts = None
+    if counts is not None:
+        return {**counts, "of_findings": len(run.findings)} if len(findings) < len(run.findings) else counts
     from spanqa.errors import fail
 
     raise fail("E507", f"unknown export format {to!r}; use one of {', '.join(EXPORT_FORMATS)}")
