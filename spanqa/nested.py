@@ -126,20 +126,30 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
     t0 = time.perf_counter()
     flat = config.replace(**{"data.layers": "flat"})
     # one marker for the whole layered run: a folder of another corpus, setting or layering is refused (E406)
-    resolved = resolve(flat, corpus)[0]
+    resolved, chosen = resolve(flat, corpus)
     fp = hashlib.sha256((fingerprint(corpus, tag_inventory(corpus.labels), resolved)
                          + json.dumps([list(x) for x in layers])).encode()).hexdigest()
     _check_run_dir(out, fp)
-    say(f"Nested labels: {len(layers)} layers that never overlap, each audited by its own k-fold model, so every "
-        f"span is judged - about {len(layers)}x the time of one audit (--set data.layers=flat: one layer, nested "
-        "spans not assessed). Layers: " + "; ".join(f"{i}: {', '.join(labs)}" for i, labs in enumerate(layers, 1)))
+    shared = resolved.train.mode == "fast"
+    how = ("one k-fold run whose head has one output per layer, then each layer scored and ranked on its own"
+           if shared else f"each layer fine-tuned and audited on its own - about {len(layers)}x the time of one audit")
+    say(f"Nested labels: {len(layers)} layers that never overlap, so every span is judged: {how} "
+        "(--set data.layers=flat: one layer, nested spans not assessed). Layers: "
+        + "; ".join(f"{i}: {', '.join(labs)}" for i, labs in enumerate(layers, 1)))
+    oofs = None
+    if shared:
+        from spanqa.tagging.layered import run_kfold_layers
+
+        say(chosen.sentence())
+        oofs = run_kfold_layers(corpus, resolved, layers, run_dir=out / "layers" / "kfold", progress=progress)
     results, layer_of = [], {}
     for i, labels in enumerate(layers, 1):
         sub_out = out / "layers" / f"layer{i}"
-        if i > 1:
+        if i > 1 and not shared:
             _share_features(out / "layers" / "layer1", sub_out)
         say(f"layer {i} of {len(layers)}: {', '.join(labels)}")
-        results.append(audit(restrict(corpus, labels), flat, out=sub_out, progress=progress))
+        results.append(audit(restrict(corpus, labels), flat, out=sub_out, progress=progress,
+                             oof=None if oofs is None else oofs[i - 1]))
         layer_of.update({lab: i for lab in labels})
 
     by_id = corpus.by_id()
@@ -206,9 +216,9 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
                                       for k in ("method", "n_injected", "heldout_ap")},
                           "findings": r.summary["findings"]["total"]}
                          for i, (labels, r) in enumerate(zip(layers, results), 1)]
-    for key in ("plan", "span_edges"):
-        if key in results[0].summary:
-            summary[key] = results[0].summary[key]
+    summary["plan"] = dict(chosen.to_dict(), layers=len(layers), shared_head=shared)
+    if "span_edges" in results[0].summary:
+        summary["span_edges"] = results[0].summary["span_edges"]
     summary["findings"]["withheld"] = {
         "split_or_merge_without_support": dict(sum((Counter(r.summary["findings"].get("withheld", {})
                                                             .get("split_or_merge_without_support", {}))

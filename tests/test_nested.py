@@ -72,8 +72,11 @@ def test_nested_audit_judges_every_span_and_merges_the_run(tmp_path):
     findings = [json.loads(x) for x in (tmp_path / "nested" / "findings.jsonl").read_text().splitlines()]
     assert len(findings) == sum(x["findings"] for x in layers) == nested.summary["findings"]["total"]
     assert all(f["evidence"]["layer"] in range(1, len(layers) + 1) for f in findings if f["labels"] or f["suggestion"])
-    # all layers read one frozen-feature cache (the encoder ran once)
-    assert all((tmp_path / "nested" / x["run"] / "features").is_symlink() for x in layers[1:])
+    # one k-fold run for all layers: one feature cache, one head per fold with one output per layer
+    kfold = tmp_path / "nested" / "layers" / "kfold"
+    assert len(list((kfold / "features").iterdir())) == 1 and len(list((kfold / "folds").glob("*.done"))) == 2
+    assert not any((tmp_path / "nested" / x["run"] / "folds").exists() for x in layers)
+    assert nested.summary["plan"]["shared_head"] is True and nested.summary["plan"]["layers"] == len(layers)
     assert nested.summary["model_agreement"]["n_labels"] == n
 
     # the layered run folder is one run: another corpus or layering there is refused, the same run resumes
@@ -125,3 +128,28 @@ def test_a_finding_names_the_span_of_another_layer_it_sits_inside():
     assert g.evidence["inside"] == {"start": 11, "end": 32, "label": "Treatment"}
     top = Finding(doc.id, "type", "relabel", 0.2, (Span(doc.id, 11, 32, "Treatment"),), (), {}, "x")
     assert in_context(top, doc, layer_of) is top                     # nothing of another layer around it
+
+
+def test_layered_head_gives_each_layer_its_own_normalised_marginals(tmp_path):
+    from spanqa.tagging.layered import run_kfold_layers
+    from spanqa.tagging.plan import resolve
+
+    layers = label_layers(CORPUS)
+    cfg = resolve(load_config(overrides=TINY), CORPUS)[0]
+    oofs = run_kfold_layers(CORPUS, cfg, layers, run_dir=tmp_path / "k", progress=False)
+    assert len(oofs) == len(layers)
+    for oof, labels in zip(oofs, layers):
+        assert {t[2:] for t in oof.tags if t != "O"} == set(labels)
+        for m in oof.docs.values():
+            assert m.probs.shape[1] == len(oof.tags)
+            assert abs(float(m.probs.sum(axis=1).mean()) - 1.0) < 1e-5
+    again = run_kfold_layers(CORPUS, cfg, layers, run_dir=tmp_path / "k", progress=False)  # resumed, same values
+    assert again[0].meta["resumed_folds"] == [0, 1]
+    assert all((a.docs[d].probs == b.docs[d].probs).all() for a, b in zip(oofs, again) for d in a.docs)
+
+
+def test_nested_finetune_audits_each_layer_on_its_own(tmp_path):
+    res = audit(CORPUS, load_config(overrides=[*TINY, "train.mode=finetune", "train.epochs=1"]), out=tmp_path / "ft",
+                progress=False)
+    assert res.summary["plan"]["shared_head"] is False and res.summary["assessed"]["share"] == 1.0
+    assert all((tmp_path / "ft" / x["run"] / "folds").is_dir() for x in res.summary["layers"])

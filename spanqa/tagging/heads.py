@@ -192,7 +192,8 @@ def _pad_batch(seqs: Sequences, idx: Sequence[int], device: str = "cpu") -> tupl
     lens = np.asarray([len(seqs.x[i]) for i in idx], dtype=np.int64)
     width, dim = int(lens.max()), seqs.x[idx[0]].shape[1]
     x = np.zeros((len(idx), width, dim), dtype=np.float32)
-    y = np.full((len(idx), width), -100, dtype=np.int64)
+    y_tail = tuple(seqs.y[idx[0]].shape[1:]) if seqs.y is not None else ()  # (L,) for a layered head
+    y = np.full((len(idx), width, *y_tail), -100, dtype=np.int64)
     z = np.zeros((len(idx), width, seqs.ids[idx[0]].shape[1]), dtype=np.int64) if seqs.ids is not None else None
     e = np.zeros((len(idx), width, seqs.extra[idx[0]].shape[1]), dtype=np.float32) if seqs.extra is not None else None
     for r, i in enumerate(idx):
@@ -253,17 +254,31 @@ def _logits(net: Any, seqs: Sequences, batch_size: int, device: str = "cpu") -> 
         for idx in _batches(np.asarray([len(x) for x in seqs.x]), batch_size, None):
             x, lens, y, z, e, _ = _pad_batch(seqs, idx, device)
             logits = net(x, lens, z, e)
-            keep = y.reshape(-1) != -100
+            gold = y.reshape(-1, *y.shape[2:])                      # (B*T,) or (B*T, L) for a layered head
+            keep = (gold if gold.ndim == 1 else gold[:, 0]) != -100  # padding is -100 in every layer
             outs.append(logits.reshape(-1, logits.shape[-1])[keep].float())
-            golds.append(y.reshape(-1)[keep])
+            golds.append(gold[keep])
     return torch.cat(outs), torch.cat(golds)
 
 
-def _mean_loss(net: Any, seqs: Sequences, batch_size: int, device: str = "cpu") -> float:
+def block_loss(logits: Any, gold: Any, blocks: Sequence[int] | None) -> Any:
+    """Cross-entropy of ``logits`` ``(..., n_tags)`` against ``gold`` ``(...)``; for a layered head (``blocks``: the tag
+    count of each layer) the sum over the layers of each layer's cross-entropy against ``gold[..., l]``."""
     import torch
 
+    ce = torch.nn.functional.cross_entropy
+    if not blocks:
+        return ce(logits.reshape(-1, logits.shape[-1]), gold.reshape(-1), ignore_index=-100)
+    total, off = 0.0, 0
+    for layer, n in enumerate(blocks):
+        total = total + ce(logits[..., off:off + n].reshape(-1, n), gold[..., layer].reshape(-1), ignore_index=-100)
+        off += n
+    return total
+
+
+def _mean_loss(net: Any, seqs: Sequences, batch_size: int, device: str = "cpu") -> float:
     logits, gold = _logits(net, seqs, batch_size, device)
-    return float(torch.nn.functional.cross_entropy(logits, gold)) if len(gold) else 0.0
+    return float(block_loss(logits, gold, getattr(net, "blocks", None))) if len(gold) else 0.0
 
 
 def fit_temperature(logits: Any, gold: Any) -> float:
@@ -291,7 +306,7 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
                sentence_starts: Sequence[Sequence[int]] | None = None, device: str = "cpu",
                ids: Sequence[np.ndarray] | None = None, buckets: int = 0, ortho_dim: int = 0,
                extra: Sequence[np.ndarray] | None = None, calibrate: bool = False,
-               record_margins: bool = False) -> TrainedHead:
+               record_margins: bool = False, blocks: Sequence[int] | None = None) -> TrainedHead:
     """Train one head on documents' word features.
 
     Args:
@@ -305,6 +320,9 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
             memory of :mod:`spanqa.tagging.gazetteer`); predict with the same kind of features.
         calibrate: fit a softmax temperature on the held-back slice after training
             (:func:`fit_temperature`; ``stats["temperature"]``, applied by :func:`predict_head`).
+        blocks: a *layered* head (nested labels, :mod:`spanqa.tagging.layers`): the tag count of each layer;
+            ``n_tags`` is their sum, ``labels[i]`` is ``(n_words, n_layers)`` and each layer gets its own softmax
+            over its block of outputs (one shared network; no calibration or margins).
         record_margins: keep each training word's margin (its label's logit minus the best
             other logit) in every epoch's training pass, averaged over the epochs: the *area
             under the margin* (Pleiss et al. 2020), low for a label the head learns late or
@@ -318,6 +336,11 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
 
     if kind not in HEAD_KINDS:
         raise ValueError(f"unknown head kind {kind!r}; choose one of {HEAD_KINDS}")
+    if blocks is not None:
+        blocks = tuple(int(n) for n in blocks)
+        if sum(blocks) != n_tags:
+            raise ValueError(f"blocks {blocks} do not add up to n_tags {n_tags}")
+        calibrate = record_margins = False
     t0 = time.perf_counter()
     dev_mask = split_dev(groups, fraction=dev_fraction, seed=seed)
     tr = [i for i in range(len(features)) if not dev_mask[i]]
@@ -346,6 +369,7 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
     n_extra = 0 if extra is None else int(train.extra[0].shape[1])
     net = _build_net(kind, dim, n_tags, hidden=hidden, dropout=dropout, mean=mean, std=std, n_ids=n_ids,
                      buckets=buckets, ortho_dim=ortho_dim, n_extra=n_extra).to(device)
+    net.blocks = blocks
     opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
     rng = np.random.default_rng(seed)
     lengths = np.asarray([len(x) for x in train.x])
@@ -358,7 +382,7 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
         for idx in _batches(lengths, batch_size, rng):
             x, lens, y, z, e, np_lens = _pad_batch(train, idx, device)
             logits = net(x, lens, z, e)
-            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, n_tags), y.reshape(-1), ignore_index=-100)
+            loss = block_loss(logits, y, blocks)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -399,7 +423,7 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
              "train_loss": [round(v, 6) for v in train_loss], "dev_loss": [round(v, 6) for v in dev_loss],
              "train_words": int(n_words), "dev_words": int(sum(len(x) for x in dev.x)),
              "train_docs": len(tr), "dev_docs": len(dv), "temperature": round(temperature, 6),
-             "orthography": bool(n_ids), "extra_features": n_extra,
+             "orthography": bool(n_ids), "extra_features": n_extra, "blocks": list(blocks) if blocks else None,
              "params": int(sum(p.numel() for p in net.parameters())), "seconds": round(time.perf_counter() - t0, 3)}
     return TrainedHead(net, stats, margins)
 
@@ -414,6 +438,18 @@ def _add_margins(acc: list[np.ndarray], idx: Sequence[int], logits: Any, y: Any,
     m = (g - other).float().cpu().numpy()
     for r, i in enumerate(idx):
         acc[i] += m[r, :lens[r]]
+
+
+def renormalise(p: np.ndarray, blocks: Sequence[int] | None) -> np.ndarray:
+    """Rows of ``p`` scaled to sum to 1 - within each block of columns for a layered head."""
+    if not blocks or len(blocks) == 1:
+        return p / p.sum(axis=1, keepdims=True)
+    out, off = np.empty_like(p), 0
+    for n in blocks:
+        part = p[:, off:off + n]
+        out[:, off:off + n] = part / np.maximum(part.sum(axis=1, keepdims=True), 1e-300)
+        off += n
+    return out
 
 
 def predict_head(head: TrainedHead | Any, features: Sequence[np.ndarray], *, seq_len: int = 256,
@@ -437,9 +473,12 @@ def predict_head(head: TrainedHead | Any, features: Sequence[np.ndarray], *, seq
     with torch.inference_mode():
         for idx in _batches(np.asarray([len(x) for x in seqs.x]), batch_size, None):
             x, lens, _, z, e, np_lens = _pad_batch(seqs, idx, device)
-            probs = torch.softmax(net(x, lens, z, e).double() / temperature, dim=-1).cpu().numpy()
+            logits = net(x, lens, z, e).double() / temperature
+            blocks = getattr(net, "blocks", None) or (n_tags,)
+            probs = torch.cat([torch.softmax(part, dim=-1) for part in torch.split(logits, list(blocks), dim=-1)],
+                              dim=-1).cpu().numpy()
             for r, i in enumerate(idx):
                 d, a = seqs.origin[i]
                 p = probs[r, :np_lens[r]]
-                out[d][a:a + np_lens[r]] = (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
+                out[d][a:a + np_lens[r]] = renormalise(p, blocks).astype(np.float32)
     return out

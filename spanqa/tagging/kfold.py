@@ -261,7 +261,8 @@ def finetune_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[
 
 def heads_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[PreparedDoc],
                       train_groups: list[str], train_feats: Sequence[np.ndarray], pred_feats: Sequence[np.ndarray],
-                      tags: list[str], config: AuditConfig, bar: Any, device: str = "cpu"
+                      tags: list[str], config: AuditConfig, bar: Any, device: str = "cpu",
+                      blocks: Sequence[Sequence[str]] | None = None
                       ) -> tuple[dict[str, np.ndarray], dict, dict[str, np.ndarray]]:
     """Fast mode, one fold: train ``fast.heads`` heads on the training docs' word features ``train_feats``
     (seeds ``train.seed + h``), predict ``pred_docs`` (features ``pred_feats``) with the mean of their marginals.
@@ -269,19 +270,33 @@ def heads_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[Pre
     (:mod:`spanqa.tagging.gazetteer`, leave-one-document-out on the training docs).
 
     Returns the marginals, the fold's stats and, with ``fast.dynamics``, each training document's
-    word margins averaged over the heads that trained on it (NaN where none did: the held-back slice)."""
+    word margins averaged over the heads that trained on it (NaN where none did: the held-back slice).
+
+    ``blocks`` (nested labels, :mod:`spanqa.tagging.layered`): the tag list of each layer; ``tags`` is their
+    concatenation and every document's ``labels`` is ``(n_words, n_layers)``.  One shared head is trained with one
+    softmax per layer (``train_head(blocks=...)``), the phrase memory is built per layer, and each layer's block of
+    the marginals sums to 1."""
     from spanqa.tagging.heads import predict_head, train_head
 
     t, f = config.train, config.fast
     ortho = f.orthography
     task = bar.add_task(f"fold {k + 1}/{t.folds} head", total=None) if bar else None
     train_extra = pred_extra = None
+    sizes = [len(b) for b in blocks] if blocks else None
     if f.memory:
         from spanqa.tagging.gazetteer import corpus_table
 
-        table = corpus_table([*train_docs, *pred_docs], [p.doc.text for p in [*train_docs, *pred_docs]], tags)
-        mem = table.memory(range(len(train_docs)))
-        both = [mem.features(i, len(p.enc.words)) for i, p in enumerate([*train_docs, *pred_docs])]
+        every = [*train_docs, *pred_docs]
+        texts = [p.doc.text for p in every]
+        views = [(every, tags)] if not blocks else [
+            ([p if p.labels is None else replace(p, labels=p.labels[:, i]) for p in every], list(b))
+            for i, b in enumerate(blocks)]
+        parts = []
+        for docs, layer_tags in views:  # one phrase memory per layer, side by side
+            mem = corpus_table(docs, texts, layer_tags).memory(range(len(train_docs)))
+            parts.append([mem.features(i, len(p.enc.words)) for i, p in enumerate(every)])
+        both = [np.concatenate([part[i] for part in parts], axis=1) if len(parts) > 1 else parts[0][i]
+                for i in range(len(every))]
         train_extra, pred_extra = both[:len(train_docs)], both[len(train_docs):]
     if f.abbreviations:
         from spanqa.tagging.abbreviations import abbreviation_links, share_long_form_features
@@ -304,7 +319,7 @@ def heads_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[Pre
                               sentence_starts=[p.sentence_starts for p in train_docs], device=device,
                               ids=[p.ortho for p in train_docs] if ortho else None, buckets=f.ortho_buckets,
                               ortho_dim=f.ortho_dim, extra=train_extra, calibrate=f.calibrate,
-                              record_margins=f.dynamics)
+                              record_margins=f.dynamics and not blocks, blocks=sizes)
         t0 = time.perf_counter()
         probs = predict_head(head, list(pred_feats), seq_len=f.seq_len,
                              sentence_starts=[p.sentence_starts for p in pred_docs], device=device,
@@ -321,10 +336,13 @@ def heads_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[Pre
         head_stats.append(head.stats)
     if bar:
         bar.remove_task(task)
+    from spanqa.tagging.heads import renormalise
+
     out = {}
     for p, acc in zip(pred_docs, sums):
         mean = acc / f.heads
-        out[p.doc.id] = (mean / np.maximum(mean.sum(axis=1, keepdims=True), 1e-300)).astype(np.float32) \
+        out[p.doc.id] = (renormalise(mean, sizes) if sizes else
+                         mean / np.maximum(mean.sum(axis=1, keepdims=True), 1e-300)).astype(np.float32) \
             if len(mean) else mean.astype(np.float32)
     margins: dict[str, np.ndarray] = {}
     if m_sum is not None:
