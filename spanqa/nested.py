@@ -2,9 +2,11 @@
 
 A flat tagger holds one span per word, so of overlapping spans only the longer is judged.  With
 ``data.layers = "auto"`` the labels are split into layers that never overlap
-(:func:`spanqa.tagging.layers.label_layers`); each layer is audited as a flat corpus of its own -
-k-fold model, span qualities, findings, ranking, error rate - in ``OUT/layers/layerN/`` (all layers share
-one word view and so one frozen-feature cache), and the results are merged into ``OUT``:
+(:func:`spanqa.tagging.layers.label_layers`).  In the fast mode one k-fold run serves every layer
+(:func:`spanqa.tagging.layered.run_kfold_layers`: one head per fold with one softmax per layer); with
+fine-tuning each layer gets its own k-fold model.  Each layer is then audited as a flat corpus of its own -
+span qualities, findings, ranking, error rate - in ``OUT/layers/layerN/``, and the results are merged into
+``OUT``:
 
 - ``spans.jsonl``: every labelled span once, from the layer that holds its label (``"layer": N``);
 - ``findings.jsonl``: every layer's findings, in one ranking order (each finding's ``evidence.layer``);
@@ -15,7 +17,7 @@ one word view and so one frozen-feature cache), and the results are merged into 
   pooled over the layers (:func:`pooled_rate`); ``layers``: each layer's labels, run folder, agreement,
   error rate and ranking check.
 
-The time is about one audit per layer (the encoder runs once); the layers' marginals stay in their run folders.
+The layers' marginals stay in their run folders.  On PHEE's test split the fast mode costs 1.4x a flat audit.
 """
 
 from __future__ import annotations
