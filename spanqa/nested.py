@@ -112,7 +112,7 @@ def _share_features(first: Path, other: Path) -> None:
 
 
 def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[str]], *, out: Path,
-                 progress: bool = True) -> Any:
+                 progress: bool = True, on_fold_done: Any = None) -> Any:
     """Audit each layer of ``corpus`` in ``out/layers/layerN`` and merge the results into ``out`` (module docstring);
     returns the merged :class:`spanqa.pipeline.AuditResult` (its ``oof`` is the first layer's)."""
     from spanqa.output import write_text
@@ -143,7 +143,8 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
         from spanqa.tagging.layered import run_kfold_layers
 
         say(chosen.sentence())
-        oofs = run_kfold_layers(corpus, resolved, layers, run_dir=out / "layers" / "kfold", progress=progress)
+        oofs = run_kfold_layers(corpus, resolved, layers, run_dir=out / "layers" / "kfold", progress=progress,
+                                on_fold_done=on_fold_done)
     results, layer_of = [], {}
     for i, labels in enumerate(layers, 1):
         sub_out = out / "layers" / f"layer{i}"
@@ -151,7 +152,8 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
             _share_features(out / "layers" / "layer1", sub_out)
         say(f"layer {i} of {len(layers)}: {', '.join(labels)}")
         results.append(audit(restrict(corpus, labels), flat, out=sub_out, progress=progress,
-                             oof=None if oofs is None else oofs[i - 1]))
+                             oof=None if oofs is None else oofs[i - 1],
+                             on_fold_done=on_fold_done if oofs is None else None))
         layer_of.update({lab: i for lab in labels})
 
     by_id = corpus.by_id()

@@ -192,7 +192,7 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
         if len(layers) > 1:  # nested labels: one flat audit per layer, merged (spanqa.nested)
             from spanqa.nested import audit_layers
 
-            return audit_layers(corpus, config, layers, out=out, progress=progress)
+            return audit_layers(corpus, config, layers, out=out, progress=progress, on_fold_done=on_fold_done)
     say = _notify(progress)
     chosen = None
     if oof is None:

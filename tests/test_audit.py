@@ -134,7 +134,7 @@ def demo_run(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("demo")
     args = ["demo", "--out", str(out), "--notes", "6", "--seed", "1"]
-    for s in TINY:
+    for s in [*TINY, "data.layers=flat"]:  # the flat run folder (marginals.npz reused below); nested: test_nested.py
         args += ["--set", s]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output + repr(res.exception)
@@ -189,13 +189,17 @@ def test_audit_resume_after_interruption_gives_identical_results(demo_run, tmp_p
     from spanqa.formats import read_corpus
 
     out, _ = demo_run
-    sets = TINY + [f"data.group_regex='{DEMO_GROUP_REGEX}'"]
+    # the flat run folder's resume (the layered one's: tests/test_nested.py)
+    sets = TINY + [f"data.group_regex='{DEMO_GROUP_REGEX}'", "data.layers=flat"]
     noisy = read_corpus(out / "corpus" / "noisy", format="brat")
 
     def stop_after_first(k: int) -> None:
         if k == 0:
             raise _Interrupted
 
+    ref = tmp_path / "ref"
+    audit(noisy, load_config(overrides=sets), out=ref, progress=False)  # the same audit, never interrupted
+    tmp_path = tmp_path / "run"
     with pytest.raises(_Interrupted):
         audit(noisy, load_config(overrides=sets), out=tmp_path, progress=False, on_fold_done=stop_after_first)
     assert (tmp_path / "folds" / "fold_0.done").exists() and not (tmp_path / "summary.json").exists()
@@ -208,9 +212,9 @@ def test_audit_resume_after_interruption_gives_identical_results(demo_run, tmp_p
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["kfold"]["resumed_folds"] == [0]
     for name in ("spans", "findings", "predictions"):
-        assert (tmp_path / FILES[name]).read_bytes() == (out / "run" / FILES[name]).read_bytes(), name
+        assert (tmp_path / FILES[name]).read_bytes() == (ref / FILES[name]).read_bytes(), name
     a = OOFPredictions.load(tmp_path / "marginals.npz")
-    b = OOFPredictions.load(out / "run" / "marginals.npz")
+    b = OOFPredictions.load(ref / "marginals.npz")
     assert a.docs == b.docs
 
 

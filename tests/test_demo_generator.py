@@ -245,7 +245,14 @@ def test_demo_write_demo_is_byte_identical_and_readable(tmp_path):
     noisy = read_corpus(a.noisy, format="brat")
     assert len(clean) == len(noisy) == 12
     expected = generate_notes(n_notes=12, seed=1)
-    assert [tuple(s.key for s in d.spans) for d in clean] == [tuple(s.key for s in d.spans) for d in expected]
+    flat = [tuple(s.key for s in d.spans if s.label != "Medication") for d in clean]
+    assert flat == [tuple(s.key for s in d.spans) for d in expected]
+    # nested annotation: each Medication span holds a Drug and its attributes, the same in clean and noisy
+    meds = [s for d in clean for s in d.spans if s.label == "Medication"]
+    assert meds and all(any(t.label == "Drug" and t.start == m.start for t in d.spans)
+                        for d in clean for m in d.spans if m.label == "Medication")
+    assert [[s.key for s in d.spans if s.label == "Medication"] for d in clean] == \
+        [[s.key for s in d.spans if s.label == "Medication"] for d in noisy]
     manifest = [json.loads(line) for line in a.manifest.read_text(encoding="utf-8").splitlines()]
     by_doc = _by_doc(manifest)
     for c, n in zip(clean, noisy):

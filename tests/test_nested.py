@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from spanqa.config import load_config
 from spanqa.document import Corpus, Document
 from spanqa.nested import pooled_agreement, pooled_rate
@@ -153,3 +155,22 @@ def test_nested_finetune_audits_each_layer_on_its_own(tmp_path):
                 progress=False)
     assert res.summary["plan"]["shared_head"] is False and res.summary["assessed"]["share"] == 1.0
     assert all((tmp_path / "ft" / x["run"] / "folds").is_dir() for x in res.summary["layers"])
+
+
+def test_an_interrupted_layered_audit_resumes_to_the_same_findings(tmp_path):
+    class Stop(Exception):
+        pass
+
+    def stop(k: int) -> None:
+        if k == 0:
+            raise Stop
+
+    cfg = load_config(overrides=TINY)
+    ref = audit(CORPUS, cfg, out=tmp_path / "ref", progress=False)
+    with pytest.raises(Stop):
+        audit(CORPUS, cfg, out=tmp_path / "run", progress=False, on_fold_done=stop)
+    assert (tmp_path / "run" / "layers" / "kfold" / "folds" / "fold_0.done").exists()
+    res = audit(CORPUS, cfg, out=tmp_path / "run", progress=False)
+    assert res.oof.meta["resumed_folds"] == [0]
+    for name in ("spans.jsonl", "findings.jsonl", "predictions.jsonl"):
+        assert (tmp_path / "run" / name).read_bytes() == (tmp_path / "ref" / name).read_bytes(), name

@@ -17,6 +17,7 @@ listed in ``documents.tsv``.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from spanqa.demo.noise import KINDS, inject_errors
 from spanqa.document import Corpus, Document
 from spanqa.formats import write_corpus
 from spanqa.output import atomic_open, write_text
+from spanqa.span import Span, sort_spans
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,8 @@ def _readme(clean: Sequence[Document], noisy: Sequence[Document], manifest: list
     notes = Counter(d.meta.get("note_type", "?") for d in clean)
     annotators = Counter(d.meta.get("annotator", "?") for d in noisy)
     words = sum(len(d.text.split()) for d in clean)
-    label_rows = [("label", "clean spans", "noisy spans")] + [(lab, str(cc[lab]), str(nc[lab])) for lab in LABELS] \
+    label_rows = [("label", "clean spans", "noisy spans")] + [
+        (lab, str(cc[lab]), str(nc[lab])) for lab in (*LABELS, "Medication")] \
         + [("all", str(n_spans), str(sum(nc.values())))]
     kind_rows = [("kind", "detail", "errors")] + [
         (k, d, str(details[(k, d)])) for k in KINDS for d in sorted({d for kk, d in details if kk == k})
@@ -141,6 +144,35 @@ Kind counts: {", ".join(f"{k} {kinds[k]}" for k in KINDS)}.
 """
 
 
+#: the attribute labels a ``Medication`` mention holds (nested annotation: the mention around its parts)
+MEDICATION_PARTS = ("Strength", "Form", "Route", "Frequency")
+_GAP = re.compile(r" {1,2}(?:- take 1 )?")
+
+
+def with_medications(clean: Sequence[Document], noisy: Sequence[Document]) -> tuple[list[Document], list[Document]]:
+    """Both corpora with a ``Medication`` span around every medication mention of the clean corpus - a Drug and the
+    Strength, Form, Route and Frequency spans that follow it, separated by spaces only - the nested annotation of
+    clinical schemas (a mention holding its attributes).  The same containers go into the noisy copy: the injected
+    errors stay in the inner labels (the manifest is unchanged)."""
+    out_c, out_n = [], []
+    for c, n in zip(clean, noisy):
+        spans = sorted(c.spans or (), key=lambda s: s.start)
+        meds = []
+        for i, s in enumerate(spans):
+            if s.label != "Drug":
+                continue
+            end = s.end
+            for t in spans[i + 1:]:
+                if t.label not in MEDICATION_PARTS or not _GAP.fullmatch(c.text[end:t.start]):
+                    break
+                end = t.end
+            if end > s.end:
+                meds.append(Span(c.id, s.start, end, "Medication"))
+        out_c.append(c.evolve(spans=sort_spans([*(c.spans or ()), *meds])))
+        out_n.append(n.evolve(spans=sort_spans([*(n.spans or ()), *meds])))
+    return out_c, out_n
+
+
 def write_demo(out_dir: str | Path, *, n_notes: int = 150, seed: int = 0, rate: float = 0.10) -> DemoPaths:
     """Generate the demo corpus and write it under ``out_dir`` (created if needed).
 
@@ -151,6 +183,7 @@ def write_demo(out_dir: str | Path, *, n_notes: int = 150, seed: int = 0, rate: 
     root = Path(out_dir)
     clean = generate_notes(n_notes=n_notes, seed=seed)
     noisy, manifest = inject_errors(clean, rate=rate, seed=seed)
+    clean, noisy = with_medications(clean, noisy)
     paths = DemoPaths(root, root / "clean", root / "noisy", root / "manifest.jsonl", root / "documents.tsv",
                       root / "README.md")
     keep = {d.id for d in clean}

@@ -54,8 +54,9 @@ def layer_labels(prepared: Sequence[Any], layers: Sequence[Sequence[str]], block
 
 
 def run_kfold_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[str]], *, run_dir: Path,
-                     progress: bool = True) -> list[OOFPredictions]:
-    """One :class:`OOFPredictions` per layer of ``corpus`` (module docstring); ``config`` resolved, fast mode."""
+                     progress: bool = True, on_fold_done: Any = None) -> list[OOFPredictions]:
+    """One :class:`OOFPredictions` per layer of ``corpus`` (module docstring); ``config`` resolved, fast mode.
+    ``on_fold_done(k)`` is called after fold ``k`` is saved (tests simulate an interruption with it)."""
     from spanqa.tagging.kfold import (ENSEMBLE_FOLD, _check_run_dir, _features, _load_fold, _log_lines, _progress,
                                       _save_fold, _setup, heads_and_predict, make_run_dir)
     from spanqa.tagging.tagger import threads_for, torch_threads
@@ -106,6 +107,8 @@ def run_kfold_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Seque
             if log:
                 log(f"fold {k + 1}/{t.folds} (one head, {len(layers)} layers) "
                     f"{'resumed' if loaded is not None else 'trained'} in {time.perf_counter() - t_fold:.0f} s")
+            if on_fold_done is not None:
+                on_fold_done(k)
     fold_of = {p.doc.id: int(f) for p, f in zip(ann, r.folds)}
     words = r.words
     meta = {"problems": [p.to_dict() for p in problems], "fingerprint": fp, "resumed_folds": resumed,
