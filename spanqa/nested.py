@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -102,15 +101,6 @@ def in_context(finding: Any, doc: Any, layer_of: Mapping[str, int]) -> Any:
                    evidence=dict(finding.evidence, inside={"start": o.start, "end": o.end, "label": o.label}))
 
 
-def _share_features(first: Path, other: Path) -> None:
-    """Let layer ``other`` read the frozen-feature cache of ``first`` (same words, same key)."""
-    target = other / "features"
-    if target.exists() or target.is_symlink():
-        return
-    other.mkdir(parents=True, exist_ok=True)
-    os.symlink(os.path.relpath(first / "features", other), target)
-
-
 def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[str]], *, out: Path,
                  progress: bool = True, on_fold_done: Any = None) -> Any:
     """Audit each layer of ``corpus`` in ``out/layers/layerN`` and merge the results into ``out`` (module docstring);
@@ -118,7 +108,7 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
     from spanqa.output import write_text
     from spanqa.pipeline import FILES, AuditResult, _notify, _write_jsonl, audit, build_summary, NESTED
     from spanqa.findings import sort_findings
-    from spanqa.tagging.layers import restrict
+    from spanqa.tagging.layers import layer_corpora
 
     from spanqa.bio import tag_inventory
     from spanqa.tagging.kfold import _check_run_dir, fingerprint
@@ -146,12 +136,10 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
         oofs = run_kfold_layers(corpus, resolved, layers, run_dir=out / "layers" / "kfold", progress=progress,
                                 on_fold_done=on_fold_done)
     results, layer_of = [], {}
-    for i, labels in enumerate(layers, 1):
+    for i, (labels, sub) in enumerate(zip(layers, layer_corpora(corpus, layers)), 1):
         sub_out = out / "layers" / f"layer{i}"
-        if i > 1 and not shared:
-            _share_features(out / "layers" / "layer1", sub_out)
         say(f"layer {i} of {len(layers)}: {', '.join(labels)}")
-        results.append(audit(restrict(corpus, labels), flat, out=sub_out, progress=progress,
+        results.append(audit(sub, flat, out=sub_out, progress=progress,
                              oof=None if oofs is None else oofs[i - 1],
                              on_fold_done=on_fold_done if oofs is None else None))
         layer_of.update({lab: i for lab in labels})
@@ -188,11 +176,13 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
     _write_jsonl(out / FILES["predictions"], pred_recs)
     problems = [p.to_dict() for p in corpus.problems]
     seen = {json.dumps(p, sort_keys=True) for p in problems}
-    for r in results:
+    for r in results:  # each layer repeats the corpus's problems: every problem once
         for line in (r.out / FILES["problems"]).read_text(encoding="utf-8").splitlines():
-            if line not in seen and json.dumps(json.loads(line), sort_keys=True) not in seen:
-                seen.add(json.dumps(json.loads(line), sort_keys=True))
-                problems.append(json.loads(line))
+            rec = json.loads(line)
+            key = json.dumps(rec, sort_keys=True)
+            if key not in seen:
+                seen.add(key)
+                problems.append(rec)
     _write_jsonl(out / FILES["problems"], problems)
 
     per_doc: dict[str, list[float]] = {}

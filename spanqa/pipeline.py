@@ -141,11 +141,13 @@ def _notify(progress: bool) -> Callable[[str], None]:
         return lambda msg: None
     from rich.console import Console
 
+    from spanqa.tagging.kfold import _log_lines
+
+    plain = _log_lines(progress)  # None on a terminal
+    if plain is not None:
+        return plain
     console = Console(stderr=True, log_path=False)
-    if console.is_terminal:
-        return lambda msg: console.log(msg)
-    return lambda msg: console.print(f"{time.strftime('%H:%M:%S')} {msg}", soft_wrap=True, highlight=False,
-                                     markup=False)
+    return lambda msg: console.log(msg)
 
 
 def _span_problems(doc: Document, qualities: Sequence[SpanQuality], *, has_marginals: bool) -> list[Problem]:

@@ -69,15 +69,21 @@ def restrict(corpus: Corpus, labels: Sequence[str]) -> Corpus:
     """``corpus`` with only the spans of ``labels``; every annotated document stays annotated (an empty layer says
     'none of these labels here'), and every document's words are fixed as its tokens: the full corpus's words, split
     at the edges of every labelled span, so that all layers share one word view (and one feature cache)."""
+    return layer_corpora(corpus, [labels])[0]
+
+
+def layer_corpora(corpus: Corpus, layers: Sequence[Sequence[str]]) -> list[Corpus]:
+    """:func:`restrict` for every layer, the corpus's words computed once."""
     from spanqa.tokenize import doc_words
 
-    keep = set(labels)
-    docs = []
-    for d in corpus.documents:
-        words = tuple(doc_words(d).ranges)
-        spans = None if d.spans is None else tuple(s for s in d.spans if s.label in keep)
-        docs.append(d.evolve(spans=spans, tokens=words))
-    return corpus.evolve(documents=tuple(docs))
+    words = [tuple(doc_words(d).ranges) for d in corpus.documents]
+    out = []
+    for labels in layers:
+        keep = set(labels)
+        out.append(corpus.evolve(documents=tuple(
+            d.evolve(spans=None if d.spans is None else tuple(s for s in d.spans if s.label in keep), tokens=w)
+            for d, w in zip(corpus.documents, words))))
+    return out
 
 
-__all__ = ["conflicts", "label_layers", "restrict"]
+__all__ = ["conflicts", "layer_corpora", "label_layers", "restrict"]
