@@ -176,7 +176,8 @@ def read_decisions(path: str | Path, *, run: Run | None = None, reviewer: str | 
                     d = Decision.from_record(r, where=f"{path}[{i}]")
                     if d is not None:
                         got.append(d)
-            return _some(got, problems, len(data), path, kind)
+            return _some(got, problems, len(data), path,
+                         {"plain": "JSON", "labelstudio": "Label Studio", "argilla": "Argilla"}[kind])
         raise fail("E504", "JSON decisions must be a list of decisions, of Label Studio tasks or of Argilla records",
                    path=str(path))
     out, n_rows = [], 0
