@@ -55,6 +55,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "W108": ("identical duplicate document dropped", "The same id occurs twice with the same text and annotations; the second copy is left out. Remove it from the file."),
     "W111": ("partially annotated spaCy Doc", "Tokens with spaCy's 'missing' entity annotation in an annotated Doc are read as outside any entity; annotate them, or keep such Docs out of the corpus."),
     "W112": ("NUL or lone surrogate in a note's text replaced", "The character is replaced by U+FFFD at the same offset (offsets and spans unchanged) and the note is audited; a version written by `spanqa apply` holds U+FFFD there. Remove the character in the source to silence this."),
+    "W113": ("empty token", "The line holds a tag but no token (leading whitespace, then the tag); it is skipped. Remove the line or restore its token."),
     "W110": ("file or folder not read", "Hidden entries (a name starting with '.'), symlink loops and entries that are not regular files are skipped; the detail lists them. Rename or move them if they hold documents."),
     "W109": ("recorded span text differs only in surrounding whitespace", "The offsets are kept and the recorded text is written back unchanged; trim the recorded text if that is wrong."),
     # --- corpus content ---------------------------------------------------------------
@@ -80,6 +81,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "W303": ("span covers only whitespace", "The span cannot be aligned across a whitespace difference and is left out; fix or remove it."),
     "W304": ("overlapping spans left out of token-level agreement", "Word tags are flat (longest span first wins); span F1 still counts every span. Check the nesting is intended."),
     "W305": ("many documents with disagreement", "Above the threshold the guidelines are likely unclear; review the disagreement records and refine the instructions."),
+    "W306": ("an annotator's text differs from the reference text", "Their spans are mapped onto the reference text by characters (the text most of the document's annotators hold); check the mapped spans in disagreements.jsonl, or re-export that annotation from the same source text."),
+    "W307": ("span cannot be mapped onto the reference text", "None of its characters occur in the reference text; it is left out of the consensus. Re-export that annotation from the same source text."),
     # --- configuration / model / audit --------------------------------------------------
     "E401": ("unknown configuration key", "Use a key listed in configs/audit.toml."),
     "E402": ("invalid configuration value", "Give a value of the type shown in configs/audit.toml."),

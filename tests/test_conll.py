@@ -332,3 +332,17 @@ def test_conll_scheme_is_case_insensitive_and_an_unknown_one_is_a_coded_error(tm
         with pytest.raises(SpanqaError) as err:
             read_corpus(f, format="conll", **bad)
         assert err.value.code == "E113" and "a.conll" in str(err.value)
+
+
+def test_an_empty_token_line_is_skipped_and_reported(tmp_path):
+    """Crowd exports hold lines like ' I-PER' (an empty token, then its tag): skipped with W113, not E110."""
+    from spanqa.errors import Reporter
+    from spanqa.formats import read_corpus
+
+    p = tmp_path / "w.txt"
+    p.write_text("Guenter B-PER\nBertram I-PER\n I-PER\ntold O\n\nHe O\n")
+    r = Reporter()
+    c = read_corpus(p, format="conll", doc_break="file", reporter=r)
+    d = c.documents[0]
+    assert d.text == "Guenter Bertram told\nHe" and [s.text_in(d.text) for s in d.spans] == ["Guenter Bertram"]
+    assert [(x.code, x.where.line) for x in r.problems] == [("W113", 3)]

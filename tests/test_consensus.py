@@ -1,4 +1,5 @@
-"""Consensus of several annotators: majority vote, Dawid-Skene, and the CLI."""
+"""Consensus of several annotators: word-level and exact-extent methods, sparse crowds, texts that differ, the
+reliability table, the disagreement stream and the CLI."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import random
 import pytest
 
 from spanqa.cli import main
-from spanqa.consensus import dawid_skene, majority_vote
+from spanqa.consensus import METHODS, annotator_table, consensus, dawid_skene, disagreements, majority_vote
 from spanqa.document import Corpus, Document
 from spanqa.errors import SpanqaError
 from spanqa.formats import write_corpus
@@ -57,26 +58,61 @@ def _f1(corpus, truth):
     return 2 * p * r / max(1e-9, p + r)
 
 
-def test_consensus_dawid_skene_trusts_the_reliable_annotator_more_than_the_vote_does():
+@pytest.mark.parametrize("method", ["dawid-skene", "word-ds", "hmm"])
+def test_fitted_methods_trust_the_reliable_annotator_more_than_the_vote_does(method):
     truth = _truth()
     good = _noisy(truth, miss=0.02, swap=0.02, seed=1)
     bad = [_noisy(truth, miss=0.5, swap=0.2, seed=s) for s in (2, 3)]
-    mv, ds = majority_vote([good, *bad]), dawid_skene([good, *bad], names=["good", "bad1", "bad2"])
-    assert _f1(ds.corpus, truth) > _f1(mv.corpus, truth) + 0.1
-    acc = {a["name"]: a["accuracy"] for a in ds.annotators}
-    assert acc["good"]["Drug"] > 0.9 > acc["bad1"]["Drug"]
-    assert all(0 < s.score <= 1 for d in ds.corpus.documents for s in d.spans)
+    mv = majority_vote([good, *bad])
+    fitted = consensus([good, *bad], ["good", "bad1", "bad2"], method=method)
+    assert _f1(fitted.corpus, truth) > _f1(mv.corpus, truth) + 0.05
+    acc = {a["name"]: a["accuracy"] for a in fitted.annotators}
+    assert acc["good"]["Drug"] > 0.8 and acc["good"]["Drug"] > acc["bad1"]["Drug"] + 0.3
+    assert all(0 < s.score <= 1 for d in fitted.corpus.documents for s in d.spans)
 
 
-def test_consensus_needs_two_annotations_of_the_same_text():
-    truth = _truth(3)
-    with pytest.raises(SpanqaError) as err:
-        dawid_skene([truth])
-    assert err.value.code == "E303"
-    other = Corpus.from_docs([d.evolve(text=d.text.upper()) for d in truth.documents])
-    with pytest.raises(SpanqaError) as err:
-        majority_vote([truth, other])
-    assert err.value.code == "E301"
+def test_word_level_edges_come_from_the_evidence_not_from_one_annotator():
+    """Nobody marked exactly "dose aspirin", but every word of it has a majority: the exact-extent vote keeps
+    nothing (each extent has 2 of 5 votes), the word-level methods keep the span."""
+    t = "took low dose aspirin daily"
+    given = [(5, 21), (5, 21), (9, 27), (9, 27), (14, 21)]
+    docs = lambda a, b: Corpus.from_docs([Document(f"d{i}", t, (Span(f"d{i}", a, b, "Drug"),)) for i in range(20)])
+    anns = [docs(a, b) for a, b in given]
+    assert all(not d.spans for d in majority_vote(anns).corpus.documents)
+    for method in ("word-vote", "word-ds"):
+        got = consensus(anns, method=method).corpus
+        assert {s.key for d in got.documents for s in d.spans} == {(9, 21, "Drug")}, method
+
+
+def test_a_sparse_crowd_votes_only_where_it_looked():
+    """Absent = never saw it (no vote); present without spans = annotated and found nothing (a vote for O)."""
+    t = "aspirin daily"
+    drug = lambda i: Document(i, t, (Span(i, 0, 7, "Drug"),))
+    a = Corpus.from_docs([drug("d1"), drug("d2")])
+    b = Corpus.from_docs([drug("d1")])                         # never saw d2
+    c = Corpus.from_docs([drug("d1"), Document("d2", t, ())])  # saw d2, found nothing
+    for method in METHODS:
+        res = consensus([a, b], ["a", "b"], method=method)
+        assert [s.key for s in res.corpus["d2"].spans] == [(0, 7, "Drug")], method  # a alone saw d2
+        assert list(disagreements(res.crowd, res.corpus)) == [], method  # everyone who looked agreed
+        rows = list(disagreements(*(lambda r: (r.crowd, r.corpus))(consensus([a, b, c], ["a", "b", "c"], method=method))))
+        assert all(set(r["votes"]) == {"a", "c"} and r["kinds"] for r in rows), method  # b never saw d2
+
+
+def test_texts_that_differ_are_aligned_by_characters_and_reported():
+    ref = "A court in Hamburg said"
+    a = Corpus.from_docs([Document("d", ref, (Span("d", 11, 18, "LOC"),))])
+    b = Corpus.from_docs([Document("d", ref, (Span("d", 11, 18, "LOC"),))])
+    c = Corpus.from_docs([Document("d", "A court in Hamburg/LOC said", (Span("d", 11, 22, "LOC"),))])
+    res = consensus([a, b, c], ["a", "b", "c"])
+    assert res.crowd.aligned == {"equal": 2, "whitespace": 0, "text": 1}
+    assert [p.code for p in res.problems] == ["W306"] and "c's text differs" in str(res.problems[0])
+    assert res.problems[0].where.start == 19                   # where the reference text resumes
+    assert [s.key for s in res.crowd.spans[2]["d"]] == [(11, 18, "LOC")]  # mapped by characters
+    assert [s.key for s in res.corpus["d"].spans] == [(11, 18, "LOC")]
+    gone = Corpus.from_docs([Document("d", "A court in Hamburg said!!!", (Span("d", 23, 26, "LOC"),))])
+    res = consensus([a, b, gone], ["a", "b", "gone"])
+    assert sorted(p.code for p in res.problems) == ["W306", "W307"]  # reported, never dropped silently
 
 
 def test_consensus_cli_writes_the_corpus_and_the_annotator_table(tmp_path, capsys):
@@ -91,28 +127,27 @@ def test_consensus_cli_writes_the_corpus_and_the_annotator_table(tmp_path, capsy
         raise SystemExit(0)
     assert ex.value.code == 0, capsys.readouterr().err
     table = json.loads((tmp_path / "out" / "annotators.json").read_text())
-    assert [a["name"] for a in table["annotators"]] == ["ana.jsonl", "ben.jsonl", "cy.jsonl"]
+    assert [a["name"] for a in table["annotators"]] == ["ana", "ben", "cy"]          # no file suffixes
     ana, ben = table["annotators"][0], table["annotators"][1]
     assert ana["f1_vs_consensus"] > ben["f1_vs_consensus"] and set(ben["differences"]) <= {
         "type", "missing", "spurious", "boundary", "boundary_type", "split", "merge", "complex"}
     assert ben["differences"] and all(len(v["examples"]) <= 3 for v in ben["differences"].values())
+    assert ana["documents"] == 20 and not ana["few_documents"] and ana["precision_ci95"][0] <= ana["precision"]
+    assert set(ana["per_label"]) == {"Drug", "Problem"} and ana["per_label"]["Drug"]["spans"] > 0
     rows = [json.loads(x) for x in (tmp_path / "out" / "disagreements.jsonl").read_text().splitlines()]
-    assert rows and all(set(r["votes"]) == {"ana.jsonl", "ben.jsonl", "cy.jsonl"} for r in rows)
-    assert all(len(set(r["votes"].values())) > 1 for r in rows)
+    assert rows and all(set(r["votes"]) == {"ana", "ben", "cy"} and r["kinds"] for r in rows)
     lines = (tmp_path / "out" / "consensus.jsonl").read_text().splitlines()
-    assert len(lines) == 20 and "annotator reliability" in capsys.readouterr().out
+    assert len(lines) == 20 and "each annotator against the consensus" in capsys.readouterr().out
 
 
 def test_disagreement_kinds_per_annotator():
-    from spanqa.consensus import disagreements
-
     t = "Pt on aspirin 81mg and fever"
     a = Corpus.from_docs([Document("d", t, (Span("d", 6, 13, "Drug"), Span("d", 23, 28, "Problem")))])
     b = Corpus.from_docs([Document("d", t, (Span("d", 6, 13, "Drug"), Span("d", 23, 28, "Drug")))])
     c = Corpus.from_docs([Document("d", t, (Span("d", 6, 18, "Drug"), Span("d", 23, 28, "Problem")))])
     d = Corpus.from_docs([Document("d", t, (Span("d", 6, 13, "Drug"),))])
-    res = majority_vote([a, b, c, d])
-    rows = {(r["start"], r["end"]): r for r in disagreements([a, b, c, d], ["a", "b", "c", "d"], res)}
+    res = majority_vote([a, b, c, d], ["a", "b", "c", "d"])
+    rows = {(r["start"], r["end"]): r for r in disagreements(res.crowd, res.corpus)}
     assert rows[(6, 18)]["kinds"] == {"c": "boundary"}
     assert rows[(6, 13)]["kinds"] == {"c": "boundary"}   # c has its own overlapping span there
     assert rows[(23, 28)]["consensus"] == "O"            # Problem 2 of 4 votes: no majority
@@ -136,7 +171,7 @@ def test_sample_disagreement_interval_and_rule_of_thumb():
 
 def test_with_model_adds_the_out_of_fold_tagger_as_an_annotator(tmp_path):
     from spanqa.config import load_config
-    from spanqa.consensus import MODEL_NAME, annotator_table, with_model
+    from spanqa.consensus import MODEL_NAME, with_model
 
     truth = _truth(24)
     anns = [_noisy(truth, miss=0.2, swap=0.1, seed=s) for s in (1, 2)]
@@ -144,7 +179,7 @@ def test_with_model_adds_the_out_of_fold_tagger_as_an_annotator(tmp_path):
     res, model = with_model(anns, cfg, names=["a", "b"])
     assert [a["name"] for a in res.annotators] == ["a", "b", MODEL_NAME]
     assert [d.id for d in model.documents] == [d.id for d in truth.documents]
-    rows = annotator_table(anns + [model], ["a", "b", MODEL_NAME], res)
+    rows = annotator_table(res.crowd, res.corpus)
     assert rows[2]["name"] == MODEL_NAME and set(rows[0]["per_label_f1"]) <= {"Drug", "Problem"}
     again, _ = with_model(anns, cfg, names=["a", "b"], model=model)  # a given model annotation is reused
     assert again.corpus == res.corpus
@@ -167,7 +202,7 @@ def test_consensus_cli_with_model_on_the_demo_corpus(tmp_path):
         "--set", "fast.max_epochs=2", "--set", "train.folds=2", "--format", "brat"])
     assert res.exit_code == 0, (res.output, res.exception)
     table = json.loads((out / "annotators.json").read_text())
-    assert table["method"] == "Dawid-Skene + out-of-fold model"
+    assert table["method"] == "Dawid-Skene over words + out-of-fold model"
     assert [a["name"] for a in table["annotators"]][-1] == "model (out of fold)"
     consensus = read_corpus(out / "consensus.jsonl")
     assert len(consensus) == 8 and (out / "model.jsonl").is_file()
@@ -180,10 +215,11 @@ def test_consensus_keeps_every_document_and_who_annotated_it():
     t, u = "aspirin daily", "fever noted"
     a = Corpus.from_docs([Document("d1", t, (Span("d1", 0, 7, "Drug"),)), Document("d2", u, None)])
     b = Corpus.from_docs([Document("d1", t, (Span("d1", 0, 7, "Drug"),)), Document("d3", u, (Span("d3", 0, 5, "Problem"),))])
-    for res in (majority_vote([a, b]), dawid_skene([a, b])):
+    for res in (consensus([a, b], method=m) for m in METHODS):
         docs = res.corpus.by_id()
         assert list(docs) == ["d1", "d2", "d3"]          # d3 only in the second annotation: kept
         assert docs["d2"].spans is None                    # nobody annotated d2: still not annotated
         assert [s.key for s in docs["d1"].spans] == [(0, 7, "Drug")]
     bare = Corpus.from_docs([Document("d2", u, None)])
-    assert dawid_skene([bare, bare]).corpus["d2"].spans is None  # no candidate at all: no crash
+    for m in METHODS:
+        assert consensus([bare, bare], method=m).corpus["d2"].spans is None  # no candidate at all: no crash

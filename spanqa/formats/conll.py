@@ -39,7 +39,9 @@ and the tag), ``tag_column`` and ``sep`` (``"\\t"`` or ``" "``).
 Problems: ``E103`` not UTF-8, ``E104`` no document, ``E110`` a token line with
 a different number of columns than the file's first token line (or no tag
 column), ``E111`` a tag not valid in the scheme (read as ``O`` when not strict),
-``W104`` an invalid sequence repaired (e.g. a stray ``I-``), all with file:line.
+``W104`` an invalid sequence repaired (e.g. a stray ``I-``), ``W113`` a token line whose token is empty
+(leading whitespace, then only the tag: the line is skipped, so a tag it held is dropped and the sequence
+repaired as usual), all with file:line.
 
 Writing
 -------
@@ -214,6 +216,10 @@ def _read_file(path: Path, reporter: Reporter, *, scheme: Scheme, tag_column: in
             close_sentence()
             continue
         cols = _split(line, tabbed)
+        if ncols is not None and (cols[0] == "" or (not tabbed and line[:1] in " \t" and len(cols) == ncols - 1)):
+            reporter.report("W113", f"empty token (a line of only {len(cols) - (cols[0] == '')} tag column(s) after "
+                            "leading whitespace); the line is skipped", path=str(path), line=lineno, excerpt=line)
+            continue
         if cols[0] == DOCSTART:
             close_sentence()
             if mode == "docstart":
