@@ -6,8 +6,8 @@
 
 Every label set annotates the same 5,885 CoNLL-03 train sentences (400 documents); the clean set is
 the truth.  Prints one JSON object: strict span micro P/R/F1 against the clean labels of every set
-alone, of the majority vote, of the Dawid-Skene consensus and (``--model``) of Dawid-Skene with the
-out-of-fold tagger as one more annotator (:func:`spanqa.consensus.with_model`); each annotator's
+alone, of every consensus method (word-level Dawid-Skene, crowd HMM, word vote, exact-extent Dawid-Skene and
+vote) and (``--model``) of the default with the out-of-fold tagger as one more annotator (:func:`spanqa.consensus.with_model`); each annotator's
 fitted accuracy per label; the Spearman rank correlation between each annotator's estimated
 reliability (span F1 against the consensus, which never sees the clean labels) and its true F1; and
 the 50-note rule of thumb: for every pair of annotators the share of spans they disagree on, on a
@@ -24,7 +24,7 @@ import time
 from spanqa.benchmark.noisebench import read_noisebench
 from spanqa.comparison import compare_corpora
 from spanqa.config import load_config
-from spanqa.consensus import MODEL_NAME, annotator_table, dawid_skene, majority_vote, sample_disagreement, with_model
+from spanqa.consensus import METHODS, MODEL_NAME, annotator_table, consensus, sample_disagreement, with_model
 from spanqa.metrics import span_metrics
 
 
@@ -43,33 +43,33 @@ def main() -> None:
     truth = read_noisebench("clean")
     sets = {name: read_noisebench(name) for name in args.sets}
     out: dict = {"annotators": list(sets), "alone": {n: prf(c, truth) for n, c in sets.items()}}
-    t0 = time.perf_counter()
-    mv = majority_vote(list(sets.values()))
-    out["majority_vote"] = prf(mv.corpus, truth) | {"s": round(time.perf_counter() - t0, 2)}
-    t0 = time.perf_counter()
-    ds = dawid_skene(list(sets.values()), names=list(sets))
-    out["dawid_skene"] = prf(ds.corpus, truth) | {"s": round(time.perf_counter() - t0, 2)}
-    out["fitted_accuracy"] = {a["name"]: a["accuracy"] for a in ds.annotators}
     corpora, names = list(sets.values()), list(sets)
-    out["reliability_vs_true_f1"] = reliability(corpora, names, ds, out["alone"])
+    for method in METHODS:
+        t0 = time.perf_counter()
+        res = consensus(corpora, names, method=method)
+        out[method] = prf(res.corpus, truth) | {"s": round(time.perf_counter() - t0, 2)}
+        if method == "word-ds":
+            ds = res
+    out["fitted_accuracy"] = {a["name"]: a["accuracy"] for a in ds.annotators}
+    out["reliability_vs_true_f1"] = reliability(ds, out["alone"])
     if args.model:
         t0 = time.perf_counter()
         dm, model = with_model(corpora, load_config(None, args.overrides), names=names)
-        out["dawid_skene_with_model"] = prf(dm.corpus, truth) | {"s": round(time.perf_counter() - t0, 1)}
+        out["word_ds_with_model"] = prf(dm.corpus, truth) | {"s": round(time.perf_counter() - t0, 1)}
         out["model_alone"] = prf(model, truth)
         out["fitted_accuracy_with_model"] = {a["name"]: a["accuracy"] for a in dm.annotators}
-        out["reliability_vs_true_f1_with_model"] = reliability(corpora + [model], names + [MODEL_NAME], dm,
-                                                               {**out["alone"], MODEL_NAME: out["model_alone"]})
+        out["reliability_vs_true_f1_with_model"] = reliability(dm, {**out["alone"], MODEL_NAME: out["model_alone"]})
     out["sample_disagreement"] = {f"{a} vs {b}": sample_disagreement(sets[a], sets[b], notes=args.notes, seed=0)
                                   for i, a in enumerate(names) for b in names[i + 1:]}
     print(json.dumps(out, indent=1))
 
 
-def reliability(corpora, names, result, alone) -> dict:
+def reliability(result, alone) -> dict:
     """Each annotator's estimated reliability (F1 against the consensus) vs its true F1, and their rank correlation."""
     from scipy.stats import spearmanr
 
-    table = annotator_table(corpora, names, result)
+    names = result.crowd.names
+    table = annotator_table(result.crowd, result.corpus)
     est = {r["name"]: r["f1_vs_consensus"] for r in table}
     true = {n: alone[n]["f1"] for n in names}
     rho = spearmanr([est[n] for n in names], [true[n] for n in names]).statistic

@@ -47,6 +47,14 @@ class Chains:
         order = order[self.lengths[order] > 0]
         return [b for b in np.array_split(order, min(n, max(1, len(order)))) if len(b)]
 
+    def padded(self):
+        """Per bucket: ``idx`` (sentences x longest length) of item indices (0 where padded) and ``valid``."""
+        for group in self.buckets():
+            s0, ln = self.starts[group], self.lengths[group]
+            steps = np.arange(int(ln.max()))
+            valid = steps[None, :] < ln[:, None]
+            yield np.where(valid, s0[:, None] + steps[None, :], 0), valid
+
 
 @dataclass
 class Fit:
@@ -70,9 +78,12 @@ def vote_matrix(items: np.ndarray, annotators: np.ndarray, classes: np.ndarray, 
                 k: int, context: np.ndarray | None = None, contexts: int = 1) -> sparse.csr_matrix:
     """``S`` from vote triples (item, annotator, class); with ``context`` (what the annotator said on the previous
     word, ``contexts`` values) rows are ``(annotator, context, class)``."""
-    data = np.ones(len(items), np.float64)
-    ctx = np.zeros(len(items), np.int64) if context is None else context.astype(np.int64)
-    rows = (annotators.astype(np.int64) * contexts + ctx) * k + classes
+    data = np.ones(len(items), np.float32)
+    rows = annotators.astype(np.int64) * contexts
+    if context is not None:
+        rows += context
+    rows *= k
+    rows += classes
     return sparse.csr_matrix((data, (rows, items)), shape=(n_annotators * contexts * k, n_items))
 
 
@@ -112,16 +123,12 @@ def forward_backward(log_emit: np.ndarray, trans: np.ndarray, start: np.ndarray,
     loglik = 0.0
     kept = {"alpha": np.zeros((n, k)), "beta": np.zeros((n, k)), "scale": np.ones(n), "emit": np.zeros((n, k))} \
         if keep else {}
-    for group in chains.buckets():
-        s0, ln = chains.starts[group], chains.lengths[group]
-        t_max = int(ln.max())
-        steps = np.arange(t_max)
-        valid = steps[None, :] < ln[:, None]
-        idx = np.where(valid, s0[:, None] + steps[None, :], 0)
+    for idx, valid in chains.padded():
+        t_max = idx.shape[1]
         le = log_emit[idx]
         em = np.exp(le - le.max(axis=2, keepdims=True))
         em[~valid] = 1.0
-        b = len(group)
+        b = len(idx)
         alpha = np.empty((b, t_max, k))
         c = np.ones((b, t_max))
         a = start[None, :] * em[:, 0]
@@ -203,14 +210,10 @@ def viterbi(log_score: np.ndarray, log_trans: np.ndarray, log_start: np.ndarray,
     where not allowed). Returns one class per item."""
     n, k = log_score.shape
     best = np.zeros(n, np.int64)
-    for group in chains.buckets():
-        s0, ln = chains.starts[group], chains.lengths[group]
-        t_max = int(ln.max())
-        steps = np.arange(t_max)
-        valid = steps[None, :] < ln[:, None]
-        idx = np.where(valid, s0[:, None] + steps[None, :], 0)
+    for idx, valid in chains.padded():
+        t_max = idx.shape[1]
         sc = log_score[idx]
-        b = len(group)
+        b = len(idx)
         delta = log_start[None, :] + sc[:, 0]
         back = np.zeros((b, t_max, k), np.int64)
         for t in range(1, t_max):

@@ -115,21 +115,23 @@ def word_votes(crowd: Crowd, labels: Sequence[str] | None = None) -> WordVotes:
         opens = np.zeros(n, bool)
         opens[a[keep]] = True
         for j in saw:
-            tags = _tag(ws, we, crowd.spans[j][d.id], index)
-            items.append(np.arange(base, base + n))
-            anns.append(np.full(n, j, np.int64))
+            tags = _tag(ws, we, crowd.spans[j][d.id], index).astype(np.int16)
+            items.append(np.arange(base, base + n, dtype=np.int32))
+            anns.append(np.full(n, j, np.int32))
             said.append(tags)
-            before = np.concatenate([[0], tags[:-1]]) if n else tags
-            prev.append(np.where(opens, 0, before))
+            before = np.concatenate([np.zeros(1, np.int16), tags[:-1]]) if n else tags
+            prev.append(np.where(opens, 0, before).astype(np.int16))
         base += n
 
     def cat(xs: list, dtype=np.int64) -> np.ndarray:
-        return np.concatenate(xs).astype(dtype) if xs else np.zeros(0, dtype)
+        out = np.concatenate(xs).astype(dtype, copy=False) if xs else np.zeros(0, dtype)
+        xs.clear()
+        return out
 
     allowed, first = _bio_allowed(labels)
     return WordVotes(crowd, labels, classes, cat(starts), cat(ends), cat(docs),
-                     Chains(cat(s_start), cat(s_len), allowed, first), cat(items), cat(anns), cat(said), cat(voters),
-                     cat(prev))
+                     Chains(cat(s_start), cat(s_len), allowed, first), cat(items, np.int32), cat(anns, np.int32),
+                     cat(said, np.int16), cat(voters), cat(prev, np.int16))
 
 
 def _spans_of(path: np.ndarray, chains: Chains, n: int) -> list[tuple[int, int, int]]:
