@@ -25,7 +25,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 from spanqa.bio import spans_to_tags
 from spanqa.comparison import compare_corpora

@@ -117,6 +117,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "E505": ("unsafe output folder", "Choose an empty --out folder outside the source corpus (or a folder an earlier `spanqa apply` wrote)."),
     "E506": ("corpus does not match the run", "The corpus changed since the audit; pass the audited corpus with --corpus or re-run `spanqa audit`."),
     "E507": ("unknown review format", "Use one of labelstudio, brat, csv."),
+    "E508": ("review sample cannot be estimated", "Give the CSV written by `spanqa sample --design stratified` (its .design.json beside it), with verdict correct/incorrect on span rows and a whole number in missing on sentence rows."),
     "W501": ("finding does not match the corpus text", "The finding's span text differs from the corpus; it is skipped. Re-run the audit on this corpus."),
     "W502": ("conflicting fixes not applied", "Accepted findings edit overlapping spans; none of them is applied. Accept one of them, or give the final span as a label/start/end override on one and reject the others."),
     "W503": ("decision for an unknown finding ignored", "Check the finding id against findings.jsonl of this run."),

@@ -1,6 +1,8 @@
 """``spanqa sample RUN_DIR --n 50 --seed S --to csv --out PATH``: a random audit batch of labelled spans.
 
-A thin wrapper over :func:`spanqa.review.sample.write_sample` (stratified by label).
+A thin wrapper over :func:`spanqa.review.sample.write_sample` (stratified by label) and, with
+``--design stratified``, over :func:`spanqa.review.estimate.design` (spans stratified by the model's quality plus
+sentences for missing entities; ``spanqa estimate`` reads the filled-in sheet).
 """
 
 from __future__ import annotations
@@ -18,6 +20,11 @@ from spanqa.review.run import load_run, warn_if_changed
 from spanqa.review.sample import write_sample
 
 
+class DesignChoice(str, Enum):
+    random = "random"
+    stratified = "stratified"
+
+
 class AllocationChoice(str, Enum):
     proportional = "proportional"
     equal = "equal"
@@ -33,9 +40,23 @@ def sample(
     allocation: AllocationChoice = typer.Option(AllocationChoice.proportional, "--allocation", help="proportional (at least one per label) or equal per label."),
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="The audited corpus, if it moved since the audit."),
     format: Optional[str] = typer.Option(None, "--format", "-f", help="Format of --corpus; detected when omitted."),
+    design: DesignChoice = typer.Option(DesignChoice.random, "--design", help="random (by label) or stratified: spans by model quality + sentences for missing entities, for `spanqa estimate` (CSV)."),
+    sentences: int = typer.Option(20, "--sentences", min=0, help="With --design stratified: sentences to check for missing entities."),
 ) -> None:
     """Draw a random batch of labelled spans (not only findings), stratified by label, for a blind audit."""
     run = load_run(run_dir, corpus=corpus, corpus_format=format)
     warn_if_changed(run)
+    if design is DesignChoice.stratified:
+        from spanqa.review.estimate import design as draw, design_path, population, write_design
+
+        if to is not ReviewFormat.csv:
+            raise typer.BadParameter("the stratified design is written as a CSV sheet", param_hint="--to")
+        spans, sents = population(run, run.corpus())
+        counts = write_design(run.corpus(), draw(spans, sents, n=n, n_sentences=sentences, seed=seed), out)
+        Console().print(f"stratified sample: {out} ({counts['spans']} spans: verdict correct/incorrect; "
+                        f"{counts['sentences']} sentences: missing = entities the labels lack) and "
+                        f"{design_path(out).name}; then: spanqa estimate {run_dir} --decisions {out}",
+                        markup=False, highlight=False)
+        return
     counts = write_sample(run, n, out, to=to.value, seed=seed, allocation=allocation.value)
     Console().print(f"sample ({to.value}): {out} ({counts_line(counts)})", markup=False, highlight=False)
