@@ -143,7 +143,7 @@ def main() -> None:
     args.out.write_text(json.dumps({"n": args.n, "sentences": args.sentences, "sims": args.sims, "sets": results},
                                    indent=1))
     print("| set | true rate | stratified: coverage / mean width | random: coverage / mean width | width ratio "
-          f"| spans only: coverage / width ratio |")
+          "| spans only: coverage / width ratio |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, r in results.items():
         s, q = r["stratified"], r["random"]

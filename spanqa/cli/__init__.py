@@ -29,6 +29,7 @@ from spanqa.cli import apply  # noqa: E402,F401
 from spanqa.cli import impact  # noqa: E402,F401
 from spanqa.cli import sample  # noqa: E402,F401
 from spanqa.cli import estimate  # noqa: E402,F401
+from spanqa.cli import rerank  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:

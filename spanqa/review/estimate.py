@@ -25,8 +25,10 @@ Units are drawn without replacement with a seeded generator; each carries its st
 
 **Estimator** (:func:`estimate`). Stratified, with a Bayesian interval that stays honest when a stratum shows
 no error at all (a plain ``p(1-p)/n`` variance would then claim certainty): per span stratum the error share has
-the Jeffreys posterior ``Beta(x_h + 1/2, n_h - x_h + 1/2)``, per sentence stratum the missing entities per sentence
-``Gamma(y_h + 1/2, rate n_h)``; 20,000 joint draws give ``errors = sum_h N_h p_h``, ``missing = sum_h S_h m_h`` and
+the posterior ``Beta(x_h + 1/2 + w p0, n_h - x_h + 1/2 + w (1 - p0))`` - Jeffreys plus ``w`` = 1 pseudo-span at
+``p0``, the stratified share of the whole sample, so a thinly sampled stratum leans on the corpus-wide share and
+not on 50% -, per sentence stratum the missing entities per sentence ``Gamma(y_h + 1/2 + w m0, rate n_h + w)``
+likewise; 20,000 joint draws give ``errors = sum_h N_h p_h``, ``missing = sum_h S_h m_h`` and
 
     rate = (errors + missing) / (labelled spans + missing)
 
@@ -221,8 +223,9 @@ def estimate(d: Design, verdicts: Sequence[Verdict], *, seed: int = 0, draws: in
     p = rng.beta(x_h[:, None] + a0, n_h[:, None] - x_h[:, None] + b0, size=(k, draws))
     p[N == 0] = 0.0
     errors = (N[:, None] * p).sum(axis=0)
-    rate0 = (sy.sum() + 0.5) / max(sn.sum(), 1.0)  # pooled missing entities per sentence: each stratum's prior
-    m = rng.gamma(sy[:, None] + PRIOR_WEIGHT * rate0, 1.0 / (sn[:, None] + PRIOR_WEIGHT), size=(ks, draws))
+    S0 = np.asarray(d.sentence_sizes, float)
+    rate0 = float((S0 * (sy + 0.5) / (sn + 1.0)).sum() / max(S0.sum(), 1))  # the stratified rate: each prior's mean
+    m = rng.gamma(sy[:, None] + 0.5 + PRIOR_WEIGHT * rate0, 1.0 / (sn[:, None] + PRIOR_WEIGHT), size=(ks, draws))
     m[(S == 0) | (sn == 0)] = 0.0  # an unsampled sentence stratum adds nothing (said in `unsampled`)
     missing = (S[:, None] * m).sum(axis=0)
     total = N.sum()
