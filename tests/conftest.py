@@ -32,3 +32,15 @@ def corpus_path(*parts: str) -> Path:
 @pytest.fixture(autouse=True)
 def _isolated_hf_home(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("HF_HOME", str(tmp_path_factory.getbasetemp() / "hf_home"))
+
+
+def run_cli(args, capsys) -> str:
+    """Run ``spanqa ARGS`` through the console entry point; assert it exits 0 and return what it printed."""
+    from spanqa.cli import main
+
+    with pytest.raises(SystemExit) as ex:
+        main([str(a) for a in args])
+        raise SystemExit(0)
+    out = capsys.readouterr()
+    assert ex.value.code == 0, out.err
+    return out.out

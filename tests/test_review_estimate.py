@@ -7,21 +7,13 @@ import csv
 import json
 
 import pytest
+from conftest import run_cli
 from test_audit import demo_run  # noqa: F401  (the module-scoped tiny demo audit)
 
 from spanqa.cli import main
 from spanqa.comparison import Kind, compare_corpora
 from spanqa.formats import read_corpus
 from spanqa.review.estimate import Design, Unit, Verdict, allocate, design, estimate
-
-
-def _cli(args, capsys):
-    with pytest.raises(SystemExit) as ex:
-        main([str(a) for a in args])
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    assert ex.value.code == 0, out.err
-    return out.out
 
 
 def test_stratified_sample_to_estimate_holds_the_injected_rate(demo_run, tmp_path, capsys):  # noqa: F811
@@ -34,7 +26,7 @@ def test_stratified_sample_to_estimate_holds_the_injected_rate(demo_run, tmp_pat
     n_spans = sum(len(d.spans) for d in noisy.documents)
     true_rate = (len(wrong) + len(missing)) / (n_spans + len(missing))
     sheet = tmp_path / "sample.csv"
-    said = _cli(["sample", out / "run", "--design", "stratified", "--n", "60", "--sentences", "30", "--out", sheet],
+    said = run_cli(["sample", out / "run", "--design", "stratified", "--n", "60", "--sentences", "30", "--out", sheet],
                 capsys)
     assert "spanqa estimate" in said and (tmp_path / "sample.design.json").is_file()
     rows = list(csv.DictReader(sheet.open()))
@@ -52,20 +44,20 @@ def test_stratified_sample_to_estimate_holds_the_injected_rate(demo_run, tmp_pat
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    est = json.loads(_cli(["estimate", out / "run", "--decisions", sheet, "--json"], capsys))
+    est = json.loads(run_cli(["estimate", out / "run", "--decisions", sheet, "--json"], capsys))
     assert est["reviewed_spans"] == 59 and est["reviewed_sentences"] == 30 and est["unreviewed_rows"] == 1
     lo, hi = est["ci95"]
     assert lo <= true_rate <= hi, (true_rate, est["ci95"])
     assert set(est["per_label"]) == {s.label for s in noisy.spans()}
     assert est["plan"]["target"] == 0.02 and "expected_remaining_rate" in est["plan"]
-    text = _cli(["estimate", out / "run", "--decisions", sheet], capsys)
+    text = run_cli(["estimate", out / "run", "--decisions", sheet], capsys)
     assert "error rate from the review sample" in text and "to reach 2.0%" in text
 
 
 def test_a_bad_sheet_gets_a_coded_error_with_file_and_line(demo_run, tmp_path, capsys):  # noqa: F811
     out, _ = demo_run
     sheet = tmp_path / "s.csv"
-    _cli(["sample", out / "run", "--design", "stratified", "--n", "5", "--sentences", "2", "--out", sheet], capsys)
+    run_cli(["sample", out / "run", "--design", "stratified", "--n", "5", "--sentences", "2", "--out", sheet], capsys)
     rows = list(csv.DictReader(sheet.open()))
     rows[1]["verdict"] = "maybe"
     with sheet.open("w", newline="") as fh:

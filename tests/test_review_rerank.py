@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
+from conftest import run_cli
 from test_review_run import _sp, make_run
 
-from spanqa.cli import main
 from spanqa.ranking.feedback import Feedback, group_keys
 
 
@@ -24,20 +24,11 @@ def _findings() -> list[dict]:
             rec("t4", "n4", 37, 44, 0.08), miss("m1", "n3", 40, 50, 0.2), miss("m2", "n1", 51, 61, 0.25)]
 
 
-def _run(args, capsys):
-    with pytest.raises(SystemExit) as ex:
-        main([str(a) for a in args])
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    assert ex.value.code == 0, out.err
-    return out.out
-
-
 def test_rejections_push_their_group_down_and_say_why(tmp_path, capsys):
     run_dir, _ = make_run(tmp_path, findings=_findings())
     sheet = tmp_path / "d.csv"
     sheet.write_text("finding_id,decision,reviewer\nt1,reject,ana\nt2,reject,ana\nm1,accept,ana\n")
-    said = _run(["rerank", run_dir, "--decisions", sheet], capsys)
+    said = run_cli(["rerank", run_dir, "--decisions", sheet], capsys)
     assert "3 decisions (1 accepted, 2 rejected)" in said
     recs = {r["id"]: r for r in map(json.loads, (run_dir / "findings.jsonl").read_text().splitlines())}
     assert [recs[i]["evidence"]["decision"] for i in ("t1", "t2", "m1")] == ["reject", "reject", "accept"]
@@ -48,7 +39,7 @@ def test_rejections_push_their_group_down_and_say_why(tmp_path, capsys):
     assert recs["t1"]["score"] == 0.05  # a decided finding keeps its audit score
     # rerank again with no rejections: starts from the audit's scores, not cumulative
     sheet.write_text("finding_id,decision\nm1,accept\n")
-    _run(["rerank", run_dir, "--decisions", sheet], capsys)
+    run_cli(["rerank", run_dir, "--decisions", sheet], capsys)
     recs = {r["id"]: r for r in map(json.loads, (run_dir / "findings.jsonl").read_text().splitlines())}
     assert recs["t3"]["score"] == 0.07 and "decision" not in recs["t1"]["evidence"]
 
