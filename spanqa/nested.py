@@ -141,7 +141,7 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
         say(f"layer {i} of {len(layers)}: {', '.join(labels)}")
         results.append(audit(sub, flat, out=sub_out, progress=progress,
                              oof=None if oofs is None else oofs[i - 1],
-                             on_fold_done=on_fold_done if oofs is None else None))
+                             on_fold_done=on_fold_done if oofs is None else None, remember=False))
         layer_of.update({lab: i for lab in labels})
 
     by_id = corpus.by_id()

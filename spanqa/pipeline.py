@@ -34,7 +34,7 @@ import json
 import platform
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -168,7 +168,28 @@ def _span_problems(doc: Document, qualities: Sequence[SpanQuality], *, has_margi
 
 
 def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: bool = True,
-          oof: OOFPredictions | None = None, on_fold_done: Callable[[int], None] | None = None) -> AuditResult:
+          oof: OOFPredictions | None = None, on_fold_done: Callable[[int], None] | None = None,
+          remember: bool = True) -> AuditResult:
+    """Audit ``corpus`` and write the run folder ``out`` (module docstring); with ``remember`` (the default) the
+    findings a reviewer rejected on this corpus version are left out (:mod:`spanqa.review.rejections`)."""
+    result = _audit(corpus, config, out=out, progress=progress, oof=oof, on_fold_done=on_fold_done)
+    if not remember:
+        return result
+    from spanqa.review.rejections import remember as suppress_rejected
+
+    entry = suppress_rejected(result.out, corpus.source)
+    if entry is None:
+        return result
+    kept = {json.loads(x)["id"] for x in (result.out / FILES["findings"]).read_text(encoding="utf-8").splitlines()
+            if x.strip()}
+    _notify(progress)(f"{entry['count']} findings rejected before on this corpus version left out "
+                      f"({entry['file']}); {entry['raised_again']} raised again on new evidence")
+    return replace(result, findings=[f for f in result.findings if f.id in kept],
+                   summary=json.loads((result.out / FILES["summary"]).read_text(encoding="utf-8")))
+
+
+def _audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: bool = True,
+           oof: OOFPredictions | None = None, on_fold_done: Callable[[int], None] | None = None) -> AuditResult:
     """Audit ``corpus`` and write the run folder ``out`` (module docstring).
 
     Args:

@@ -30,6 +30,8 @@ The new version (:func:`write_version`) is a folder::
                                before, after (spans with text), reviewer, time, reason
     OUT/VERSION.json           parent (path, format, hash), hash, counts, time, run
     OUT/problems.jsonl         every problem met (W501 stale, W502 conflict, W505 already applied, ...)
+    OUT/rejections.jsonl       every rejected finding (spans, reviewer, time, reason), with the parent version's:
+                               auditing this version does not raise them again (spanqa.review.rejections)
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import json
 import re
 import shutil
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -52,6 +54,7 @@ from spanqa.span import Span, sort_spans
 from spanqa.output import contained, inside, write_text
 
 _T_NUM = re.compile(r"^T(\d+)$")
+REJECTIONS = "rejections.jsonl"
 #: span metadata tied to the old offsets, dropped when a one-for-one change moves a span
 OFFSET_META = frozenset({"text", "token_start", "token_end", "brat_tail"})
 
@@ -92,6 +95,7 @@ class ApplyResult:
     problems: tuple[Problem, ...]
     counts: Mapping[str, int] = field(default_factory=dict)
     reviewers: Mapping[str, int] = field(default_factory=dict)
+    rejections: tuple[Mapping[str, Any], ...] = ()
 
 
 def threshold_decisions(run: Run, threshold: float, *, reviewer: str | None = None) -> list[Decision]:
@@ -324,8 +328,14 @@ def apply_decisions(run: Run, decisions: Iterable[Decision], *, reviewer: str | 
             "already_applied", "duplicate",
             "conflicts", "stale", "no_fix", "bad_override", "unknown", "documents_changed", "spans_before",
             "spans_after")
+    from spanqa.review.rejections import record
+
+    rejections = tuple(record(known[fid], replace(d, reviewer=d.reviewer or reviewer), docs[known[fid].doc_id].text,
+                              d.time or time)
+                       for fid, d in chosen.items() if d.decision == "reject" and fid in known
+                       and known[fid].kind != "pattern" and known[fid].doc_id in docs)
     return ApplyResult(new_corpus, tuple(changes), tuple(problems), {k: int(counts.get(k, 0)) for k in keys},
-                       dict(sorted(reviewers.items())))
+                       dict(sorted(reviewers.items())), rejections)
 
 
 # --------------------------------------------------------------------------- writing a version
@@ -368,7 +378,7 @@ def write_version(result: ApplyResult, out: str | Path, *, parent: Corpus, run: 
         name = source.stem + {"brat": "", "jsonl": ".jsonl", "labelstudio": ".json", "conll": ".conll",
                               "pubtator": ".pubtator"}.get(fmt, "." + fmt)
     target = out / name
-    for path in (target, out / "changelog.jsonl", out / "problems.jsonl", out / "VERSION.json"):
+    for path in (target, out / "changelog.jsonl", out / "problems.jsonl", out / "VERSION.json", out / REJECTIONS):
         contained(path, out)  # refuse (E410) before anything is removed or written, not half-way
     if previous is not None:
         old = out / str((previous.get("corpus") or {}).get("path", ""))
@@ -394,6 +404,16 @@ def write_version(result: ApplyResult, out: str | Path, *, parent: Corpus, run: 
     write_text(log, "".join(line + "\n" for line in lines), root=out)
     write_text(out / "problems.jsonl", "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n"
                                                for p in result.problems), root=out)
+    from spanqa.review.rejections import load as load_rejections, merge
+
+    carried = load_rejections(parent.source)
+    rejections = merge(carried, result.rejections)
+    if previous is not None:  # re-applying the same decisions keeps each rejection's first time (byte-identical)
+        before = {json.dumps({k: v for k, v in r.items() if k != "time"}, sort_keys=True): r.get("time")
+                  for r in load_rejections(out / "VERSION.json")}
+        for r in rejections:
+            r["time"] = before.get(json.dumps({k: v for k, v in r.items() if k != "time"}, sort_keys=True), r["time"])
+    write_text(out / REJECTIONS, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rejections), root=out)
     new_hash = corpus_hash(result.corpus)
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     if previous is not None and previous.get("hash") == new_hash and previous.get("created"):
@@ -408,6 +428,10 @@ def write_version(result: ApplyResult, out: str | Path, *, parent: Corpus, run: 
         "run": str(run.path.resolve()) if run is not None else None,
         "counts": dict(result.counts),
         "reviewers": dict(result.reviewers),
+        "rejections": {"total": len(rejections), "new": len(result.rejections), "carried": len(carried),
+                       "reviewers": dict(sorted(Counter(str(r.get("reviewer") or "(unnamed)")
+                                                        for r in rejections).items())),
+                       "file": REJECTIONS},
         "problems": dict(sorted(Counter(p.code for p in result.problems).items())),
         **dict(extra or {}),
     }
@@ -451,7 +475,8 @@ def apply_run(run: Run, out: str | Path, *, accept: str | Path | None = None, al
                    f"(first: {first.detail})", path=parent.source)
     counts = dict(result.counts, skipped_tasks=sum(p.code == "W512" for p in problems),
                   disagreeing_tasks=sum(p.code == "W511" for p in problems))
-    result = ApplyResult(result.corpus, result.changes, tuple(problems) + result.problems, counts, result.reviewers)
+    result = ApplyResult(result.corpus, result.changes, tuple(problems) + result.problems, counts, result.reviewers,
+                         result.rejections)
     extra = {"decisions": str(Path(accept).resolve()) if accept is not None else None, "all_above": all_above}
     version = write_version(result, out, parent=parent, run=run, format=format, extra=extra)
     return result, version
