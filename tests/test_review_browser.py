@@ -140,3 +140,56 @@ def test_review_browser_filters_from_hints_cells_hash_and_a_phone_screen(browser
     chips = page.eval_on_selector_all(".chip", "els => els.length")
     assert chips == 0  # the fixture findings carry no word path; the demo run's do (tested in test_review_report)
     assert errors == []
+
+
+def test_review_browser_an_hour_of_work_comments_unsure_bulk_import_and_apply(browser, tmp_path):
+    """The states a lead needs for an hour: a reason on a reject, "unsure", a bulk reject under a filter (the
+    confirm names the count), another reviewer's file imported (their new decisions taken, the disagreement
+    shown), percentages instead of raw scores and tags; then download -> apply: unsure is kept out, reasons in."""
+    run_dir, _ = make_run(tmp_path)
+    report = write_report(load_run(run_dir), tmp_path / "report.html")
+    page = browser.new_page(accept_downloads=True)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
+    page.goto(report.as_uri())
+    page.fill("#reviewer", "ana")
+    card = page.locator('article[data-id="f_type"]')
+    assert "label right 4%" in card.inner_text() and "fix right 93%" in card.inner_text()
+    assert "B-" not in page.inner_text("#findings") and "0.04" not in card.locator("h3").inner_text()
+    page.click('article[data-id="f_spurious"] button.reject')
+    page.fill('article[data-id="f_spurious"] input.comment', "Taking is a verb here, the label is wrong... no: keep")
+    page.locator('article[data-id="f_spurious"] input.comment').press("Tab")   # saved on change
+    page.click('article[data-id="f_low"] button.unsure')
+    assert page.get_attribute('article[data-id="f_low"]', "data-decision") == "unsure"
+    page.select_option("#f-kind", "boundary")                                 # three boundary findings shown
+    page.click("#bulk-reject")
+    assert dialogs and "3 undecided findings shown (kind boundary)" in dialogs[-1]
+    assert page.get_attribute('article[data-id="f_shrink"]', "data-decision") == "reject"
+    page.click("#reset")
+    other = tmp_path / "ben.jsonl"
+    other.write_text(json.dumps({"finding_id": "f_shrink", "decision": "accept", "reviewer": "ben"}) + "\n"
+                     + json.dumps({"finding_id": "f_type", "decision": "accept", "reviewer": "ben"}) + "\n"
+                     + json.dumps({"finding_id": "nope", "decision": "reject"}) + "\n")
+    page.set_input_files("#import", str(other))
+    page.wait_for_function("document.getElementById('import-note').textContent.length > 0")
+    note = page.inner_text("#import-note")
+    assert "1 new decisions taken" in note and "1 disagree with yours" in note and "1 not findings" in note
+    page.select_option("#f-status", "disagree")
+    assert page.locator("#findings article").count() == 1
+    assert "disagreement: ben said accepted" in page.inner_text('article[data-id="f_shrink"]')
+    with page.expect_download() as dl:
+        page.click("#download")
+    decisions = tmp_path / "decisions.jsonl"
+    dl.value.save_as(decisions)
+    recs = {r["finding_id"]: r for r in map(json.loads, decisions.read_text().splitlines())}
+    assert recs["f_low"]["decision"] == "unsure" and recs["f_type"]["reviewer"] == "ben"
+    assert recs["f_shrink"]["decision"] == "reject"                            # mine kept, theirs shown
+    assert recs["f_spurious"]["reason"].startswith("Taking is a verb")
+    _cli(["apply", run_dir, "--accept", decisions, "--out", tmp_path / "v2"])
+    version = json.loads((tmp_path / "v2" / "VERSION.json").read_text())
+    assert version["counts"]["accepted"] == 1 and version["counts"]["rejected"] == 4   # f_low (unsure) not decided
+    rej = {r["finding_id"]: r for r in map(json.loads, (tmp_path / "v2" / "rejections.jsonl").read_text().splitlines())}
+    assert rej["f_spurious"]["reason"].startswith("Taking is a verb") and rej["f_spurious"]["reviewer"] == "ana"
+    assert errors == []

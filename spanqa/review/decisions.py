@@ -11,7 +11,7 @@ only: ``[{"start", "end", "label"}, ...]``) is the general override: the reviewe
 final spans for the finding, any number (an edited split keeps two, an edit that
 removes everything keeps none); they replace the finding's labelled spans.  Offsets
 are half-open document character offsets.  A blank decision means "not decided yet"
-and is skipped.
+and is skipped; so is ``unsure`` (the report's "unsure / guideline question", kept in the file for the team).
 
 The CSV written by ``spanqa export --to csv`` is a decisions file once its
 ``decision`` column is filled.  A Label Studio export of the tasks written by
@@ -45,6 +45,8 @@ Verdict = Literal["accept", "reject"]
 
 _ACCEPT = {"accept", "accepted", "a", "yes", "y"}
 _REJECT = {"reject", "rejected", "r", "no", "n"}
+#: the report's "unsure / guideline question": kept in the file for the team, not a decision (skipped like a blank)
+_UNSURE = {"unsure", "question", "guideline question", "?"}
 _ID_KEYS = ("finding_id", "id", "finding")
 
 
@@ -78,7 +80,7 @@ class Decision:
         rec = {str(k).strip().lower(): v for k, v in rec.items() if k is not None}
         fid = next((str(rec[k]).strip() for k in _ID_KEYS if rec.get(k) not in (None, "")), None)
         raw = str(rec.get("decision") or "").strip().lower()
-        if not raw:
+        if not raw or raw in _UNSURE:
             return None
         if fid is None:
             raise fail("E504", "row has a decision but no finding_id", path=where)

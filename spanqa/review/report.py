@@ -528,7 +528,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <label>text<input id="f-q" type="search" placeholder="search the spans"></label>
 <label>search in<select id="f-scope"><option value="spans">the finding's spans</option><option value="all">spans, message and context</option></select></label>
 <label>sort by<select id="f-sort"><option value="score">score (most suspicious first)</option><option value="confidence">confidence of the fix</option><option value="doc">document</option></select></label>
-<label>status<select id="f-status"><option value="">all</option><option value="open">not reviewed</option><option value="decided">reviewed</option></select></label>
+<label>status<select id="f-status"><option value="">all</option><option value="open">not reviewed</option><option value="decided">reviewed</option><option value="unsure">unsure / guideline question</option><option value="disagree">disagreement with an imported file</option></select></label>
 <button id="reset" type="button">reset</button></div>
 <div id="filter-warn"></div><div id="active" class="muted"></div>
 <div class="legend">{legend}</div>
@@ -537,8 +537,12 @@ _TEMPLATE = """<!DOCTYPE html>
 <button id="download" type="button">download decisions (.jsonl)</button>
 <button id="undo" type="button">undo (u)</button>
 <button id="clear" type="button">forget decisions</button>
+<button id="bulk-accept" type="button" title="accept every undecided finding shown under the filter (asks first)">accept all shown</button>
+<button id="bulk-reject" type="button" title="reject every undecided finding shown under the filter (asks first)">reject all shown</button>
+<label class="muted">import decisions <input id="import" type="file" accept=".jsonl,.json"></label>
+<span id="import-note" class="muted"></span>
 <span id="store-note" class="muted"></span></div>
-<p id="keys"><kbd>j</kbd>/<kbd>&darr;</kbd> next &middot; <kbd>k</kbd>/<kbd>&uarr;</kbd> previous &middot; <kbd>a</kbd> accept &middot; <kbd>r</kbd> reject &middot; <kbd>e</kbd> edit the spans (select words in the note) &middot; <kbd>w</kbd> whole note &middot; <kbd>u</kbd> undo. Then: <code>spanqa apply RUN --accept decisions.jsonl --out NEW</code>.</p>
+<p id="keys"><kbd>j</kbd>/<kbd>&darr;</kbd> next &middot; <kbd>k</kbd>/<kbd>&uarr;</kbd> previous &middot; <kbd>a</kbd> accept &middot; <kbd>r</kbd> reject &middot; <kbd>q</kbd> unsure / guideline question &middot; <kbd>e</kbd> edit the spans (select words in the note) &middot; <kbd>w</kbd> whole note &middot; <kbd>u</kbd> undo. Then: <code>spanqa apply RUN --accept decisions.jsonl --out NEW</code>.</p>
 <div class="pager"><button id="prev" type="button">&larr; prev</button><span id="page"></span><button id="next" type="button">next &rarr;</button> <span id="count" class="muted"></span></div>
 <div id="findings"></div>
 <noscript><p class="warn">The findings list needs JavaScript.</p></noscript>

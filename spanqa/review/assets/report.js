@@ -12,7 +12,8 @@
   var DATA = JSON.parse(document.getElementById('spanqa-data').textContent);
   var F = DATA.findings, PS = DATA.page_size, COL = DATA.colors, BY_ID = {};
   F.forEach(function (f) { BY_ID[f.id] = f; });
-  var SORTS = ['score', 'confidence', 'doc'], SCOPES = ['spans', 'all'], STATUSES = ['', 'open', 'decided'];
+  var SORTS = ['score', 'confidence', 'doc'], SCOPES = ['spans', 'all'],
+      STATUSES = ['', 'open', 'decided', 'unsure', 'disagree'];
   var EMPTY = {kind: '', label: '', max: '', minconf: '', q: '', scope: 'spans', sort: 'score', status: '',
                cell: '', hint: '', page: 1};
   var state = Object.assign({}, EMPTY);
@@ -37,12 +38,16 @@
   }
 
   // ---- decisions: kept in the browser (localStorage, keyed by run), downloaded as JSONL for `spanqa apply`
-  var KEY = 'spanqa-decisions:' + DATA.run_key, RKEY = 'spanqa-reviewer';
-  var DEC = {}, HISTORY = [], storageOk = true;
+  var KEY = 'spanqa-decisions:' + DATA.run_key, RKEY = 'spanqa-reviewer', NKEY = KEY + ':notes';
+  var DEC = {}, NOTES = {}, OTHER = {}, HISTORY = [], storageOk = true;
   try { DEC = JSON.parse(localStorage.getItem(KEY) || '{}') || {}; } catch (e) { storageOk = false; DEC = {}; }
+  try { NOTES = JSON.parse(localStorage.getItem(NKEY) || '{}') || {}; } catch (e) { NOTES = {}; }
   Object.keys(DEC).forEach(function (id) { if (!BY_ID[id]) delete DEC[id]; });
   function save() {
-    try { localStorage.setItem(KEY, JSON.stringify(DEC)); } catch (e) { storageOk = false; }
+    try {
+      localStorage.setItem(KEY, JSON.stringify(DEC));
+      localStorage.setItem(NKEY, JSON.stringify(NOTES));
+    } catch (e) { storageOk = false; }
   }
   function reviewer() { return ($('reviewer') && $('reviewer').value.trim()) || ''; }
   function decide(id, rec) {
@@ -59,11 +64,30 @@
   function undo() {
     var h = HISTORY.pop();
     if (!h) return null;
-    if (h.prev) DEC[h.id] = h.prev; else delete DEC[h.id];
+    (h.bulk || [h]).forEach(function (x) { if (x.prev) DEC[x.id] = x.prev; else delete DEC[x.id]; });
     save();
-    return h.id;
+    return h.id || (h.bulk.length ? h.bulk[0].id : null);
+  }
+  // every finding shown under the filter and not yet decided, in one step (one undo), after a confirm naming the count
+  function bulk(decision) {
+    var todo = LIST.filter(function (f) { return !DEC[f.id] && (decision !== 'accept' || f.has_fix); });
+    if (!todo.length) { window.alert('Nothing to ' + decision + ': every finding shown is decided'
+                                     + (decision === 'accept' ? ' or has no fix' : '') + '.'); return; }
+    var what = activeText() || 'no filter: the whole list';
+    if (!window.confirm(decision.charAt(0).toUpperCase() + decision.slice(1) + ' the ' + todo.length
+                        + ' undecided findings shown (' + what + ')? Decided ones stay as they are.')) return;
+    var h = {bulk: []}, when = new Date().toISOString();
+    todo.forEach(function (f) {
+      h.bulk.push({id: f.id, prev: null});
+      DEC[f.id] = {decision: decision, time: when, bulk: true};
+      if (reviewer()) DEC[f.id].reviewer = reviewer();
+    });
+    HISTORY.push(h);
+    save();
+    render();
   }
   function kindOf(rec) { return !rec ? '' : rec.spans ? 'edit' : rec.decision; }
+  var SAID = {accept: 'accepted', reject: 'rejected', edit: 'accepted with your spans', unsure: 'unsure / guideline question'};
   function decisionsJsonl() {
     return F.filter(function (f) { return DEC[f.id]; }).map(function (f) {
       var d = DEC[f.id], out = {finding_id: f.id, decision: d.decision};
@@ -71,6 +95,7 @@
         out.spans = d.spans.map(function (s) { return {start: s[0], end: s[1], label: s[2]}; });
         out.reason = 'edited in the spanqa report';
       }
+      if (NOTES[f.id]) out.reason = NOTES[f.id];
       if (d.reviewer) out.reviewer = d.reviewer;
       if (d.time) out.time = d.time;
       return JSON.stringify(out);
@@ -86,14 +111,40 @@
     setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
   }
   function progress() {
-    var n = {accept: 0, reject: 0, edit: 0};
+    var n = {accept: 0, reject: 0, edit: 0, unsure: 0};
     Object.keys(DEC).forEach(function (id) { n[kindOf(DEC[id])]++; });
     var done = n.accept + n.reject + n.edit;
     var p = $('progress');
     p.textContent = 'reviewed ' + done + ' of ' + F.length + ' \u00b7 accepted ' + (n.accept + n.edit)
-      + ' (edited ' + n.edit + ') \u00b7 rejected ' + n.reject;
+      + ' (edited ' + n.edit + ') \u00b7 rejected ' + n.reject + ' \u00b7 unsure ' + n.unsure
+      + (Object.keys(OTHER).length ? ' \u00b7 disagreements ' + Object.keys(OTHER).length : '');
     p.setAttribute('data-done', done);
     $('store-note').textContent = storageOk ? 'kept in this browser' : 'not saved (browser storage is off): download';
+  }
+
+  // ---- import a decisions file (another machine, another reviewer): what this browser has not decided is taken,
+  // what it decided differently is kept and marked as a disagreement to talk over
+  function importDecisions(text, name) {
+    var taken = 0, same = 0, differ = 0, unknown = 0, bad = 0;
+    text.split(/\r?\n/).forEach(function (line) {
+      if (!line.trim()) return;
+      var r;
+      try { r = JSON.parse(line); } catch (e) { bad++; return; }
+      var id = r && (r.finding_id || r.id);
+      if (!id || !BY_ID[id] || ['accept', 'reject', 'unsure'].indexOf(r.decision) < 0) { unknown++; return; }
+      var rec = {decision: r.decision, time: r.time || new Date().toISOString(), imported: name};
+      if (r.reviewer) rec.reviewer = r.reviewer;
+      if (Array.isArray(r.spans)) rec.spans = r.spans.map(function (s) { return [s.start, s.end, s.label]; });
+      if (r.reason && !NOTES[id] && r.reason !== 'edited in the spanqa report') NOTES[id] = r.reason;
+      var mine = DEC[id];
+      if (!mine) { DEC[id] = rec; taken++; }
+      else if (kindOf(mine) === kindOf(rec) && JSON.stringify(mine.spans || null) === JSON.stringify(rec.spans || null)) same++;
+      else { OTHER[id] = rec; differ++; }
+    });
+    save();
+    return 'imported ' + name + ': ' + taken + ' new decisions taken, ' + same + ' the same as yours, ' + differ
+      + ' disagree with yours (status: disagreement)' + (unknown ? ', ' + unknown + ' not findings of this run' : '')
+      + (bad ? ', ' + bad + ' lines not JSON' : '');
   }
 
   // ---- state in the URL hash: #kind=type&label=Drug&max=0.3&q=text&page=2 (shareable views)
@@ -149,6 +200,8 @@
     if (state.hint && (DATA.hints[state.hint] || []).indexOf(f.id) < 0) return false;
     if (state.status === 'open' && DEC[f.id]) return false;
     if (state.status === 'decided' && !DEC[f.id]) return false;
+    if (state.status === 'unsure' && kindOf(DEC[f.id]) !== 'unsure') return false;
+    if (state.status === 'disagree' && !OTHER[f.id]) return false;
     if (state.q) {
       var q = state.q.toLowerCase(), hay = spanTexts(f) + ' ' + f.id + ' ' + f.doc_id;
       if (state.scope === 'all') hay += ' ' + f.message + ' ' + windowText(f);
@@ -252,13 +305,32 @@
       if (!Array.isArray(w)) { box.appendChild(el('span', 'chip', String(w))); return; }
       var c = el('span', 'chip' + (w[1] !== w[3] ? ' differs' : ''));
       c.appendChild(el('b', null, w[0]));
-      c.appendChild(document.createTextNode(' model ' + w[1] + ' ' + pct(w[2]) + ' \u00b7 label ' + w[3] + ' ' + pct(w[4])));
-      c.title = 'model: ' + w[1] + ' (p=' + w[2] + '); label: ' + w[3] + ' (p=' + w[4] + ')';
+      c.appendChild(document.createTextNode(' model ' + tagName(w[1]) + ' ' + pct(w[2]) + ' \u00b7 label '
+                                            + tagName(w[3]) + ' ' + pct(w[4])));
+      c.title = 'the model reads this word as ' + tagName(w[1]) + ' (' + pct(w[2]) + '); the label says '
+        + tagName(w[3]) + ' (the model gives it ' + pct(w[4]) + ')';
       box.appendChild(c);
     });
     return box;
   }
   function pct(p) { return (typeof p === 'number') ? Math.round(p * 100) + '%' : '?'; }
+  // a tag as reviewers say it: "Drug", "Drug (continued)", "no entity" - never B-/I-/O
+  function tagName(t) {
+    t = String(t);
+    if (t === 'O') return 'no entity';
+    var m = /^([BIES])-(.*)$/.exec(t);
+    return !m ? t : (m[1] === 'I' || m[1] === 'E') ? m[2] + ' (continued)' : m[2];
+  }
+  // evidence values without 4-decimal numbers: probabilities as percentages, other numbers to 2 decimals
+  function plain(v) {
+    if (typeof v === 'number') return Number.isInteger(v) ? String(v) : (v >= 0 && v <= 1) ? pct(v) : v.toFixed(2);
+    if (typeof v === 'string') return /^[BIES]-|^O$/.test(v) ? tagName(v) : v;
+    if (Array.isArray(v)) return v.map(plain).join(', ');
+    if (v && typeof v === 'object') {
+      return Object.keys(v).map(function (k) { return k + ': ' + plain(v[k]); }).join('; ');
+    }
+    return String(v);
+  }
 
   function evidence(f) {
     var d = el('details'), tb = el('table', 'ev');
@@ -267,7 +339,7 @@
       if (k === 'predicted_path') return;
       var tr = el('tr'), td = el('td'), v = f.evidence[k];
       tr.appendChild(el('td', null, k));
-      td.textContent = (typeof v === 'object') ? JSON.stringify(v) : String(v);
+      td.textContent = plain(v);
       tr.appendChild(td);
       tb.appendChild(tr);
     });
@@ -362,7 +434,7 @@
 
   function decisionBar(f) {
     var bar = el('div', 'decide'), rec = DEC[f.id], k = kindOf(rec);
-    var st = el('span', 'status ' + k, k === 'edit' ? 'accepted with your spans' : k ? k + 'ed' : 'not reviewed');
+    var st = el('span', 'status ' + k, SAID[k] || 'not reviewed');
     bar.appendChild(st);
     var acc = button('accept (a)', 'accept', f.has_fix ? 'apply the suggested fix' :
                      'no suggestion to apply: use edit to say what the span should be',
@@ -375,8 +447,20 @@
                     function () { setCurrent(f); startEdit(f); });
     ed.disabled = !f.window;
     bar.appendChild(ed);
+    bar.appendChild(button('unsure (q)', 'unsure', 'not sure, or a question for the guidelines: kept, not applied',
+                           function () { setCurrent(f); decide(f.id, {decision: 'unsure'}); render(); }));
     bar.appendChild(button(expanded[f.id] ? 'excerpt (w)' : 'whole note (w)', 'whole', 'show the whole note',
                            function () { setCurrent(f); expanded[f.id] = !expanded[f.id]; render(); }));
+    var note = el('input', 'comment');
+    note.type = 'text';
+    note.placeholder = k === 'reject' ? 'why rejected? (kept with the decision)' : 'comment or reason';
+    note.value = NOTES[f.id] || '';
+    note.setAttribute('aria-label', 'comment on finding ' + f.id);
+    note.addEventListener('change', function () {
+      if (note.value.trim()) NOTES[f.id] = note.value.trim(); else delete NOTES[f.id];
+      save();
+    });
+    bar.appendChild(note);
     return bar;
   }
 
@@ -390,8 +474,13 @@
     h.appendChild(el('span', null, '#' + f.rank));
     h.appendChild(el('span', 'badge kind', f.kind));
     h.appendChild(el('span', 'badge', f.action));
-    h.appendChild(el('span', 'badge score', 'score ' + f.score));
-    h.appendChild(el('span', 'badge', 'confidence ' + f.confidence));
+    h.appendChild(el('span', 'badge score', 'label right ' + pct(f.score)));
+    h.appendChild(el('span', 'badge', 'fix right ' + pct(f.confidence)));
+    if (OTHER[f.id]) {
+      var o = OTHER[f.id];
+      h.appendChild(el('span', 'badge disagree', 'disagreement: ' + (o.reviewer || 'the imported file') + ' said '
+                       + (SAID[kindOf(o)] || o.decision)));
+    }
     h.appendChild(el('span', 'muted', 'doc ' + f.doc_id + ' \u00b7 ' + f.id));
     c.appendChild(h);
     if (editing && editing.id === f.id) {
@@ -406,8 +495,9 @@
       var cols = el('div', 'cols'), l = el('div', 'col'), r = el('div', 'col');
       l.appendChild(el('h4', null, 'labelled'));
       l.appendChild(highlight(f, 'labels'));
-      r.appendChild(el('h4', null, 'suggested'));
-      r.appendChild(highlight(f, 'suggestion'));
+      var saved = DEC[f.id] && DEC[f.id].spans;
+      r.appendChild(el('h4', null, saved ? 'your spans (saved)' : 'suggested'));
+      r.appendChild(highlight(saved ? Object.assign({}, f, {suggestion: saved}) : f, 'suggestion'));
       cols.appendChild(l);
       cols.appendChild(r);
       c.appendChild(cols);
@@ -452,6 +542,14 @@
     progress();
     writeHash();
   }
+  // the filter in words, for the bulk confirm
+  function activeText() {
+    var parts = [];
+    ['kind', 'label', 'max', 'minconf', 'q', 'status', 'cell', 'hint'].forEach(function (k) {
+      if (state[k] !== '') parts.push((k === 'max' ? 'max score' : k === 'minconf' ? 'min confidence' : k) + ' ' + state[k]);
+    });
+    return parts.join(', ');
+  }
   function move(step) {
     if (!LIST.length) return;
     current = Math.min(LIST.length - 1, Math.max(0, current + step));
@@ -492,6 +590,15 @@
     $('next').onclick = function () { state.page++; current = (state.page - 1) * PS; render(); };
     $('reset').onclick = function () { state = Object.assign({}, EMPTY); current = 0; syncInputs(); render(); };
     $('download').onclick = download;
+    $('bulk-accept').onclick = function () { bulk('accept'); };
+    $('bulk-reject').onclick = function () { bulk('reject'); };
+    $('import').addEventListener('change', function () {
+      var file = $('import').files[0];
+      if (!file) return;
+      var rd = new FileReader();
+      rd.onload = function () { $('import-note').textContent = importDecisions(String(rd.result), file.name); render(); };
+      rd.readAsText(file);
+    });
     $('undo').onclick = function () { undo(); render(); };
     $('clear').onclick = function () {
       if (!Object.keys(DEC).length || window.confirm('Forget every decision made in this browser for this run?')) {
@@ -538,6 +645,7 @@
       case 'k': case 'ArrowUp': move(-1); break;
       case 'a': if (f && f.has_fix) { decide(f.id, {decision: 'accept'}); move(1); } break;
       case 'r': if (f) { decide(f.id, {decision: 'reject'}); move(1); } break;
+      case 'q': if (f) { decide(f.id, {decision: 'unsure'}); move(1); } break;
       case 'e': if (f) startEdit(f); break;
       case 'w': if (f) { expanded[f.id] = !expanded[f.id]; render(); } break;
       case 'u': { var id = undo(); if (id) { var i = LIST.indexOf(BY_ID[id]); if (i >= 0) current = i; } render(); break; }
