@@ -193,3 +193,22 @@ def test_review_browser_an_hour_of_work_comments_unsure_bulk_import_and_apply(br
     rej = {r["finding_id"]: r for r in map(json.loads, (tmp_path / "v2" / "rejections.jsonl").read_text().splitlines())}
     assert rej["f_spurious"]["reason"].startswith("Taking is a verb") and rej["f_spurious"]["reviewer"] == "ana"
     assert errors == []
+
+
+def test_review_browser_default_triage_view_states_its_cut_off(browser, tmp_path):
+    """30 findings, 10 labelled spans at an estimated 21%: the page opens on the 20 most suspicious (the minimum),
+    says why, and shows all 30 with one click; a filter shows everything it matches."""
+    base = [f for f in __import__("test_review_run").fixture_findings() if f["id"] == "f_spurious"][0]
+    findings = [dict(base, id=f"f{i:02d}", score=round(0.01 * (i + 1), 2)) for i in range(30)]
+    run_dir, _ = make_run(tmp_path, findings=findings)
+    report = write_report(load_run(run_dir), tmp_path / "report.html")
+    page = browser.new_page()
+    page.goto(report.as_uri())
+    assert page.get_attribute("#count", "data-total") == "20"
+    text = page.inner_text("#triage")
+    assert "the 20 findings most likely to be real errors" in text and "10 more" in text and "21%" in text
+    page.click("#triage button")
+    assert page.get_attribute("#count", "data-total") == "30" and "all=1" in page.url
+    page.click("#triage button")
+    page.select_option("#f-kind", "spurious")
+    assert page.get_attribute("#count", "data-total") == "30" and page.inner_text("#triage") == ""

@@ -390,6 +390,19 @@ def page_data(findings: Sequence[Finding], corpus: Corpus | None, *, context: in
 
 
 # --------------------------------------------------------------------------- the page
+TRIAGE_MIN = 20
+
+
+def triage(rate: float | None, n_spans: Any, n_findings: int) -> dict[str, Any] | None:
+    """The default view's cut-off: as many findings, most suspicious first, as the errors the audit estimates
+    (at least :data:`TRIAGE_MIN`); None when that is every finding or there is no estimate."""
+    if rate is None or not isinstance(n_spans, int) or not n_spans:
+        return None
+    errors = int(round(rate * n_spans))
+    k = max(TRIAGE_MIN, errors)
+    return None if k >= n_findings else {"k": k, "errors": errors, "rate": round(rate, 4)}
+
+
 def build_report(run: Run, *, corpus: Corpus | None = None, title: str | None = None,
                  context: int = CONTEXT_CHARS) -> str:
     """The HTML page for ``run`` (a string); ``corpus`` defaults to the run's corpus when it can be read."""
@@ -440,7 +453,7 @@ def build_report(run: Run, *, corpus: Corpus | None = None, title: str | None = 
                                                           {s.label for s in f.labels + f.suggestion}}),
             "all_labels": labels_seen, "page_size": PAGE_SIZE,
             "hints": {str(i): list(h.finding_ids) for i, h in enumerate(hints, 1)},
-            "run_key": run_key(run)}
+            "run_key": run_key(run), "triage": triage(est, n_spans, len(findings))}
     run_name = html.escape(str(run.path))
     page_title = html.escape(title or f"spanqa review - {run.path.name}")
     legend = "".join(f'<span class="lg"><i style="background:{c}"></i>{html.escape(lab)}</span>'
@@ -544,6 +557,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <span id="store-note" class="muted"></span></div>
 <p id="keys"><kbd>j</kbd>/<kbd>&darr;</kbd> next &middot; <kbd>k</kbd>/<kbd>&uarr;</kbd> previous &middot; <kbd>a</kbd> accept &middot; <kbd>r</kbd> reject &middot; <kbd>q</kbd> unsure / guideline question &middot; <kbd>e</kbd> edit the spans (select words in the note) &middot; <kbd>w</kbd> whole note &middot; <kbd>u</kbd> undo. Then: <code>spanqa apply RUN --accept decisions.jsonl --out NEW</code>.</p>
 <div class="pager"><button id="prev" type="button">&larr; prev</button><span id="page"></span><button id="next" type="button">next &rarr;</button> <span id="count" class="muted"></span></div>
+<div id="triage" class="triage"></div>
 <div id="findings"></div>
 <noscript><p class="warn">The findings list needs JavaScript.</p></noscript>
 <pre id="js-errors"></pre><pre id="selftest"></pre>

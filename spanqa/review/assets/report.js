@@ -15,7 +15,7 @@
   var SORTS = ['score', 'confidence', 'doc'], SCOPES = ['spans', 'all'],
       STATUSES = ['', 'open', 'decided', 'unsure', 'disagree'];
   var EMPTY = {kind: '', label: '', max: '', minconf: '', q: '', scope: 'spans', sort: 'score', status: '',
-               cell: '', hint: '', page: 1};
+               cell: '', hint: '', all: '', page: 1};
   var state = Object.assign({}, EMPTY);
   var current = 0;          // index of the focused finding in the filtered list
   var editing = null;       // {id, spans: [[start, end, label]], label}
@@ -512,8 +512,26 @@
 
   var LIST = [];
   function setCurrent(f) { var i = LIST.indexOf(f); if (i >= 0) current = i; }
+  // the default view: as many findings as the audit estimates errors, most suspicious first; the rest one click away
+  function triaged(list) {
+    var t = DATA.triage, box = $('triage'), filtered = activeText() !== '' || state.sort !== 'score';
+    box.textContent = '';
+    if (!t || filtered) return list;
+    if (state.all) {
+      box.appendChild(document.createTextNode('All ' + list.length + ' findings. '));
+      box.appendChild(button('back to the triage view', 'triage-toggle', '',
+                             function () { state.all = ''; state.page = 1; current = 0; render(); }));
+      return list;
+    }
+    box.appendChild(document.createTextNode('Triage view: the ' + t.k + ' findings most likely to be real errors, '
+      + 'most suspicious first - as many as the errors the audit estimates (' + t.errors + ', ' + pct(t.rate)
+      + ' of the labelled spans). ' + (list.length - t.k) + ' more are behind '));
+    box.appendChild(button('show all ' + list.length, 'triage-toggle', '',
+                           function () { state.all = '1'; state.page = 1; current = 0; render(); }));
+    return list.slice(0, t.k);
+  }
   function render() {
-    LIST = ordered();
+    LIST = triaged(ordered());
     var pages = Math.max(1, Math.ceil(LIST.length / PS));
     if (current >= LIST.length) current = Math.max(0, LIST.length - 1);
     if (editing) { var ei = LIST.indexOf(BY_ID[editing.id]); if (ei >= 0) current = ei; }
@@ -545,7 +563,7 @@
   // the filter in words, for the bulk confirm
   function activeText() {
     var parts = [];
-    ['kind', 'label', 'max', 'minconf', 'q', 'status', 'cell', 'hint'].forEach(function (k) {
+    ['kind', 'label', 'max', 'minconf', 'q', 'status', 'cell', 'hint'].forEach(function (k) {  // not 'all'
       if (state[k] !== '') parts.push((k === 'max' ? 'max score' : k === 'minconf' ? 'min confidence' : k) + ' ' + state[k]);
     });
     return parts.join(', ');
@@ -660,6 +678,8 @@
     try {
       var cards = function () { return Array.prototype.slice.call(document.querySelectorAll('#findings article.finding')); };
       var total = function () { return parseInt($('count').getAttribute('data-total'), 10); };
+      state.all = '1';  // the whole list, past the triage cut-off
+      render();
       out.rendered = cards().length;
       out.expected_first_page = Math.min(PS, F.length);
       var counts = {};
