@@ -64,12 +64,13 @@ def test_review_browser_keyboard_and_mouse_decisions_round_trip_through_apply(br
     assert _focused(page) == "f_missing"
     page.keyboard.press("e")                       # edit: lisinopril, but as a Brand
     editor = page.locator('article[data-id="f_missing"] .editor')
-    editor.locator("li button").first.click()      # remove the suggested Drug span
+    assert "no span" in editor.inner_text()        # the editor starts from the labelled spans: none here
     page.select_option("#edit-label", "Brand")
     word = editor.locator(".note mark.sug").filter(has_text="lisinopril").first
     word.dblclick()                                # select the word with the mouse
     editor.locator("button.add").click()
-    assert "40-50" in editor.locator("li").first.inner_text()
+    row = editor.locator("li").first.inner_text()
+    assert "lisinopril" in row and "40" not in row   # words, not character offsets
     page.locator("body").click(position={"x": 5, "y": 5})
     page.keyboard.press("Enter")                   # save = accept with the reviewer's spans
     assert page.get_attribute('article[data-id="f_missing"]', "data-decision") == "edit"
@@ -212,3 +213,22 @@ def test_review_browser_default_triage_view_states_its_cut_off(browser, tmp_path
     page.click("#triage button")
     page.select_option("#f-kind", "spurious")
     assert page.get_attribute("#count", "data-total") == "30" and page.inner_text("#triage") == ""
+
+
+def test_review_browser_editor_moves_edges_by_words(browser, tmp_path):
+    """The editor starts from the labelled span 'aspirin 81mg'; one click moves its end a word earlier: 'aspirin'."""
+    run_dir, _ = make_run(tmp_path)
+    report = write_report(load_run(run_dir), tmp_path / "report.html")
+    page = browser.new_page()
+    page.goto(report.as_uri())
+    page.click('article[data-id="f_shrink"] button.edit')
+    editor = page.locator('article[data-id="f_shrink"] .editor')
+    assert editor.locator("li q.span-text").inner_text() == "aspirin 81mg"
+    editor.locator('li button[title="end one word earlier"]').click()
+    assert editor.locator("li q.span-text").inner_text() == "aspirin"
+    editor.locator('li button[title="start one word earlier"]').click()
+    assert editor.locator("li q.span-text").inner_text() == "started aspirin"
+    editor.locator('li button[title="start one word later"]').click()
+    editor.locator("button.save").click()
+    rec = page.evaluate("JSON.parse(window.spanqaReview.decisionsJsonl().trim())")
+    assert rec["decision"] == "accept" and "spans" not in rec   # the edit equals the suggestion: a plain accept

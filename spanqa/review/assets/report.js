@@ -350,7 +350,7 @@
   // ---- the span editor: select text in the whole note, give it a label, save = accept with these spans
   function startEdit(f) {
     if (!f.window) return;
-    var base = (DEC[f.id] && DEC[f.id].spans) || (f.suggestion.length ? f.suggestion : f.labels);
+    var base = (DEC[f.id] && DEC[f.id].spans) || f.labels;  // start from what is labelled; the suggestion is shown
     editing = {id: f.id, spans: base.map(function (s) { return s.slice(); }),
                label: (f.suggestion[0] || f.labels[0] || [0, 0, DATA.all_labels[0]])[2]};
     render();
@@ -396,9 +396,32 @@
     editing = null;
     render();
   }
+  // words of a note (letters/digits runs, single other characters), for the edge handles: no character offsets
+  var WORDS = {};
+  function words(doc) {
+    if (!WORDS[doc]) {
+      var out = [], re = /[A-Za-z0-9\u00C0-\uFFFF]+|[^\sA-Za-z0-9\u00C0-\uFFFF]/g, m;
+      while ((m = re.exec(doc)) !== null) out.push([m.index, m.index + m[0].length]);
+      WORDS = {}; WORDS[doc] = out;
+    }
+    return WORDS[doc];
+  }
+  // move one edge of span s (edge 0 = start, 1 = end) by one word; a span never becomes empty
+  function nudge(doc, s, edge, dir) {
+    var W = words(doc), i;
+    if (edge === 0) {
+      if (dir < 0) { for (i = W.length - 1; i >= 0; i--) if (W[i][0] < s[0]) { s[0] = W[i][0]; break; } }
+      else { for (i = 0; i < W.length; i++) if (W[i][0] > s[0] && W[i][0] < s[1]) { s[0] = W[i][0]; break; } }
+    } else {
+      if (dir > 0) { for (i = 0; i < W.length; i++) if (W[i][1] > s[1]) { s[1] = W[i][1]; break; } }
+      else { for (i = W.length - 1; i >= 0; i--) if (W[i][1] < s[1] && W[i][1] > s[0]) { s[1] = W[i][1]; break; } }
+    }
+    render();
+  }
   function editor(f) {
     var box = el('div', 'editor'), doc = docText(f);
-    box.appendChild(el('h4', null, 'your spans for this finding (select words in the note, then add)'));
+    box.appendChild(el('h4', null, 'your spans for this finding: move an edge by a word with the arrows, or select '
+                       + 'words in the note and add them (the suggestion is dashed)'));
     var note = wholeNote(f, editing.spans);
     var ul = el('ul');
     editing.spans.forEach(function (s, i) {
@@ -408,8 +431,12 @@
       sel.value = s[2];
       sel.addEventListener('change', function () { s[2] = sel.value; render(); });
       li.appendChild(sel);
-      li.appendChild(document.createTextNode(' ' + s[0] + '-' + s[1] + ' "' + doc.slice(s[0], s[1]) + '" '));
-      li.appendChild(button('remove', null, 'remove this span', function () { editing.spans.splice(i, 1); render(); }));
+      li.appendChild(button('\u2190', 'nudge', 'start one word earlier', function () { nudge(doc, s, 0, -1); }));
+      li.appendChild(button('\u2192', 'nudge', 'start one word later', function () { nudge(doc, s, 0, 1); }));
+      li.appendChild(el('q', 'span-text', doc.slice(s[0], s[1])));
+      li.appendChild(button('\u2190', 'nudge', 'end one word earlier', function () { nudge(doc, s, 1, -1); }));
+      li.appendChild(button('\u2192', 'nudge', 'end one word later', function () { nudge(doc, s, 1, 1); }));
+      li.appendChild(button('remove', 'remove', 'remove this span', function () { editing.spans.splice(i, 1); render(); }));
       ul.appendChild(li);
     });
     if (!editing.spans.length) ul.appendChild(el('li', 'noop', 'no span: saving removes the labelled spans'));
