@@ -156,14 +156,17 @@ RUN_DAMAGE = {
 
 
 @pytest.mark.parametrize("damage", sorted(RUN_DAMAGE))
-@pytest.mark.parametrize("command", ["report", "export", "sample"])
+@pytest.mark.parametrize("command", ["report", "export", "sample", "rerank", "estimate"])
 def test_hostile_damaged_run_file(damage, command, tmp_path, capsys):
     code, hurt = RUN_DAMAGE[damage]
     run_dir, _ = make_run(tmp_path)
     hurt(run_dir)
+    (tmp_path / "d.csv").write_text("finding_id,decision\nf_type,accept\n")
     args = {"report": ["report", run_dir, "--out", tmp_path / "r.html"],
             "export": ["export", run_dir, "--to", "csv", "--out", tmp_path / "x.csv"],
-            "sample": ["sample", run_dir, "--out", tmp_path / "s.csv"]}[command]
+            "sample": ["sample", run_dir, "--out", tmp_path / "s.csv"],
+            "rerank": ["rerank", run_dir, "--decisions", tmp_path / "d.csv"],
+            "estimate": ["estimate", run_dir, "--decisions", tmp_path / "d.csv"]}[command]
     coded(args, code, capsys)
 
 
@@ -213,6 +216,40 @@ def test_hostile_decision_file(case, tmp_path, capsys):
     path.write_bytes(data)
     coded(_apply(run_dir, path, tmp_path / "v2"), code, capsys)
     assert not (tmp_path / "v2").exists() or not any((tmp_path / "v2").iterdir())
+    before = (run_dir / "findings.jsonl").read_bytes()
+    coded(["rerank", run_dir, "--decisions", path], code, capsys)   # the same reader, the same code
+    assert (run_dir / "findings.jsonl").read_bytes() == before      # nothing rewritten
+
+
+def _sheet(tmp_path: Path, capsys) -> Path:
+    run_dir, _ = make_run(tmp_path)
+    sheet = tmp_path / "s.csv"
+    status, text = run_cli(["sample", run_dir, "--design", "stratified", "--n", "4", "--sentences", "2",
+                            "--out", sheet], capsys)
+    assert status == 0, text
+    return run_dir, sheet
+
+
+SHEETS = {  # a filled-in stratified sample that estimate cannot read: E508 with the file (and line)
+    "design-missing": lambda s: s.with_name("s.design.json").unlink(),
+    "design-not-json": lambda s: s.with_name("s.design.json").write_text("{"),
+    "design-not-utf8": lambda s: s.with_name("s.design.json").write_bytes(b'{"a": "\xff"}'),
+    "design-wrong-shape": lambda s: s.with_name("s.design.json").write_text('{"span_sizes": 3}'),
+    "sheet-not-utf8": lambda s: s.write_bytes(s.read_bytes() + b"\xff\n"),
+    "unit-not-in-design": lambda s: s.write_text(s.read_text() + "S999,span,n1,0,2,Drug,,,,,,,,,\n"),
+    "verdict-maybe": lambda s: s.write_text(s.read_text().replace(",span,", ",span,", 1).replace(
+        s.read_text().splitlines()[1], s.read_text().splitlines()[1].rsplit(",", 5)[0] + ",maybe,,,,", 1)),
+    "missing-not-a-number": lambda s: s.write_text("\n".join(
+        (ln.rsplit(",", 5)[0] + ",,,two,," if ",sentence," in ln else ln) for ln in s.read_text().splitlines()) + "\n"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SHEETS))
+def test_hostile_estimate_sheet(case, tmp_path, capsys):
+    run_dir, sheet = _sheet(tmp_path, capsys)
+    SHEETS[case](sheet)
+    text = coded(["estimate", run_dir, "--decisions", sheet], "E508", capsys)
+    assert "s.csv" in text or "s.design.json" in text
 
 
 def test_hostile_jsonl_decision_with_raw_line_separator_is_read(tmp_path, capsys):

@@ -27,9 +27,10 @@ def _findings() -> list[dict]:
 def test_rejections_push_their_group_down_and_say_why(tmp_path, capsys):
     run_dir, _ = make_run(tmp_path, findings=_findings())
     sheet = tmp_path / "d.csv"
-    sheet.write_text("finding_id,decision,reviewer\nt1,reject,ana\nt2,reject,ana\nm1,accept,ana\n")
+    sheet.write_text("finding_id,decision,reviewer\nt1,reject,ana\nt2,reject,ana\nm1,accept,ana\ngone,reject,ana\n")
     said = run_cli(["rerank", run_dir, "--decisions", sheet], capsys)
     assert "3 decisions (1 accepted, 2 rejected)" in said
+    assert "1 decisions name findings not in this run and were not used (first: gone)" in said  # nothing silent
     recs = {r["id"]: r for r in map(json.loads, (run_dir / "findings.jsonl").read_text().splitlines())}
     assert [recs[i]["evidence"]["decision"] for i in ("t1", "t2", "m1")] == ["reject", "reject", "accept"]
     assert recs["t3"]["score"] > recs["t3"]["evidence"]["static_score"] == 0.07  # less suspicious now

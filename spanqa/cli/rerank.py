@@ -49,6 +49,11 @@ def rerank(
     say(f"re-ranked {summary['unreviewed']} unreviewed findings by {summary['decided']} decisions "
         f"({summary['accepted']} accepted, {summary['rejected']} rejected); {summary['moved']} moved. "
         f"{run_dir / 'findings.jsonl'} rewritten (each keeps its audit score as evidence.static_score)")
+    if summary["not_in_run"]:
+        say(f"  {len(summary['not_in_run'])} decisions name findings not in this run and were not used "
+            f"(first: {', '.join(summary['not_in_run'][:3])})")
+    if summary["patterns"]:
+        say(f"  {summary['patterns']} decisions on patterns were not used: decide their members")
     notes: dict[str, int] = {}
     for r in records:
         note = (r.get("evidence") or {}).get("reviews")

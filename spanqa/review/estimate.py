@@ -410,13 +410,21 @@ def read_verdicts(path: str | Path) -> tuple[Design, list[Verdict], int]:
         raise fail("E508", f"{dpath.name} is not beside the sheet; estimate needs the design it was drawn with",
                    path=str(path))
     try:
-        rec = json.loads(dpath.read_text(encoding="utf-8"))
+        rec = json.loads(dpath.read_bytes().decode("utf-8"))
         d = Design.from_dict(rec)
         units = {u["id"]: Unit(**u) for u in rec["units"]}
-    except (ValueError, KeyError, TypeError) as err:
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as err:
         raise fail("E508", f"the design file cannot be read: {err}", path=str(dpath)) from None
     verdicts, blank = [], 0
-    with path.open(encoding="utf-8-sig", newline="") as fh:
+    if not path.is_file():
+        raise fail("E508", f"{path} is not a file", path=str(path))
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise fail("E508", f"the sheet is not UTF-8 (byte {err.start})", path=str(path)) from None
+    import io
+
+    with io.StringIO(text, newline="") as fh:
         for line, row in enumerate(csv.DictReader(fh), 2):
             u = units.get((row.get("unit_id") or "").strip())
             if u is None:

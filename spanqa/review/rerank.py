@@ -81,8 +81,11 @@ def rerank(run: Run, decisions: Mapping[str, Any], *, sigma: float = SIGMA) -> t
                 ev["reviews"] = note
                 moved += abs(rec["score"] - ev["static_score"]) > 1e-6
         out.append(rec)
+    known = {f.id for f in findings}
     return out, {"decided": len(decided), "accepted": int(accepted.sum()), "rejected": int((~accepted).sum()),
-                 "moved": moved, "unreviewed": len(findings) - len(decided), "sigma": sigma}
+                 "moved": moved, "unreviewed": len(findings) - len(decided), "sigma": sigma,
+                 "not_in_run": sorted(i for i in decisions if i not in known),
+                 "patterns": sum(1 for f in findings if f.id in decisions and f.kind == "pattern")}
 
 
 def write_findings(run: Run, records: Sequence[Mapping[str, Any]]) -> None:
