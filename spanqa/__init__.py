@@ -4,7 +4,7 @@ from spanqa.document import Corpus, Document
 from spanqa.errors import Location, Problem, Reporter, SpanqaError
 from spanqa.span import Span
 
-__version__ = "0.1.0"
+from spanqa._version import __version__
 
 from spanqa.api import AuditRun, audit, find_span_issues, span_quality_scores  # noqa: E402
 

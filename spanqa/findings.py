@@ -405,8 +405,7 @@ def rank_findings(findings: Sequence[Finding], ranking: Any, qualities: Sequence
     Without a fitted model (``ranking.method = "model"``, or too few spans to inject into)
     nothing is added: ``findings.min_quality`` alone flags the spans the model reproduces.
     """
-    from spanqa.ranking.ranker import candidate_key
-    from spanqa.ranking.signals import MIN_SUPPORT
+    from spanqa.ranking.signals import MIN_SUPPORT, candidate_key
 
     index = ranking.by_key()
     used: set[int] = set()

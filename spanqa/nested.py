@@ -27,10 +27,12 @@ import json
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from spanqa.config import AuditConfig
 from spanqa.document import Corpus
+from spanqa.output import write_text
+from spanqa.runfiles import FILES, NESTED, AuditResult, notify, write_jsonl
 
 
 def pooled_rate(rates: Sequence[Mapping[str, Any]], agreement: Mapping[str, Any]) -> dict[str, Any]:
@@ -102,11 +104,11 @@ def in_context(finding: Any, doc: Any, layer_of: Mapping[str, int]) -> Any:
 
 
 def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[str]], *, out: Path,
-                 progress: bool = True, on_fold_done: Any = None) -> Any:
-    """Audit each layer of ``corpus`` in ``out/layers/layerN`` and merge the results into ``out`` (module docstring);
-    returns the merged :class:`spanqa.pipeline.AuditResult` (its ``oof`` is the first layer's)."""
-    from spanqa.output import write_text
-    from spanqa.pipeline import FILES, AuditResult, _notify, _write_jsonl, audit, build_summary, NESTED
+                 audit_flat: Callable[..., AuditResult], summarize: Callable[..., dict], progress: bool = True,
+                 on_fold_done: Any = None) -> AuditResult:
+    """Audit each layer of ``corpus`` in ``out/layers/layerN`` with ``audit_flat`` (the flat audit) and merge the
+    results into ``out`` (module docstring), the summary made by ``summarize``; returns the merged
+    :class:`spanqa.runfiles.AuditResult` (its ``oof`` is the first layer's)."""
     from spanqa.findings import sort_findings
     from spanqa.tagging.layers import layer_corpora
 
@@ -114,7 +116,7 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
     from spanqa.tagging.kfold import _check_run_dir, fingerprint
     from spanqa.tagging.plan import resolve
 
-    say = _notify(progress)
+    say = notify(progress)
     t0 = time.perf_counter()
     flat = config.replace(**{"data.layers": "flat"})
     # one marker for the whole layered run: a folder of another corpus, setting or layering is refused (E406)
@@ -139,9 +141,9 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
     for i, (labels, sub) in enumerate(zip(layers, layer_corpora(corpus, layers)), 1):
         sub_out = out / "layers" / f"layer{i}"
         say(f"layer {i} of {len(layers)}: {', '.join(labels)}")
-        results.append(audit(sub, flat, out=sub_out, progress=progress,
+        results.append(audit_flat(sub, flat, out=sub_out, progress=progress,
                              oof=None if oofs is None else oofs[i - 1],
-                             on_fold_done=on_fold_done if oofs is None else None, remember=False))
+                             on_fold_done=on_fold_done if oofs is None else None))
         layer_of.update({lab: i for lab in labels})
 
     by_id = corpus.by_id()
@@ -161,19 +163,19 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
         rec = q.to_dict(by_id[q.span.doc_id].text)
         rec["layer"] = layer_of.get(q.span.label)
         span_recs.append(rec)
-    _write_jsonl(out / FILES["spans"], span_recs)
+    write_jsonl(out / FILES["spans"], span_recs)
     finding_recs = []
     for f in findings:
         rec = f.to_dict(by_id[f.doc_id].text)
         labs = [s.label for s in (*f.labels, *f.suggestion)]
         rec["evidence"] = dict(rec.get("evidence") or {}, layer=layer_of.get(labs[0]) if labs else None)
         finding_recs.append(rec)
-    _write_jsonl(out / FILES["findings"], finding_recs)
+    write_jsonl(out / FILES["findings"], finding_recs)
     pred_recs = []
     for i, r in enumerate(results, 1):
         for line in (r.out / FILES["predictions"]).read_text(encoding="utf-8").splitlines():
             pred_recs.append(dict(json.loads(line), layer=i))
-    _write_jsonl(out / FILES["predictions"], pred_recs)
+    write_jsonl(out / FILES["predictions"], pred_recs)
     problems = [p.to_dict() for p in corpus.problems]
     seen = {json.dumps(p, sort_keys=True) for p in problems}
     for r in results:  # each layer repeats the corpus's problems: every problem once
@@ -183,7 +185,7 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
             if key not in seen:
                 seen.add(key)
                 problems.append(rec)
-    _write_jsonl(out / FILES["problems"], problems)
+    write_jsonl(out / FILES["problems"], problems)
 
     per_doc: dict[str, list[float]] = {}
     for q in qualities:
@@ -197,7 +199,7 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
     rate = pooled_rate([r.summary["error_rate"] for r in results], agreement)
     timings = {"layers_s": time.perf_counter() - t0,
                **{f"layer{i}_s": float(r.summary["timings"].get("total_s", 0.0)) for i, r in enumerate(results, 1)}}
-    summary = build_summary(corpus, config, results[0].oof, qualities, findings, candidates,
+    summary = summarize(corpus, config, results[0].oof, qualities, findings, candidates,
                             [v[0] for v in per_doc.values()], [int(v[1]) for v in per_doc.values()],
                             problems=problems, timings=timings, n_predicted=len(pred_recs), agreement=agreement,
                             confident=rate, ranking=None)

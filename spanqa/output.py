@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
 
-from spanqa.errors import SpanqaError, fail
+from spanqa.errors import Location, Problem, SpanqaError, fail
 
 _FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 
@@ -160,3 +160,13 @@ def write_bytes(path: str | Path, data: bytes, *, root: str | Path | None = None
             raise disk_full(contained(path, root), len(data)) from None
         raise
     return path
+
+
+def set_aside(path: Path, why: str, problems: list | None) -> None:
+    """Rename a damaged run-folder file to ``*.damaged`` (kept for a post-mortem) and record ``W406`` in ``problems``."""
+    try:
+        path.replace(path.with_name(path.name + ".damaged"))
+    except OSError:
+        pass  # already gone, or a read-only folder: it is recomputed (or rewritten) all the same
+    if problems is not None:
+        problems.append(Problem("W406", Location(path=str(path)), why))

@@ -34,18 +34,20 @@ import json
 import platform
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from spanqa import __version__
+from spanqa._version import __version__
 from spanqa.comparison import compare_spans
 from spanqa.config import AuditConfig
 from spanqa.document import Corpus, Document, corpus_hash
 from spanqa.errors import Location, Problem, fail
 from spanqa.competence import qualify, withhold_unsupported
+from spanqa.nested import audit_layers
 from spanqa.patterns import find_patterns
 from spanqa.findings import FINDING_KINDS, Finding, doc_findings, ood_findings, rank_findings, sort_findings
 from spanqa.tagging.predictions import OOFPredictions, decode
@@ -53,33 +55,11 @@ from spanqa.quality import CandidateScore, SpanQuality, TagLattice, note_stats, 
 from spanqa.ranking.error_rate import bootstrap_ratio, confident_error_rate, o_threshold
 from spanqa.ranking.ranker import rank_corpus
 from spanqa.span import Span
-from spanqa.output import atomic_open, inside, write_text
+from spanqa.output import inside, write_text
+from spanqa.runfiles import FILES, NESTED, AuditResult, notify as _notify, write_jsonl as _write_jsonl
 
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 0
-
-FILES = {"spans": "spans.jsonl", "findings": "findings.jsonl", "predictions": "predictions.jsonl",
-         "marginals": "marginals.npz", "summary": "summary.json", "problems": "problems.jsonl"}
-
-
-@dataclass
-class AuditResult:
-    """What :func:`audit` computed and wrote.
-
-    ``spans``: the quality of every labelled span, in corpus order; ``findings``: most
-    suspicious first; ``predictions``: decoded spans per document; ``candidates``: the
-    candidate missing entities; ``summary``: the content of ``summary.json``.
-    """
-
-    out: Path
-    oof: OOFPredictions
-    spans: list[SpanQuality]
-    findings: list[Finding]
-    predictions: dict[str, list[Span]]
-    candidates: list[CandidateScore]
-    summary: dict[str, Any] = field(default_factory=dict)
-    ranking: Any = None
-
 
 def words_marginals(marginals: Mapping[str, Any], lattices: Mapping[str, TagLattice]) -> dict[str, Any]:
     """The marginals of the documents that were scored (those with a lattice)."""
@@ -107,10 +87,6 @@ def _versions() -> dict[str, str]:
     return out
 
 
-#: reason of spans nested in another labelled span, which flat tagging could not train or predict on
-NESTED = "overlap_dropped"
-
-
 def error_rate(per_doc_errors: Sequence[float], per_doc_spans: Sequence[int], *,
                resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> dict[str, Any]:
     """Ratio estimate ``sum(errors) / sum(spans)`` with a document-bootstrap 95% interval.
@@ -126,28 +102,6 @@ def error_rate(per_doc_errors: Sequence[float], per_doc_spans: Sequence[int], *,
             "method": "(sum of (1 - quality) over labelled spans + sum of p_entity over candidate missing entities)"
                       " / labelled spans; 95% interval: bootstrap over documents",
             "bootstrap": {"resamples": resamples, "seed": seed, "unit": "document"}}
-
-
-def _write_jsonl(path: Path, records: Sequence[Mapping[str, Any]]) -> None:
-    with atomic_open(path, root=path.parent) as fh:  # run files sit at the top of --out
-        for rec in records:
-            fh.write(json.dumps(rec, ensure_ascii=False, sort_keys=False) + "\n")
-
-
-def _notify(progress: bool) -> Callable[[str], None]:
-    """Stage messages on stderr: timestamped rich lines on a terminal; plain ``HH:MM:SS message`` lines, unwrapped,
-    when stderr is a log file or a pipe (a job on a shared server, CI, nohup).  Never a source location."""
-    if not progress:
-        return lambda msg: None
-    from rich.console import Console
-
-    from spanqa.tagging.kfold import _log_lines
-
-    plain = _log_lines(progress)  # None on a terminal
-    if plain is not None:
-        return plain
-    console = Console(stderr=True, log_path=False)
-    return lambda msg: console.log(msg)
 
 
 def _span_problems(doc: Document, qualities: Sequence[SpanQuality], *, has_marginals: bool) -> list[Problem]:
@@ -213,9 +167,8 @@ def _audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: bo
 
         layers = label_layers(corpus)
         if len(layers) > 1:  # nested labels: one flat audit per layer, merged (spanqa.nested)
-            from spanqa.nested import audit_layers
-
-            return audit_layers(corpus, config, layers, out=out, progress=progress, on_fold_done=on_fold_done)
+            return audit_layers(corpus, config, layers, out=out, progress=progress, on_fold_done=on_fold_done,
+                                audit_flat=partial(audit, remember=False), summarize=build_summary)
     say = _notify(progress)
     chosen = None
     if oof is None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from spanqa.consensus.aggregate import DEFAULT, TITLES, Consensus, consensus
+from spanqa.consensus.crowd import default_names
 from spanqa.document import Corpus, Document
 from spanqa.span import sort_spans
 
@@ -32,8 +34,6 @@ def with_model(corpora: Sequence[Corpus], config: Any, *, names: Sequence[str] |
                model: Corpus | None = None, method: str | None = None, **options: Any):
     """The consensus (``method``) over the annotators plus the out-of-fold model trained on their consensus;
     returns ``(Consensus, the model's annotation)`` (pass ``model`` to reuse one)."""
-    from spanqa.consensus import DEFAULT, TITLES, Consensus, consensus, default_names
-
     method = method or DEFAULT
     names = list(names or default_names(len(corpora)))
     if model is None:

@@ -31,7 +31,8 @@ from spanqa.quality import TagLattice
 from spanqa.ranking.combine import RankingModel
 from spanqa.ranking.consistency import SurfaceIndex
 from spanqa.ranking.injection import inject_errors
-from spanqa.ranking.signals import Candidate, coordination_splits, doc_candidates, feature_matrix, feature_names
+from spanqa.ranking.signals import (Candidate, candidate_key, coordination_splits, doc_candidates, feature_matrix,
+                                   feature_names)
 from spanqa.span import Span
 
 Method = Literal["injected", "model"]
@@ -57,11 +58,6 @@ class Ranking:
     def by_key(self) -> dict[tuple, int]:
         """``(doc_id, labels keys, suggestion keys) -> candidate index``."""
         return {candidate_key(c.doc_id, c.labels, c.suggestion): i for i, c in enumerate(self.candidates)}
-
-
-def candidate_key(doc_id: str, labels: Sequence[Span], suggestion: Sequence[Span]) -> tuple:
-    keys = lambda spans: tuple(sorted((s.start, s.end, s.label) for s in spans))  # noqa: E731
-    return doc_id, keys(labels), keys(suggestion)
 
 
 def corpus_candidates(corpus: Corpus, words: Mapping[str, Sequence[tuple[int, int]]],

@@ -353,4 +353,11 @@ def feature_matrix(candidates: Sequence[Candidate]) -> np.ndarray:
     return x
 
 
-__all__ = ["CANDIDATE_KINDS", "Candidate", "SIGNALS", "doc_candidates", "feature_matrix", "feature_names"]
+def candidate_key(doc_id: str, labels: Sequence[Span], suggestion: Sequence[Span]) -> tuple:
+    """What identifies a candidate: its document and the spans on both sides (offsets and labels)."""
+    keys = lambda spans: tuple(sorted((s.start, s.end, s.label) for s in spans))  # noqa: E731
+    return doc_id, keys(labels), keys(suggestion)
+
+
+__all__ = ["CANDIDATE_KINDS", "Candidate", "SIGNALS", "candidate_key", "doc_candidates", "feature_matrix",
+           "feature_names"]

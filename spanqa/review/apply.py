@@ -366,7 +366,7 @@ def write_version(result: ApplyResult, out: str | Path, *, parent: Corpus, run: 
     the content hash is the same, so the same decisions give byte-identical files.
     Returns the ``VERSION.json`` record.
     """
-    from spanqa import __version__
+    from spanqa._version import __version__
     from spanqa.formats import write_corpus
 
     out = Path(out)

@@ -48,6 +48,8 @@ _REJECT = {"reject", "rejected", "r", "no", "n"}
 #: the report's "unsure / guideline question": kept in the file for the team, not a decision (skipped like a blank)
 _UNSURE = {"unsure", "question", "guideline question", "?"}
 _ID_KEYS = ("finding_id", "id", "finding")
+#: the name of the span question of the Argilla dataset `spanqa export --to argilla` writes (and reads back here)
+ARGILLA_QUESTION = "spans"
 
 
 @dataclass(frozen=True)
@@ -419,8 +421,6 @@ def decisions_from_argilla(records: Iterable[Mapping[str, Any]], run: Run, *, wh
     question: a record with no submitted response is not reviewed (a discarded one is ``W512``), responses of
     several users that differ are ``W511``, otherwise the submitted spans are compared with the document's
     findings exactly as a Label Studio annotation is (:func:`compare_review`)."""
-    from spanqa.review.exports import ARGILLA_QUESTION
-
     docs = run.corpus().by_id()
     by_doc = run.by_doc()
     out: list[Decision] = []

@@ -40,7 +40,7 @@ from typing import Any, Iterable, Iterator, Literal, Mapping, Sequence
 
 from spanqa.document import Corpus, Document
 from spanqa.review.cells import safe_row
-from spanqa.review.decisions import Decision
+from spanqa.review.decisions import ARGILLA_QUESTION, Decision
 from spanqa.review.run import Finding, Run, span_key
 from spanqa.span import Span, sort_spans
 from spanqa.output import atomic_open, write_text
@@ -55,7 +55,7 @@ CSV_COLUMNS: tuple[str, ...] = ("finding_id", "doc_id", "kind", "action", "score
 
 
 def model_version() -> str:
-    from spanqa import __version__
+    from spanqa._version import __version__
 
     return f"spanqa-{__version__}"
 
@@ -210,9 +210,6 @@ def write_labelstudio(corpus: Corpus, findings: Sequence[Finding], path: str | P
 
 # --------------------------------------------------------------------------- Argilla
 #: the Argilla question the reviewer answers: the spans of the note
-ARGILLA_QUESTION = "spans"
-
-
 def argilla_settings(labels: Iterable[str]) -> dict[str, Any]:
     """The dataset settings the records fit (``rg.Settings`` fields, questions, metadata), as plain JSON."""
     return {"guidelines": "spanqa findings: accept = leave the suggested spans, reject = restore the labelled ones "

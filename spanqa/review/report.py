@@ -406,7 +406,7 @@ def triage(rate: float | None, n_spans: Any, n_findings: int) -> dict[str, Any] 
 def build_report(run: Run, *, corpus: Corpus | None = None, title: str | None = None,
                  context: int = CONTEXT_CHARS) -> str:
     """The HTML page for ``run`` (a string); ``corpus`` defaults to the run's corpus when it can be read."""
-    from spanqa import __version__
+    from spanqa._version import __version__
 
     if corpus is None and run.has_corpus():
         corpus = run.corpus()

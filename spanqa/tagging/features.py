@@ -44,7 +44,7 @@ import numpy as np
 from spanqa.tagging.align import DocEncoding
 from spanqa.config import FeatureDtype, Pooling
 from spanqa.errors import Problem
-from spanqa.output import atomic_open
+from spanqa.output import atomic_open, set_aside
 
 _FORMAT = "spanqa.tagging.features.v1"
 #: windows per inference batch (padded to the longest window of the batch; batches are length-sorted)
@@ -226,8 +226,6 @@ def load_features(path: Path, key: str, problems: list[Problem] | None = None) -
     A file that cannot be read (cut short, overwritten) is set aside as ``*.damaged``
     with ``W406`` in ``problems``, and the features are computed again.
     """
-    from spanqa.tagging.kfold import set_aside
-
     if not path.is_file():
         return None
     try:

@@ -62,7 +62,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from spanqa import __version__
+from spanqa._version import __version__
+from spanqa.output import set_aside
 from spanqa.tagging.align import DocEncoding, encode_words, sentence_word_starts, special_tokens
 from spanqa.tagging.adapt import adapt_stats
 from spanqa.bio import spans_to_tags, tag_inventory
@@ -387,16 +388,6 @@ def _save_fold(run_dir: Path, k: int, probs: dict[str, np.ndarray], words: dict[
                                 margins=np.concatenate([margins[x] for x in keys]).astype(np.float32))
     write_text(done, json.dumps({"fold": k, "fingerprint": fp, "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n",
                root=run_dir)
-
-
-def set_aside(path: Path, why: str, problems: list[Problem] | None) -> None:
-    """Rename a damaged run-folder file to ``*.damaged`` (kept for a post-mortem) and record ``W406``."""
-    try:
-        path.replace(path.with_name(path.name + ".damaged"))
-    except OSError:
-        pass  # already gone, or a read-only folder: it is recomputed (or rewritten) all the same
-    if problems is not None:
-        problems.append(Problem("W406", Location(path=str(path)), why))
 
 
 def _load_fold(run_dir: Path, k: int, fp: str, problems: list[Problem] | None = None,

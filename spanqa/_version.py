@@ -1,0 +1,3 @@
+"""The package version, in one place every module can import without importing the package's API."""
+
+__version__ = "0.1.0"
