@@ -30,7 +30,7 @@ from spanqa.benchmark import changes_from_comparison  # noqa: E402
 from spanqa.comparison import compare_corpora  # noqa: E402
 from spanqa.config import load_config  # noqa: E402
 from spanqa.ranking.feedback import Feedback  # noqa: E402
-from spanqa.review.rerank import finding_keys  # noqa: E402
+from spanqa.review.rerank import finding_keys, signal_matrix  # noqa: E402
 from spanqa.review.run import load_run  # noqa: E402
 
 STEPS = (0, 50, 100, 200)
@@ -45,7 +45,7 @@ def ap(hits: np.ndarray) -> float:
     return float((np.arange(1, len(ranks) + 1) / ranks).mean())
 
 
-def simulate(p_static: np.ndarray, keys: list, hit: np.ndarray, sigma: float) -> dict:
+def simulate(p_static: np.ndarray, keys: list, hit: np.ndarray, sigma: float, x: np.ndarray) -> dict:
     order_static = np.argsort(-p_static, kind="stable")
     out = {}
     for r in STEPS:
@@ -56,8 +56,8 @@ def simulate(p_static: np.ndarray, keys: list, hit: np.ndarray, sigma: float) ->
             batch = [i for i in order if i not in seen][:min(BATCH, r - len(reviewed))]
             reviewed += batch
             rv = np.asarray(reviewed)
-            fb = Feedback.fit([keys[i] for i in rv], p_static[rv], hit[rv], sigma=sigma)
-            p_new = fb.p_error(keys, p_static)
+            fb = Feedback.fit([keys[i] for i in rv], p_static[rv], hit[rv], signals=x[rv], sigma=sigma)
+            p_new = fb.p_error(keys, p_static, x)
             order = np.argsort(-p_new, kind="stable")
         done = set(reviewed)
         rest_new = [i for i in order if i not in done]
@@ -65,8 +65,8 @@ def simulate(p_static: np.ndarray, keys: list, hit: np.ndarray, sigma: float) ->
         rest_static = [i for i in order_static if i not in first]
         same = order_static[:r]
         if r:
-            fb = Feedback.fit([keys[i] for i in same], p_static[same], hit[same], sigma=sigma)
-            order_same = [i for i in np.argsort(-fb.p_error(keys, p_static), kind="stable") if i not in first]
+            fb = Feedback.fit([keys[i] for i in same], p_static[same], hit[same], signals=x[same], sigma=sigma)
+            order_same = [i for i in np.argsort(-fb.p_error(keys, p_static, x), kind="stable") if i not in first]
         else:
             order_same = rest_static
         out[r] = {"same_reviewed_reranked_next100": int(hit[order_same[:NEXT]].sum()),
@@ -102,7 +102,7 @@ def main() -> None:
         p_static = np.asarray([1 - f.score for f in findings])
         keys = finding_keys(findings, corpus)
         results[name] = {"findings": len(findings), "hits": int(hit.sum()), "run": run_dir.name,
-                         "sigma": {str(s): simulate(p_static, keys, hit, s) for s in args.sigma}}
+                         "sigma": {str(s): simulate(p_static, keys, hit, s, signal_matrix(findings)) for s in args.sigma}}
         results[name]["s"] = round(time.perf_counter() - t0, 1)
         print(name, json.dumps(results[name]), file=sys.stderr, flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)

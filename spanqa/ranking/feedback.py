@@ -12,6 +12,12 @@ fitted for groups of similar findings, coarse to fine:
 (a coarser level, the kind alone, was tried on the design sets and moved whole kinds too far: fewer real errors
 among the next 100 findings, docs/review.md)
 
+Before the groups, the reviewed findings also re-weigh the ranking's own **signals** (``evidence.ranking.signals``:
+the path probabilities, the marginals, the corpus's surface agreement, ...; standardised over the run): a logistic
+correction ``w . x + c`` on top of the static log-odds, with a ``N(0, SIGMA_SIGNALS^2)`` prior on each weight - the
+ranking was fitted on injected errors, and the corpus's real decisions say which signal to trust more here. On the
+design sets this added more than the groups alone (docs/review.md).
+
 Each level is fitted on the reviewed findings with the coarser levels as offset, by maximum a posteriori with
 a Gaussian prior ``N(0, sigma^2)`` on every shift (:data:`SIGMA`), so one decision moves a group a little and
 ten move it far - the re-ranking never forgets the model, and a group nobody reviewed keeps its static
@@ -33,6 +39,7 @@ from typing import Any, Sequence
 import numpy as np
 
 SIGMA = 1.0  # prior std of a group's log-odds shift (chosen on the design sets, docs/review.md)
+SIGMA_SIGNALS = 1.0  # prior std of a signal's weight in the correction (0.1, 0.3, 1 tried on the design sets)
 EPS = 1e-6
 
 
@@ -62,22 +69,51 @@ def group_keys(kind: str, label: str | None, text: str | None) -> tuple[str, ...
     return (k1, k2)
 
 
+def _signal_weights(x: np.ndarray, offset: np.ndarray, y: np.ndarray, sigma: float) -> np.ndarray:
+    """MAP of a logistic correction ``x . w + c`` on top of ``offset`` (N(0, sigma^2) on w, N(0, 1) on c)."""
+    from scipy.optimize import minimize
+
+    d = x.shape[1]
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        z = offset + x @ w[:d] + w[d]
+        g = y - 1 / (1 + np.exp(-z))
+        ll = float(np.sum(y * z - np.logaddexp(0, z)))
+        prior = 0.5 * float(np.sum(w[:d] ** 2)) / sigma ** 2 + 0.5 * float(w[d] ** 2)
+        return -(ll - prior), -np.concatenate([x.T @ g - w[:d] / sigma ** 2, [g.sum() - w[d]]])
+
+    return minimize(loss, np.zeros(d + 1), jac=True, method="L-BFGS-B").x
+
+
 @dataclass
 class Feedback:
-    """Fitted shifts per level and group, with the decisions behind each (``counts[level][key] = [accepted, n]``)."""
+    """Fitted shifts per level and group, with the decisions behind each (``counts[level][key] = [accepted, n]``),
+    and the signal correction ``weights`` (None when no signals were given)."""
 
     shifts: list[dict[str, float]] = field(default_factory=list)
     counts: list[dict[str, list[int]]] = field(default_factory=list)
     sigma: float = SIGMA
+    weights: np.ndarray | None = None
+
+    def _signals(self, z: np.ndarray, x: np.ndarray | None) -> np.ndarray:
+        if self.weights is None or x is None:
+            return z
+        d = len(self.weights) - 1
+        return z + np.asarray(x, float) @ self.weights[:d] + self.weights[d]
 
     @classmethod
     def fit(cls, keys: Sequence[Sequence[str]], p_static: np.ndarray, accepted: np.ndarray, *,
-            sigma: float = SIGMA) -> "Feedback":
-        """``keys[i]``: finding i's groups (coarse to fine); ``accepted[i]``: the reviewer confirmed an error."""
+            signals: np.ndarray | None = None, sigma: float = SIGMA,
+            sigma_signals: float = SIGMA_SIGNALS) -> "Feedback":
+        """``keys[i]``: finding i's groups (coarse to fine); ``accepted[i]``: the reviewer confirmed an error;
+        ``signals[i]``: its standardised ranking signals (optional)."""
         y = np.asarray(accepted, float)
         offset = logit(p_static)
         levels = max((len(k) for k in keys), default=0)
         fb = cls([{} for _ in range(levels)], [{} for _ in range(levels)], sigma)
+        if signals is not None and len(y) and np.asarray(signals).shape[1]:
+            fb.weights = _signal_weights(np.asarray(signals, float), offset, y, sigma_signals)
+            offset = fb._signals(offset, signals)
         for lev in range(levels):
             groups: dict[str, list[int]] = {}
             for i, k in enumerate(keys):
@@ -91,8 +127,9 @@ class Feedback:
                 offset[ix] += b
         return fb
 
-    def p_error(self, keys: Sequence[Sequence[str]], p_static: np.ndarray) -> np.ndarray:
-        z = logit(p_static)
+    def p_error(self, keys: Sequence[Sequence[str]], p_static: np.ndarray, signals: np.ndarray | None = None
+                ) -> np.ndarray:
+        z = self._signals(logit(p_static), signals)
         for i, k in enumerate(keys):
             z[i] += sum(self.shifts[lev].get(g, 0.0) for lev, g in enumerate(k) if lev < len(self.shifts))
         return 1 / (1 + np.exp(-z))

@@ -49,6 +49,19 @@ def finding_keys(findings: Sequence[Finding], corpus: Corpus) -> list[tuple[str,
     return out
 
 
+def signal_matrix(findings: Sequence[Finding]) -> np.ndarray:
+    """Each finding's ranking signals (``evidence.ranking.signals``), standardised over the run; a finding without
+    a signal (a note out of distribution, a pattern) sits at the mean."""
+    rows = [(f.evidence.get("ranking") or {}).get("signals") or {} for f in findings]
+    names = sorted({k for r in rows for k, v in r.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
+    x = np.asarray([[float(r[n]) if isinstance(r.get(n), (int, float)) else np.nan for n in names] for r in rows],
+                   float).reshape(len(rows), len(names))
+    mean = np.nanmean(x, axis=0) if len(rows) else np.zeros(len(names))
+    sd = np.nanstd(x, axis=0) if len(rows) else np.ones(len(names))
+    z = (x - np.nan_to_num(mean)) / np.where(np.nan_to_num(sd) > 0, np.nan_to_num(sd), 1.0)
+    return np.nan_to_num(z)
+
+
 def static_score(f: Finding) -> float:
     return float(f.evidence.get("static_score", f.score))
 
@@ -61,8 +74,10 @@ def rerank(run: Run, decisions: Mapping[str, Any], *, sigma: float = SIGMA) -> t
     p_static = np.asarray([1 - static_score(f) for f in findings])
     decided = [i for i, f in enumerate(findings) if f.id in decisions and f.kind != "pattern"]
     accepted = np.asarray([decisions[findings[i].id].decision == "accept" for i in decided], bool)
-    fb = Feedback.fit([keys[i] for i in decided], p_static[decided], accepted, sigma=sigma) if decided else Feedback()
-    p_new = fb.p_error(keys, p_static) if decided else p_static
+    x = signal_matrix(findings)
+    fb = Feedback.fit([keys[i] for i in decided], p_static[decided], accepted, signals=x[decided],
+                      sigma=sigma) if decided else Feedback()
+    p_new = fb.p_error(keys, p_static, x) if decided else p_static
     out, moved = [], 0
     done = set(decided)
     for i, f in enumerate(findings):
