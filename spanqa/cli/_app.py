@@ -9,11 +9,28 @@ import typer
 
 app = typer.Typer(
     name="spanqa",
-    help="Find annotation errors in clinical NER corpora: check, compare, agree, audit, demo.",
+    help="Find annotation errors in clinical NER corpora. The flow: check a corpus, audit it, review the findings "
+         "(report, export, sample, estimate, rerank), apply the accepted fixes, compare the versions, measure their "
+         "impact. Also: demo (a synthetic corpus with known errors), agree and consensus (several annotators).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts are plain: "[...]" is shown as written, and no "<bool>" type tags
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from spanqa._version import __version__
+
+        print(f"spanqa {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """Find annotation errors in clinical NER corpora."""
 
 #: exit status after Ctrl-C (128 + SIGINT), as shells report it
 INTERRUPTED = 130

@@ -48,7 +48,7 @@ def audit(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or tables."),
     ray: Optional[str] = typer.Option(None, "--ray", help="Run corpus shards and folds as Ray tasks: a cluster "
                                       "address ('auto' = the cluster this machine joined), or 'local' for a Ray "
-                                      "started here (pip install 'spanqa\\[ray]')."),
+                                      "started here (pip install 'spanqa[ray]')."),
     shards: Optional[int] = typer.Option(None, "--shards", min=1, help="With --ray in fast mode: encoding tasks "
                                          "(default: train.folds)."),
     predictions: Optional[Path] = typer.Option(None, "--predictions", help="Audit against your own model (no tagger is trained): "
