@@ -64,3 +64,6 @@ def notify(progress: bool) -> Callable[[str], None]:
         return plain
     console = Console(stderr=True, log_path=False)
     return lambda msg: console.log(msg)
+
+
+__all__ = ["AuditResult", "FILES", "NESTED", "notify", "write_jsonl"]

@@ -83,3 +83,6 @@ def dawid_skene(corpora: Sequence[Corpus], *, names: Sequence[str] | None = None
                 prior: float = PRIOR) -> Consensus:
     """Dawid-Skene over exact extents (``method="dawid-skene"``)."""
     return consensus(corpora, names, method="dawid-skene", prior=prior, iterations=iterations)
+
+
+__all__ = ["Consensus", "DEFAULT", "DIAG", "METHODS", "PRIOR", "TITLES", "consensus", "dawid_skene", "majority_vote"]

@@ -141,3 +141,6 @@ def gather(corpora: Sequence[Corpus], names: Sequence[str] | None = None) -> Cro
                     mapped.append(m)
             crowd.spans[j][doc_id] = tuple(sorted(set(mapped), key=lambda s: (s.start, s.end, s.label)))
     return crowd
+
+
+__all__ = ["CharMap", "Crowd", "default_names", "gather"]

@@ -229,3 +229,6 @@ def viterbi(log_score: np.ndarray, log_trans: np.ndarray, log_start: np.ndarray,
             path[:, t - 1] = back[np.arange(b), t, path[:, t]]
         best[idx[valid]] = path[valid]
     return best
+
+
+__all__ = ["Chains", "Fit", "fit", "forward_backward", "viterbi", "vote_counts", "vote_matrix"]

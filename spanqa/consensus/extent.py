@@ -84,3 +84,6 @@ def extent_consensus(crowd: Crowd, method: str, *, prior: float, diag: float, it
                 kept.append(Span(doc_id, a, b, lab, score=round(p, 6)))
         out[doc_id] = kept
     return out, f, S, classes
+
+
+__all__ = ["METHODS", "candidates", "extent_consensus"]

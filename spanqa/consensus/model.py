@@ -41,3 +41,6 @@ def with_model(corpora: Sequence[Corpus], config: Any, *, names: Sequence[str] |
     result = consensus(list(corpora) + [model], names + [MODEL_NAME], method=method, **options)
     return Consensus(result.corpus, result.annotators, f"{TITLES[method]} + out-of-fold model", result.crowd,
                      result.problems), model
+
+
+__all__ = ["MODEL_NAME", "model_annotation", "with_model"]

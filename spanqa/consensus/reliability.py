@@ -165,3 +165,6 @@ def sample_disagreement(a: Corpus, b: Corpus, *, notes: int = 50, seed: int = 0,
             "ci95": [round(float(np.percentile(draws, 2.5)), 4), round(float(np.percentile(draws, 97.5)), 4)],
             "all_notes": {"notes": len(both), "disagreement": round(float(share(counts.sum(axis=0))), 4)},
             "above_15_percent": bool(share(sample.sum(axis=0)) > 0.15)}
+
+
+__all__ = ["annotator_table", "disagreements", "sample_disagreement", "wilson"]

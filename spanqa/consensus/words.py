@@ -218,3 +218,6 @@ def word_consensus(votes: WordVotes, method: str, *, prior: float, diag: float, 
         by_doc.setdefault(d.id, []).append(Span(d.id, int(votes.starts[i]), int(votes.ends[end - 1]),
                                                 votes.labels[lab], score=round(score, 6)))
     return by_doc, f
+
+
+__all__ = ["METHODS", "WordVotes", "classes_for", "word_consensus", "word_votes"]

@@ -448,3 +448,7 @@ def read_verdicts(path: str | Path) -> tuple[Design, list[Verdict], int]:
                                        "(0 when none)", path=str(path), line=line)
                 verdicts.append(Verdict(u, missing=int(m)))
     return d, verdicts, blank
+
+
+__all__ = ["COLUMNS", "Design", "Unit", "Verdict", "allocate", "design", "design_path", "estimate",
+           "expected_errors", "plan", "population", "read_verdicts", "write_design"]

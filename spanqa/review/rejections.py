@@ -140,3 +140,6 @@ def remember(run_dir: Path, source: str | Path | None) -> dict[str, Any] | None:
     fs["suppressed"] = entry
     write_text(spath, json.dumps(summary, indent=2, ensure_ascii=False) + "\n", root=run_dir)
     return entry
+
+
+__all__ = ["DELTA", "FILE", "SUPPRESSED", "key", "load", "merge", "record", "remember", "suppress", "version_folder"]

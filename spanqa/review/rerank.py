@@ -108,3 +108,6 @@ def write_findings(run: Run, records: Sequence[Mapping[str, Any]]) -> None:
     with atomic_open(run.path / "findings.jsonl", root=run.path) as fh:
         for r in records:
             fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+
+__all__ = ["finding_keys", "rerank", "signal_matrix", "static_score", "write_findings"]
