@@ -82,7 +82,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "W304": ("overlapping spans left out of token-level agreement", "Word tags are flat (longest span first wins); span F1 still counts every span. Check the nesting is intended."),
     "W305": ("many documents with disagreement", "Above the threshold the guidelines are likely unclear; review the disagreement records and refine the instructions."),
     "W306": ("an annotator's text differs from the reference text", "Their spans are mapped onto the reference text by characters (the text most of the document's annotators hold); check the mapped spans in disagreements.jsonl, or re-export that annotation from the same source text."),
-    "W307": ("span cannot be mapped onto the reference text", "None of its characters occur in the reference text; it is left out of the consensus. Re-export that annotation from the same source text."),
+    "W307": ("span cannot be mapped onto the reference text", "Fewer than half of its characters align with the reference text (or they are scattered); it is left out of the consensus. Re-export that annotation from the same source text."),
     # --- configuration / model / audit --------------------------------------------------
     "E401": ("unknown configuration key", "Use a key listed in configs/audit.toml."),
     "E402": ("invalid configuration value", "Give a value of the type shown in configs/audit.toml."),

@@ -131,11 +131,10 @@ def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: boo
         return result
     from spanqa.review.rejections import remember as suppress_rejected
 
-    entry = suppress_rejected(result.out, corpus.source)
-    if entry is None:
+    remembered = suppress_rejected(result.out, corpus.source)
+    if remembered is None:
         return result
-    kept = {json.loads(x)["id"] for x in (result.out / FILES["findings"]).read_text(encoding="utf-8").splitlines()
-            if x.strip()}
+    entry, kept = remembered
     _notify(progress)(f"{entry['count']} findings rejected before on this corpus version left out "
                       f"({entry['file']}); {entry['raised_again']} raised again on new evidence")
     return replace(result, findings=[f for f in result.findings if f.id in kept],

@@ -113,6 +113,9 @@ def test_texts_that_differ_are_aligned_by_characters_and_reported():
     gone = Corpus.from_docs([Document("d", "A court in Hamburg said!!!", (Span("d", 23, 26, "LOC"),))])
     res = consensus([a, b, gone], ["a", "b", "gone"])
     assert sorted(p.code for p in res.problems) == ["W306", "W307"]  # reported, never dropped silently
+    other = Corpus.from_docs([Document("d", "completely other words", (Span("d", 0, 10, "LOC"),))])
+    res = consensus([a, other], ["a", "other"])  # a few letters in common are not the same words: not mapped
+    assert sorted(p.code for p in res.problems) == ["W306", "W307"] and res.crowd.spans[1]["d"] == ()
 
 
 def test_consensus_cli_writes_the_corpus_and_the_annotator_table(tmp_path, capsys):

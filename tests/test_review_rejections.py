@@ -53,8 +53,8 @@ def test_a_rejected_finding_is_suppressed_unless_its_evidence_changed(tmp_path, 
         if r["id"] == "f_missing":
             r["evidence"]["p_suggestion"] += DELTA + 0.01
     (run_dir / "findings.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
-    entry = remember(run_dir, corpus)
-    assert entry["count"] == 1 and entry["raised_again"] == 1 and entry["by_reviewer"] == {"ana": 1}
+    entry, kept_ids = remember(run_dir, corpus)
+    assert "f_spurious" not in kept_ids and entry["count"] == 1 and entry["raised_again"] == 1 and entry["by_reviewer"] == {"ana": 1}
     kept = {r["id"]: r for r in _lines(run_dir / "findings.jsonl")}
     assert "f_spurious" not in kept and kept["f_missing"]["evidence"]["rejected_before"]["reviewer"] == "ana"
     gone = _lines(run_dir / "suppressed.jsonl")

@@ -35,16 +35,15 @@ class Consensus:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _fitted(post: np.ndarray | None, S_plain, names: Sequence[str], classes: Sequence[str],
-            labels: Sequence[str]) -> list[dict]:
-    """Per annotator, from the fitted posteriors: P(says O | truth O) and, per label, P(marks a word or extent
-    with that label | it truly has it)."""
+def _fitted(post: np.ndarray | None, S_plain, names: Sequence[str], labels: Sequence[str], *, words: bool
+            ) -> list[dict]:
+    """Per annotator, from the fitted posteriors: P(says O | truth O) and, per label, P(marks a word (``words``:
+    classes O, B-, I- per label) or an extent (classes O, one per label) with that label | it truly has it)."""
     if post is None:
         return []
-    k = len(classes)
+    k = post.shape[1]
     counts = np.asarray(S_plain @ post).reshape(len(names), k, k)  # [j, said, truth]
-    groups = [[0]] + ([[1 + 2 * i, 2 + 2 * i] for i in range(len(labels))] if k == 1 + 2 * len(labels) > 1 + len(labels)
-                      else [[1 + i] for i in range(len(labels))])
+    groups = [[0]] + [[1 + 2 * i, 2 + 2 * i] if words else [1 + i] for i in range(len(labels))]
     out = []
     for j, name in enumerate(names):
         acc = {}
@@ -63,11 +62,11 @@ def consensus(corpora: Sequence[Corpus], names: Sequence[str] | None = None, *, 
     crowd = gather(corpora, names)
     if method in ("dawid-skene", "vote"):
         by_doc, f, S, classes = extent_consensus(crowd, method, prior=prior, diag=diag, iterations=iterations)
-        fitted = _fitted(None if f is None else f.post, S, crowd.names, classes, crowd.labels)
+        fitted = _fitted(None if f is None else f.post, S, crowd.names, crowd.labels, words=False)
     else:
         votes = word_votes(crowd)
         by_doc, f = word_consensus(votes, method, prior=prior, diag=diag, iterations=iterations)
-        fitted = _fitted(None if f is None else f.post, votes.matrix(), crowd.names, votes.classes, votes.labels)
+        fitted = _fitted(None if f is None else f.post, votes.matrix(), crowd.names, votes.labels, words=True)
     annotated = crowd.annotated()
     docs = [Document(d.id, d.text, sort_spans(by_doc.get(d.id, [])) if d.id in annotated else None,
                      tokens=d.tokens, sentences=d.sentences) for d in crowd.documents]

@@ -11,8 +11,9 @@ annotators hold (ties: the first annotator's). Other texts are aligned onto it b
 - whitespace only: the non-space characters correspond one to one (silent, counted in ``aligned``);
 - beyond whitespace: the non-space characters are aligned by :class:`difflib.SequenceMatcher` and a
   ``W306`` warning names the annotator, the document and the first differing offset; a span is
-  mapped onto the reference characters its own characters align to (its hull), and a span none of
-  whose characters align is reported as ``W307`` - never dropped silently.
+  mapped onto the reference characters its own characters align to (its hull), and a span that does not
+  align - fewer than half of its characters, or scattered ones - is reported as ``W307``, never dropped
+  silently.
 
 >>> from spanqa.document import Corpus, Document
 >>> from spanqa.span import Span
@@ -86,11 +87,12 @@ class CharMap:
                                  int(self.oth_pos[k]) if k < len(self.oth_pos) else len(other))
 
     def map(self, span: Span, doc_id: str) -> Span | None:
-        """The hull of the reference characters ``span``'s non-space characters align to (None: none align)."""
+        """The hull of the reference characters ``span``'s non-space characters align to; None when fewer than half
+        of its characters align, or they are scattered over a stretch more than twice as long (not the same words)."""
         k0, k1 = np.searchsorted(self.oth_pos, [span.start, span.end])
         hit = self.to_ref[k0:k1]
         hit = hit[hit >= 0]
-        if not len(hit):
+        if not len(hit) or 2 * len(hit) < k1 - k0 or 2 * len(hit) < hit.max() - hit.min() + 1:
             return None
         return Span(doc_id, int(self.ref_pos[hit.min()]), int(self.ref_pos[hit.max()]) + 1, span.label)
 
@@ -135,7 +137,7 @@ def gather(corpora: Sequence[Corpus], names: Sequence[str] | None = None) -> Cro
                 if m is None:
                     crowd.problems.append(Problem("W307", Location(path=d.source, doc_id=doc_id, start=s.start,
                                                                    end=s.end, excerpt=s.text_in(d.text)),
-                                                  f"{names[j]}'s {s.label} span has no character in the reference "
+                                                  f"{names[j]}'s {s.label} span does not align with the reference "
                                                   f"text; it is left out of the consensus"))
                 else:
                     mapped.append(m)

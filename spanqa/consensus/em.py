@@ -178,9 +178,10 @@ def fit(S: sparse.csr_matrix, k: int, *, chains: Chains | None = None, contexts:
                 xi += post[s0:s0 + ln - 1].T @ post[s0 + 1:s0 + ln]
         trans = _normalise(xi, chains.allowed)
         start = _normalise(post[chains.starts[chains.lengths > 0]].sum(axis=0), chains.first)
+    if not n:  # nobody labelled anything: nothing to fit
+        return Fit(post, _confusions(S, post, k, contexts, prior, diag), np.full(k, 1 / k), 0, 0.0, trans, start)
     last, done, loglik = -np.inf, 0, 0.0
-    conf = _confusions(S, post, k, contexts, prior, diag)
-    for done in range(1, iterations + 1 if n else 1):
+    for done in range(1, iterations + 1):
         conf = _confusions(S, post, k, contexts, prior, diag)
         log_emit = _log_emissions(S, conf)
         if chains is None:
@@ -196,8 +197,8 @@ def fit(S: sparse.csr_matrix, k: int, *, chains: Chains | None = None, contexts:
         if abs(loglik - last) <= tol * max(1.0, abs(loglik)):
             break
         last = loglik
-    out = Fit(post, conf, post.mean(axis=0) if n else np.full(k, 1 / k), done, loglik, trans, start)
-    if chains is not None and n:
+    out = Fit(post, conf, post.mean(axis=0), done, loglik, trans, start)
+    if chains is not None:
         log_emit = _log_emissions(S, conf)
         post, _, _, loglik, kept = forward_backward(log_emit, trans, start, chains, keep=True)
         out.post, out.log_likelihood = post, loglik

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -149,7 +150,7 @@ def design(spans: Sequence[tuple[str, int, int, str, float]], sentences: Sequenc
     members = [[i for i, h in enumerate(hs) if h == s] for s in range(k)]
     sizes = [len(m) for m in members]
     expected = [float(np.mean([1 - spans[i][4] for i in m])) if m else 0.0 for m in members]
-    cells = [dict(sorted(_count(spans[i][3] for i in m).items())) for m in members]
+    cells = [dict(sorted(Counter(spans[i][3] for i in m).items())) for m in members]
     overall = float(np.mean([1 - q for *_, q in spans])) if spans else 0.0
     guess = [max(e, overall) for e in expected]  # no stratum is trusted to be cleaner than the corpus looks
     take = allocate(sizes, [math.sqrt(e * (1 - e)) for e in guess], n)
@@ -172,13 +173,6 @@ def design(spans: Sequence[tuple[str, int, int, str, float]], sentences: Sequenc
     width = max(3, len(str(len(units))))
     d.units = [replace(u, id=f"{'S' if u.kind == 'span' else 'M'}{i:0{width}d}") for i, u in enumerate(units, 1)]
     return d
-
-
-def _count(xs) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for x in xs:
-        out[x] = out.get(x, 0) + 1
-    return out
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ def version_folder(source: str | Path | None) -> Path | None:
     """The version folder a corpus path sits in (the folder holding ``VERSION.json``), if any."""
     if not source:
         return None
-    p = Path(str(source).split(":")[0]) if not Path(str(source)).exists() else Path(source)
+    p = Path(source)
     for folder in ([p.parent] if p.is_file() else [p.parent, p]):
         if (folder / "VERSION.json").is_file():
             return folder
@@ -114,9 +114,9 @@ def suppress(records: Sequence[dict[str, Any]], rejections: Sequence[Mapping[str
     return kept, gone, again
 
 
-def remember(run_dir: Path, source: str | Path | None) -> dict[str, Any] | None:
-    """Suppress the rejected findings in a written run folder (module docstring); returns the summary entry,
-    or None when the corpus is not in a version folder with rejections."""
+def remember(run_dir: Path, source: str | Path | None) -> tuple[dict[str, Any], set[str]] | None:
+    """Suppress the rejected findings in a written run folder (module docstring); returns the summary entry and the
+    ids of the findings kept, or None when the corpus is not in a version folder with rejections."""
     from spanqa.output import write_text
 
     rejections = load(source)
@@ -139,7 +139,7 @@ def remember(run_dir: Path, source: str | Path | None) -> dict[str, Any] | None:
     fs["by_kind"] = dict(Counter(r["kind"] for r in kept))
     fs["suppressed"] = entry
     write_text(spath, json.dumps(summary, indent=2, ensure_ascii=False) + "\n", root=run_dir)
-    return entry
+    return entry, {r["id"] for r in kept}
 
 
 __all__ = ["DELTA", "FILE", "SUPPRESSED", "key", "load", "merge", "record", "remember", "suppress", "version_folder"]
