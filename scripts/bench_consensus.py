@@ -7,7 +7,7 @@
 Every label set annotates the same 5,885 CoNLL-03 train sentences (400 documents); the clean set is
 the truth.  Prints one JSON object: strict span micro P/R/F1 against the clean labels of every set
 alone, of every consensus method (word-level Dawid-Skene, crowd HMM, word vote, exact-extent Dawid-Skene and
-vote) and (``--model``) of the default with the out-of-fold tagger as one more annotator (:func:`spanqa.consensus.with_model`); each annotator's
+vote; word-ds and hmm also with ``learn="contested"``) and (``--model``) of the default with the out-of-fold tagger as one more annotator (:func:`spanqa.consensus.with_model`); each annotator's
 fitted accuracy per label; the Spearman rank correlation between each annotator's estimated
 reliability (span F1 against the consensus, which never sees the clean labels) and its true F1; and
 the 50-note rule of thumb: for every pair of annotators the share of spans they disagree on, on a
@@ -37,6 +37,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sets", nargs="+", default=["expert", "crowd", "distant", "weak", "llm"])
     ap.add_argument("--model", action="store_true", help="also Dawid-Skene + the out-of-fold tagger (trains k-fold)")
+    ap.add_argument("--learn", default="all", help="with --model: what word-ds learns its confusions on (all, contested)")
     ap.add_argument("--notes", type=int, default=50, help="sample size of the disagreement rule of thumb")
     ap.add_argument("--set", action="append", default=[], dest="overrides", metavar="KEY=VALUE")
     args = ap.parse_args()
@@ -50,11 +51,15 @@ def main() -> None:
         out[method] = prf(res.corpus, truth) | {"s": round(time.perf_counter() - t0, 2)}
         if method == "word-ds":
             ds = res
+    for method in ("word-ds", "hmm"):
+        t0 = time.perf_counter()
+        res = consensus(corpora, names, method=method, learn="contested")
+        out[f"{method} (learn contested)"] = prf(res.corpus, truth) | {"s": round(time.perf_counter() - t0, 2)}
     out["fitted_accuracy"] = {a["name"]: a["accuracy"] for a in ds.annotators}
     out["reliability_vs_true_f1"] = reliability(ds, out["alone"])
     if args.model:
         t0 = time.perf_counter()
-        dm, model = with_model(corpora, load_config(None, args.overrides), names=names)
+        dm, model = with_model(corpora, load_config(None, args.overrides), names=names, learn=args.learn)
         out["word_ds_with_model"] = prf(dm.corpus, truth) | {"s": round(time.perf_counter() - t0, 1)}
         out["model_alone"] = prf(model, truth)
         out["fitted_accuracy_with_model"] = {a["name"]: a["accuracy"] for a in dm.annotators}

@@ -141,6 +141,13 @@ def test_consensus_cli_writes_the_corpus_and_the_annotator_table(tmp_path, capsy
     assert rows and all(set(r["votes"]) == {"ana", "ben", "cy"} and r["kinds"] for r in rows)
     lines = (tmp_path / "out" / "consensus.jsonl").read_text().splitlines()
     assert len(lines) == 20 and "each annotator against the consensus" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as ex:
+        main(["consensus", *paths, "--out", str(tmp_path / "out2"), "--learn", "contested"])
+    assert ex.value.code in (0, None) and len((tmp_path / "out2" / "consensus.jsonl").read_text().splitlines()) == 20
+    for bad in (["--learn", "some"], ["--method", "vote", "--learn", "contested"]):
+        with pytest.raises(SystemExit) as ex:
+            main(["consensus", *paths, "--out", str(tmp_path / "out3"), *bad])
+        assert ex.value.code == 2 and "--learn" in capsys.readouterr().err
 
 
 def test_disagreement_kinds_per_annotator():
@@ -226,3 +233,41 @@ def test_consensus_keeps_every_document_and_who_annotated_it():
     bare = Corpus.from_docs([Document("d2", u, None)])
     for m in METHODS:
         assert consensus([bare, bare], method=m).corpus["d2"].spans is None  # no candidate at all: no crash
+
+
+def test_learning_on_contested_words_sees_a_source_s_false_marks_at_their_true_rate():
+    """Fitted on every word, a source that marks a filler word now and then looks nearly perfect on O (the words
+    nobody marked outnumber its false marks); learnt on the contested words only, its false marks weigh as they
+    do where the decisions are made - and every word still gets a tag."""
+    import re
+
+    from spanqa.consensus.crowd import gather
+    from spanqa.consensus.words import REACH, contested, word_consensus, word_votes
+
+    rng = random.Random(5)
+    filler = " " + " ".join(["the"] * 40)
+
+    def padded(c, false_marks=False):
+        docs = []
+        for d in c.documents:
+            extra = [Span(d.id, m.start(), m.end(), "Drug") for m in re.finditer(r"held|noted", d.text)
+                     if false_marks and rng.random() < 0.7]
+            docs.append(Document(d.id, d.text + filler, tuple(sorted(d.spans + tuple(extra), key=lambda s: s.start))))
+        return Corpus.from_docs(docs)
+
+    truth = _truth()
+    anns = [padded(_noisy(truth, miss=0.05, swap=0.0, seed=1)), padded(_noisy(truth, miss=0.3, swap=0.0, seed=2)),
+            padded(truth, false_marks=True)]
+    votes = word_votes(gather(anns, ["good", "other", "spurious"]))
+    says_o = {}
+    for learn in ("all", "contested"):
+        spans, fit = word_consensus(votes, "word-ds", prior=3.0, diag=5.0, learn=learn)
+        says_o[learn] = fit.conf[2, 0, 0, 0]  # P(spurious says O | truth O)
+        assert fit.post.shape[0] == len(votes.starts) and len(spans) == len(truth)
+    assert says_o["contested"] < says_o["all"] - 0.1, says_o
+    idx = contested(votes, REACH)
+    marked = set(votes.items[votes.said > 0].tolist())
+    assert marked <= set(idx.tolist()) and len(idx) < len(votes.starts) / 2
+    assert all(any(abs(i - m) <= REACH for m in marked) for i in idx.tolist())
+    with pytest.raises(ValueError, match="learn"):
+        consensus(anns, method="dawid-skene", learn="contested")

@@ -17,7 +17,7 @@ from rich.table import Table
 from spanqa.cli._app import app
 from spanqa.cli.agree import display_names
 from spanqa.cli.compare import problem_lines, read_side
-from spanqa.consensus import DEFAULT, METHODS, annotator_table, consensus as run_consensus, disagreements
+from spanqa.consensus import DEFAULT, LEARN, METHODS, annotator_table, consensus as run_consensus, disagreements
 from spanqa.formats import write_corpus
 from spanqa.output import atomic_open, write_text
 
@@ -43,11 +43,14 @@ def consensus(
     model: bool = typer.Option(False, "--model", help="Add the out-of-fold model as one more annotator: the audit's tagger trained k-fold on the consensus (trains a model)."),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="With --model: TOML configuration of the tagger."),
     set_: List[str] = typer.Option([], "--set", help="With --model: override one config key (repeatable)."),
+    learn: str = typer.Option("all", "--learn", help="word-ds / hmm: learn each annotator's confusions on all words, or only on contested ones (words someone marked and 2 either side) - for automatic sources (rules, gazetteers, LLMs) that mark the same look-alike words wrongly."),
     min_documents: int = typer.Option(5, "--min-documents", help="Flag annotators who saw fewer documents than this (their reliability rests on little)."),
 ) -> None:
     """Merge annotators into one corpus, weighting each by how reliable they are per label."""
     if method not in METHODS:
         raise typer.BadParameter(f"use one of {', '.join(METHODS)}", param_hint="--method")
+    if learn not in LEARN or (learn != "all" and method not in ("word-ds", "hmm")):
+        raise typer.BadParameter(f"use one of {', '.join(LEARN)}; contested needs --method word-ds or hmm", param_hint="--learn")
     options = {"doc_break": doc_break} if doc_break else {}
     corpora = [read_side(p, format, options, flag="--doc-break") for p in paths]
     names = annotator_names(paths)
@@ -58,11 +61,12 @@ def consensus(
         from spanqa.config import load_config
         from spanqa.consensus import MODEL_NAME, with_model
 
-        result, predicted = with_model(corpora, load_config(config, set_), names=names, method=method)
+        result, predicted = with_model(corpora, load_config(config, set_), names=names, method=method,
+                                       learn=learn)
         write_corpus(predicted, out / "model.jsonl", "jsonl")
         names = names + [MODEL_NAME]
     else:
-        result = run_consensus(corpora, names, method=method)
+        result = run_consensus(corpora, names, method=method, learn=learn)
     crowd = result.crowd
     write_corpus(result.corpus, out / "consensus.jsonl", "jsonl")
     fitted = {a["name"]: a["accuracy"] for a in result.annotators}

@@ -9,7 +9,8 @@ Methods (``method=``):
 - ``"word-ds"`` (default): votes per **word**: Dawid-Skene with one confusion matrix over BIO tags per
   annotator, shrunk toward the pooled crowd; edges come from the evidence (:mod:`spanqa.consensus.words`).
   ``"hmm"``: a crowd HMM (a chain of true tags, annotators conditioned on their previous tag);
-  ``"word-vote"``: a word majority vote.
+  ``"word-vote"``: a word majority vote. ``learn="contested"`` (word-ds, hmm) learns the confusions only on
+  words someone marked and their neighbours - for automatic sources that mark the same look-alike words wrongly.
 - ``"dawid-skene"`` / ``"vote"``: votes per **exact extent** (:mod:`spanqa.consensus.extent`), as spanqa did
   before words; a worker whose edges differ by one word votes ``O`` there.
 
@@ -28,12 +29,12 @@ Methods (``method=``):
 
 from __future__ import annotations
 
-from spanqa.consensus.aggregate import (DEFAULT, DIAG, METHODS, PRIOR, TITLES, Consensus, consensus, dawid_skene,
+from spanqa.consensus.aggregate import (DEFAULT, DIAG, LEARN, METHODS, PRIOR, TITLES, Consensus, consensus, dawid_skene,
                                         majority_vote)
 from spanqa.consensus.crowd import CharMap, Crowd, default_names, gather
 from spanqa.consensus.model import MODEL_NAME, model_annotation, with_model
 from spanqa.consensus.reliability import annotator_table, disagreements, sample_disagreement, wilson
 
-__all__ = ["CharMap", "Consensus", "Crowd", "DEFAULT", "DIAG", "METHODS", "MODEL_NAME", "PRIOR", "TITLES",
+__all__ = ["CharMap", "Consensus", "Crowd", "DEFAULT", "DIAG", "LEARN", "METHODS", "MODEL_NAME", "PRIOR", "TITLES",
            "annotator_table", "consensus", "dawid_skene", "default_names", "disagreements", "gather", "majority_vote",
            "model_annotation", "sample_disagreement", "wilson", "with_model"]

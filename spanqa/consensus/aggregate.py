@@ -9,7 +9,7 @@ import numpy as np
 
 from spanqa.consensus.crowd import Crowd, gather
 from spanqa.consensus.extent import extent_consensus
-from spanqa.consensus.words import word_consensus, word_votes
+from spanqa.consensus.words import LEARN, word_consensus, word_votes
 from spanqa.document import Corpus, Document
 from spanqa.errors import Problem
 from spanqa.span import sort_spans
@@ -55,17 +55,19 @@ def _fitted(post: np.ndarray | None, S_plain, names: Sequence[str], labels: Sequ
 
 
 def consensus(corpora: Sequence[Corpus], names: Sequence[str] | None = None, *, method: str = DEFAULT,
-              prior: float = PRIOR, diag: float = DIAG, iterations: int = 50) -> Consensus:
+              prior: float = PRIOR, diag: float = DIAG, iterations: int = 50, learn: str = "all") -> Consensus:
     """The consensus of ``corpora`` (one per annotator) by ``method`` (module docstring)."""
     if method not in METHODS:
         raise ValueError(f"unknown consensus method {method!r}; use one of {', '.join(METHODS)}")
+    if learn != "all" and method not in ("word-ds", "hmm"):
+        raise ValueError(f"learn={learn!r} applies to the fitted word-level methods (word-ds, hmm), not {method!r}")
     crowd = gather(corpora, names)
     if method in ("dawid-skene", "vote"):
         by_doc, f, S, classes = extent_consensus(crowd, method, prior=prior, diag=diag, iterations=iterations)
         fitted = _fitted(None if f is None else f.post, S, crowd.names, crowd.labels, words=False)
     else:
         votes = word_votes(crowd)
-        by_doc, f = word_consensus(votes, method, prior=prior, diag=diag, iterations=iterations)
+        by_doc, f = word_consensus(votes, method, prior=prior, diag=diag, iterations=iterations, learn=learn)
         fitted = _fitted(None if f is None else f.post, votes.matrix(), crowd.names, votes.labels, words=True)
     annotated = crowd.annotated()
     docs = [Document(d.id, d.text, sort_spans(by_doc.get(d.id, [])) if d.id in annotated else None,
@@ -84,4 +86,4 @@ def dawid_skene(corpora: Sequence[Corpus], *, names: Sequence[str] | None = None
     return consensus(corpora, names, method="dawid-skene", prior=prior, iterations=iterations)
 
 
-__all__ = ["Consensus", "DEFAULT", "DIAG", "METHODS", "PRIOR", "TITLES", "consensus", "dawid_skene", "majority_vote"]
+__all__ = ["Consensus", "DEFAULT", "DIAG", "LEARN", "METHODS", "PRIOR", "TITLES", "consensus", "dawid_skene", "majority_vote"]

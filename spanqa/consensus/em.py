@@ -165,9 +165,14 @@ def _normalise(x: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
 
 
 def fit(S: sparse.csr_matrix, k: int, *, chains: Chains | None = None, contexts: int = 1, prior: float, diag: float,
-        iterations: int = 50, tol: float = 1e-5) -> Fit:
-    """Fit by EM from the vote shares (module docstring)."""
+        iterations: int = 50, tol: float = 1e-7, teach: np.ndarray | None = None) -> Fit:
+    """Fit by EM from the vote shares (module docstring); ``teach`` (a weight per item) weighs the items the
+    confusion matrices are learnt from (every item still gets its posterior and counts in the class prior)."""
     n = S.shape[1]
+
+    def confusions(post: np.ndarray) -> np.ndarray:
+        return _confusions(S, post if teach is None else post * teach[:, None], k, contexts, prior, diag)
+
     post = vote_counts(S, k) + 1e-2
     post /= post.sum(axis=1, keepdims=True)
     trans = start = None
@@ -179,10 +184,10 @@ def fit(S: sparse.csr_matrix, k: int, *, chains: Chains | None = None, contexts:
         trans = _normalise(xi, chains.allowed)
         start = _normalise(post[chains.starts[chains.lengths > 0]].sum(axis=0), chains.first)
     if not n:  # nobody labelled anything: nothing to fit
-        return Fit(post, _confusions(S, post, k, contexts, prior, diag), np.full(k, 1 / k), 0, 0.0, trans, start)
+        return Fit(post, confusions(post), np.full(k, 1 / k), 0, 0.0, trans, start)
     last, done, loglik = -np.inf, 0, 0.0
     for done in range(1, iterations + 1):
-        conf = _confusions(S, post, k, contexts, prior, diag)
+        conf = confusions(post)
         log_emit = _log_emissions(S, conf)
         if chains is None:
             lp = log_emit + np.log(post.mean(axis=0) + EPS)
