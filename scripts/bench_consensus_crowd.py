@@ -25,7 +25,6 @@ import sys
 import time
 from pathlib import Path
 
-
 from spanqa.bio import spans_to_tags
 from spanqa.comparison import compare_corpora
 from spanqa.consensus import METHODS, CharMap, annotator_table, consensus, disagreements

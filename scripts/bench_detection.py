@@ -425,7 +425,7 @@ def render_markdown(res: dict[str, Any]) -> str:
     lines += ["## Headline: spanqa against the better cleanlab (IOB2 or merged classes)", "",
               "| set | role | span AP lenient: spanqa / cleanlab | ratio | strict ratio | sentence AUPRC: spanqa / "
               "cleanlab | ratio | cut lists, P@k lenient: findings / issues (k) |", "|---|---|---:|---:|---:|---:|---:|---|"]
-    for key, r in sets.items():
+    for _key, r in sets.items():
         h = r["headline"]
         a, s = h["span_ap_lenient"], h["sentence_auprc"]
         cut = h["cut_lists_lenient_precision"]

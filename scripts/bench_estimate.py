@@ -23,8 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_detection import (CORRECTIONS, DEFAULT_DATA, NOISEBENCH_SETS, read_original,  # noqa: E402
-                             run_key)
+from bench_detection import CORRECTIONS, DEFAULT_DATA, NOISEBENCH_SETS, read_original, run_key  # noqa: E402
 
 from spanqa.comparison import Kind, compare_corpora  # noqa: E402
 from spanqa.config import load_config  # noqa: E402

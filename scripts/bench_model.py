@@ -26,7 +26,6 @@ import os
 import shlex
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 

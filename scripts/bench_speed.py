@@ -27,8 +27,8 @@ import time
 
 from spanqa.config import load_config
 from spanqa.document import Corpus, Document
-from spanqa.tagging.kfold import run_kfold
 from spanqa.span import Span
+from spanqa.tagging.kfold import run_kfold
 
 DRUGS = ["aspirin", "warfarin", "metoprolol", "lisinopril", "atorvastatin", "metformin", "furosemide", "heparin"]
 DOSES = ["81mg", "5 mg", "25 mg", "10mg", "40 mg", "500 mg", "20mg", "5000 units"]

@@ -51,8 +51,7 @@ from typing import Any, Iterator, Mapping, Sequence
 import numpy as np
 
 from spanqa.bio import spans_to_tags
-from spanqa.comparison import (Comparison, DocPair, Kind, Match, align_documents, compare_spans,
-                               match_documents)
+from spanqa.comparison import Comparison, DocPair, Kind, Match, align_documents, compare_spans, match_documents
 from spanqa.document import Corpus, Document
 from spanqa.errors import Location, Problem, fail
 from spanqa.metrics import PRF, span_metrics
@@ -200,10 +199,11 @@ def _common_documents(corpora: Sequence[Corpus], names: Sequence[str], match: Ma
     docs: list[Document] = []
     spans: list[list[list[Span]]] = [[] for _ in corpora]
     for doc in ref.documents:
-        others = [lk.get(doc.id) for lk in lookups]
-        if any(o is None for o in others):
+        found = [lk.get(doc.id) for lk in lookups]
+        others = [o for o in found if o is not None]
+        if len(others) < len(found):
             continue
-        unannotated = [n for n, d in zip(names, [doc, *others]) if not d.annotated]  # type: ignore[list-item]
+        unannotated = [n for n, d in zip(names, [doc, *others]) if not d.annotated]
         if unannotated:
             problems.append(Problem("W302", Location(path=ref.source, doc_id=doc.id),
                                     f"not annotated by {', '.join(unannotated)}; document ignored"))
@@ -211,7 +211,7 @@ def _common_documents(corpora: Sequence[Corpus], names: Sequence[str], match: Ma
         docs.append(doc)
         spans[0].append(list(doc.spans or ()))
         for k, other in enumerate(others, start=1):
-            _, mapped, _ = align_documents(doc, other, problems=problems)  # type: ignore[arg-type]
+            _, mapped, _ = align_documents(doc, other, problems=problems)
             spans[k].append(mapped)
     return docs, spans
 

@@ -86,8 +86,8 @@ def audit(labels: Corpus | str | Path, predictions: "OOFPredictions | str | Path
     """
     import json
 
-    from spanqa.pipeline import audit as run_audit
     from spanqa.formats import read_corpus
+    from spanqa.pipeline import audit as run_audit
     from spanqa.tagging.predictions import OOFPredictions, load_user_predictions
 
     corpus = labels if isinstance(labels, Corpus) else read_corpus(labels)

@@ -58,7 +58,8 @@ def withhold_unsupported(findings: Sequence[Any]) -> tuple[list[Any], dict[str, 
     """The findings without (a) the splits and merges nothing but the model's path supports and (b) the deletions of
     a short form whose long form the model itself reads as an entity ("AS" after "Angelman syndrome (AS)": judged
     as what it abbreviates, the label stands); and how many of each were withheld."""
-    kept, withheld = [], Counter()
+    kept: list[Any] = []
+    withheld: Counter[str] = Counter()
     for f in findings:
         if f.kind in STRUCTURE_KINDS and _signal(f, "structure") == 0.0:
             withheld[f.kind] += 1

@@ -27,11 +27,12 @@ import dataclasses
 import json
 import re
 import sys
-import tomllib
 import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
+
+import tomllib
 
 from spanqa.errors import fail
 
@@ -349,7 +350,7 @@ def render_toml(config: AuditConfig | None = None) -> str:
              "# Every key with its default.  Override any key on the command line: --set train.folds=3", ""]
     raw = config.to_dict()
     for name, cls in SECTIONS.items():
-        lines.append(f"[{name}]  # {cls.__doc__.strip()}")
+        lines.append(f"[{name}]  # {(cls.__doc__ or '').strip()}")  # dataclasses always have a __doc__
         for f in fields(cls):
             lines.append(f"# {f.metadata['doc']}")
             lines.append(f"{f.name} = {_toml_value(raw[name][f.name])}")

@@ -292,8 +292,8 @@ def doc_findings(text: str, labels: Sequence[Span], preds: Sequence[Span], margi
     for comp in comps:
         lq = [by_key.get((s.start, s.end, s.label, s.pieces)) for s in comp.labels]
         if comp.kind is Kind.EXACT:
-            q = lq[0] or quality_of.get(id(comp.labels[0]))
-            flag = _score_flag(q, text, min_quality=min_quality, ambiguous_margin=ambiguous_margin)
+            exact_q = lq[0] or quality_of.get(id(comp.labels[0]))
+            flag = _score_flag(exact_q, text, min_quality=min_quality, ambiguous_margin=ambiguous_margin)
             if flag is not None:
                 out.append(_with_message(flag, text))
             continue
@@ -304,7 +304,7 @@ def doc_findings(text: str, labels: Sequence[Span], preds: Sequence[Span], margi
             continue
         rng = index.range(comp.start, comp.end)
         if rng is None:  # a label over whitespace only: nothing to compare against, still reported
-            ev = {"p_labels": 0.0, "p_suggestion": 1.0, "fold": marginals.fold, "predicted_path": []}
+            ev: dict[str, Any] = {"p_labels": 0.0, "p_suggestion": 1.0, "fold": marginals.fold, "predicted_path": []}
             out.append(_with_message(Finding(doc_id, comp.kind.value, comp.action, 0.0, comp.labels, comp.other, ev),
                                      text))
             continue
@@ -313,9 +313,9 @@ def doc_findings(text: str, labels: Sequence[Span], preds: Sequence[Span], margi
         pred_path = spans_to_tags(words[a:b], comp.other)
         p_labels = _clamp_prob(lat, a, b, label_path)
         p_sugg = _clamp_prob(lat, a, b, pred_path)
-        ev: dict[str, Any] = {"p_labels": round(p_labels, 6), "p_suggestion": round(p_sugg, 6),
-                              "fold": marginals.fold,
-                              "predicted_path": _path_evidence(lat, words, text, a, b, label_path, pred_path)}
+        ev = {"p_labels": round(p_labels, 6), "p_suggestion": round(p_sugg, 6),
+              "fold": marginals.fold,
+              "predicted_path": _path_evidence(lat, words, text, a, b, label_path, pred_path)}
         if comp.labels:
             ev["labels_quality"] = [None if q is None or q.quality is None else round(q.quality, 6) for q in lq]
             if any(q is not None and not q.alignable for q in lq):

@@ -53,7 +53,8 @@ def pooled_rate(rates: Sequence[Mapping[str, Any]], agreement: Mapping[str, Any]
     half = 1.96 * var ** 0.5 / n if n else None
     out: dict[str, Any] = {
         "estimate": None if est is None else round(est, 6),
-        "ci95": [None, None] if est is None else [round(max(0.0, est - half), 6), round(min(1.0, est + half), 6)],
+        "ci95": [None, None] if est is None or half is None
+        else [round(max(0.0, est - half), 6), round(min(1.0, est + half), 6)],
         "n_errors": round(e, 4), "n_spans": n,
         "assessed_labels": sorted({lab for r in rates for lab in r.get("assessed_labels") or ()}),
         "not_assessed": {lab: row for r in rates for lab, row in (r.get("not_assessed") or {}).items()},
@@ -109,11 +110,10 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
     """Audit each layer of ``corpus`` in ``out/layers/layerN`` with ``audit_flat`` (the flat audit) and merge the
     results into ``out`` (module docstring), the summary made by ``summarize``; returns the merged
     :class:`spanqa.runfiles.AuditResult` (its ``oof`` is the first layer's)."""
-    from spanqa.findings import sort_findings
-    from spanqa.tagging.layers import layer_corpora
-
     from spanqa.bio import tag_inventory
+    from spanqa.findings import sort_findings
     from spanqa.tagging.kfold import _check_run_dir, fingerprint
+    from spanqa.tagging.layers import layer_corpora
     from spanqa.tagging.plan import resolve
 
     say = notify(progress)
@@ -121,6 +121,7 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
     flat = config.replace(**{"data.layers": "flat"})
     # one marker for the whole layered run: a folder of another corpus, setting or layering is refused (E406)
     resolved, chosen = resolve(flat, corpus)
+    assert chosen is not None  # resolve plans whenever it is given a corpus
     fp = hashlib.sha256((fingerprint(corpus, tag_inventory(corpus.labels), resolved)
                          + json.dumps([list(x) for x in layers])).encode()).hexdigest()
     _check_run_dir(out, fp)

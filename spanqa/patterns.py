@@ -64,7 +64,7 @@ def _p_error(f: Finding) -> float:
 
 
 def _message(kind: str, action: str, labels_text: str, label: str, sug_text: str, sug_label: str, n: int,
-             n_docs: int, p: float, surface: Mapping[str, int]) -> str:
+             n_docs: int, p: str, surface: Mapping[str, int]) -> str:
     where = f"{n} times in {n_docs} notes"
     if action == "add":
         said = f"{sug_text} is left unlabelled {where}; the model reads it as {sug_label} each time ({p} on average)"

@@ -43,20 +43,22 @@ import numpy as np
 
 from spanqa._version import __version__
 from spanqa.comparison import compare_spans
+from spanqa.competence import qualify, withhold_unsupported
 from spanqa.config import AuditConfig
 from spanqa.document import Corpus, Document, corpus_hash
 from spanqa.errors import Location, Problem, fail
-from spanqa.competence import qualify, withhold_unsupported
-from spanqa.nested import audit_layers
-from spanqa.patterns import find_patterns
 from spanqa.findings import FINDING_KINDS, Finding, doc_findings, ood_findings, rank_findings, sort_findings
-from spanqa.tagging.predictions import OOFPredictions, decode
+from spanqa.nested import audit_layers
+from spanqa.output import inside, write_text
+from spanqa.patterns import find_patterns
 from spanqa.quality import CandidateScore, SpanQuality, TagLattice, note_stats, score_spans
 from spanqa.ranking.error_rate import bootstrap_ratio, confident_error_rate, o_threshold
 from spanqa.ranking.ranker import rank_corpus
+from spanqa.runfiles import FILES, NESTED, AuditResult
+from spanqa.runfiles import notify as _notify
+from spanqa.runfiles import write_jsonl as _write_jsonl
 from spanqa.span import Span
-from spanqa.output import inside, write_text
-from spanqa.runfiles import FILES, NESTED, AuditResult, notify as _notify, write_jsonl as _write_jsonl
+from spanqa.tagging.predictions import OOFPredictions, decode
 
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 0
@@ -115,6 +117,7 @@ def _span_problems(doc: Document, qualities: Sequence[SpanQuality], *, has_margi
     out = []
     for q in qualities:
         if not q.alignable and q.reason != "overlap_dropped":
+            assert q.reason is not None  # score_spans gives every unalignable span its reason
             s = q.span
             out.append(Problem("W404", Location(doc_id=doc.id, start=s.start, end=s.end, excerpt=doc.text[s.start:s.end]),
                                f"{s.label} span: {q.reason.replace('_', ' ')}"))
@@ -174,6 +177,7 @@ def _audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: bo
         from spanqa.tagging.plan import resolve
 
         config, chosen = resolve(config, corpus)
+        assert chosen is not None  # resolve plans whenever it is given a corpus
         say(chosen.sentence())
         from spanqa.tagging.plan import busy_note
         from spanqa.tagging.tagger import resolve_device, threads_for
@@ -288,6 +292,7 @@ def _audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: bo
         word_at = {a: i for i, (a, _) in enumerate(m.words)}
         word_end = {b: i + 1 for i, (_, b) in enumerate(m.words)}
         for s in predictions[doc.id]:
+            assert s.score is not None  # decode() scores every span
             p = lat.span_prob(word_at[s.start], word_end[s.end], s.label) if lat is not None else None
             pred_recs.append({"doc_id": doc.id, **s.to_dict(doc.text), "score": round(float(s.score), 6),
                               "p_exact": None if p is None else round(p, 6), "fold": m.fold,
@@ -560,7 +565,7 @@ def evaluate_demo(result: AuditResult, clean: Corpus, manifest: Sequence[Mapping
     clean_keys = {d.id: {(s.pieces, s.label) for s in (d.spans or ())} for d in clean.documents}
     scored = [q for q in result.spans if q.quality is not None]
     right = [(q.span.pieces, q.span.label) in clean_keys.get(q.span.doc_id, set()) for q in scored]
-    cal = calibration([q.quality for q in scored], right)
+    cal = calibration([q.quality for q in scored if q.quality is not None], right)  # the filter drops none
     alt = {}
     for name, attr in (("product_of_marginals", "p_product"), ("weakest_marginal", "p_min")):
         pairs = [(getattr(q, attr), r) for q, r in zip(scored, right) if getattr(q, attr) is not None]

@@ -224,7 +224,9 @@ class TagLattice:
             if a == 0:
                 return 0.0
             prev = self._alpha[a - 1]
-            start = float(np.logaddexp(prev[self.b_idx[split_tag(self.tags[first])[1]]], prev[first]))
+            label = split_tag(self.tags[first])[1]
+            assert label is not None  # an I- tag has a label
+            start = float(np.logaddexp(prev[self.b_idx[label]], prev[first]))
         else:
             start = float(self._A[a])
         body = float(sum(self.logp[a + i, t] for i, t in enumerate(idx)))

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spanqa.tagging.align import (IGNORE, AlignmentError, assign_words, check_fast, encode_words, plan_windows,
-                          sentence_word_starts)
 from spanqa.config import ModelConfig
 from spanqa.errors import SpanqaError
+from spanqa.tagging.align import (IGNORE, AlignmentError, assign_words, check_fast, encode_words, plan_windows,
+                                  sentence_word_starts)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_align_long_doc_windows_cover_every_word_once(tok):
     enc = encode_words(tok, text, words, doc_id="long", max_length=16, stride=4)
     assert len(enc.windows) > 10
     covered = np.zeros(len(words), dtype=int)
-    for w, win in enumerate(enc.windows):
+    for win in enc.windows:
         assert len(win) <= 16
         assert win.input_ids[0] == tok.cls_token_id and win.input_ids[-1] == tok.sep_token_id
         # a window holds whole words: its content is exactly those words' subtokens

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spanqa.pipeline import FILES, audit, error_rate
 from spanqa.config import load_config
 from spanqa.document import Corpus, Document
-from spanqa.tagging.predictions import DocMarginals, OOFPredictions
+from spanqa.pipeline import FILES, audit, error_rate
 from spanqa.span import Span
+from spanqa.tagging.predictions import DocMarginals, OOFPredictions
 
 TEXT = "Pt started aspirin 81mg PO daily"
 WORDS = ((0, 2), (3, 10), (11, 18), (19, 21), (21, 23), (24, 26), (27, 32))
@@ -277,7 +277,8 @@ def test_audit_cli_ray_local_gives_the_same_run_as_a_plain_audit(demo_run, tmp_p
     from spanqa.cli.demo import DEMO_GROUP_REGEX
 
     out, _ = demo_run
-    sets = [x for s in TINY + [f"data.group_regex='{DEMO_GROUP_REGEX}'"] for x in ("--set", s)]
+    # flat, as the demo_run fixture's run (nested corpora on Ray: tests/test_ray_cluster.py)
+    sets = [x for s in TINY + [f"data.group_regex='{DEMO_GROUP_REGEX}'", "data.layers=flat"] for x in ("--set", s)]
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         with pytest.raises(SystemExit) as ex:

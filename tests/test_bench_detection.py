@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.metrics import average_precision_score
 
 from spanqa.benchmark import (DROPPED, FALSE_POSITIVE, Change, Detection, Sentence, at_k, average_precision,
-                              changes_from_comparison, claims, cleanlab_baseline, corpus_sentences,
-                              corrected_word_tags, finding_detections, hits, match, sentence_truth_from_tags,
-                              trapezoid_auprc,
-                              nessie_retag, nessie_uncertainty, r_precision, rank, sentence_metrics,
-                              sentence_min_scores, sentence_truth, span_metrics, surface_form_detections)
+                              changes_from_comparison, claims, cleanlab_baseline, corpus_sentences, corrected_word_tags,
+                              finding_detections, hits, match, nessie_retag, nessie_uncertainty, r_precision, rank,
+                              sentence_metrics, sentence_min_scores, sentence_truth, sentence_truth_from_tags,
+                              span_metrics, surface_form_detections, trapezoid_auprc)
 from spanqa.comparison import compare_corpora
 from spanqa.document import Corpus, Document
-from spanqa.tagging.predictions import DocMarginals, OOFPredictions
 from spanqa.span import Span
+from spanqa.tagging.predictions import DocMarginals, OOFPredictions
 
 
 def _words(text: str) -> tuple[tuple[int, int], ...]:

@@ -6,10 +6,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import corpus_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import corpus_path
 from spanqa.document import Corpus, Document
 from spanqa.errors import Reporter, SpanqaError
 from spanqa.formats import brat, read_corpus, write_corpus

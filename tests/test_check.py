@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import corpus_path
 from typer.testing import CliRunner
 
-from conftest import corpus_path
 from spanqa.check import CheckReport, check_corpus
 from spanqa.cli import main
 from spanqa.cli._app import app

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
-from spanqa.config import AuditConfig, PACKAGED_TOML, load_config, render_toml
+from spanqa.config import PACKAGED_TOML, AuditConfig, load_config, render_toml
 from spanqa.errors import SpanqaError
 
 REPO = Path(__file__).resolve().parents[1]

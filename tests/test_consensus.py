@@ -9,9 +9,8 @@ import random
 import pytest
 
 from spanqa.cli import main
-from spanqa.consensus import METHODS, annotator_table, consensus, dawid_skene, disagreements, majority_vote
+from spanqa.consensus import METHODS, annotator_table, consensus, disagreements, majority_vote
 from spanqa.document import Corpus, Document
-from spanqa.errors import SpanqaError
 from spanqa.formats import write_corpus
 from spanqa.span import Span
 
@@ -233,6 +232,9 @@ def test_consensus_keeps_every_document_and_who_annotated_it():
     bare = Corpus.from_docs([Document("d2", u, None)])
     for m in METHODS:
         assert consensus([bare, bare], method=m).corpus["d2"].spans is None  # no candidate at all: no crash
+    empty = Corpus.from_docs([Document("e", "", ())])  # annotated, but not one word anywhere
+    for m in METHODS:
+        assert consensus([empty, empty], method=m).corpus["e"].spans == (), m
 
 
 def test_learning_on_contested_words_sees_a_source_s_false_marks_at_their_true_rate():

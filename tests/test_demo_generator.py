@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from spanqa.comparison import compare_spans
-from spanqa.demo import (KINDS, LABELS, apply_manifest_backwards, generate_notes, group_of, inject_errors,
-                         parse_markup, write_demo)
+from spanqa.demo import (KINDS, LABELS, apply_manifest_backwards, generate_notes, group_of, inject_errors, parse_markup,
+                         write_demo)
 from spanqa.demo.generator import MAX_WORDS, MIN_WORDS
 from spanqa.formats import read_corpus
 from spanqa.tokenize import doc_words

@@ -5,18 +5,19 @@ Tiny random BERT (``model.init = "random_tiny"``), 2 folds, 1 epoch, on CPU.
 
 from __future__ import annotations
 
+import json
 import numpy as np
 import pytest
 
 from spanqa.config import load_config
-from spanqa.tagging.distributed import (_config, _fold_files, _write_back, encode_shard_job, fold_resources, read_job_corpus,
-                                run_fold_job)
 from spanqa.document import Corpus, Document
 from spanqa.errors import SpanqaError
 from spanqa.formats import write_corpus
+from spanqa.span import Span
+from spanqa.tagging.distributed import (_config, _fold_files, _write_back, encode_shard_job, fold_resources,
+                                        read_job_corpus, run_fold_job)
 from spanqa.tagging.features import load_features, merge_features
 from spanqa.tagging.kfold import features_target, run_kfold, run_order, shard_ranges
-from spanqa.span import Span
 
 CFG = load_config(overrides=["model.init=random_tiny", "train.folds=2", "train.epochs=1", "train.batch_size=8",
                              "train.max_length=32", "train.stride=8", "fast.max_epochs=2", "fast.hidden=16",
@@ -180,3 +181,41 @@ def test_distributed_ray_local_cluster_equals_plain_run(corpus_file, tmp_path):
     assert out.meta["distributed"] == {"fold_tasks": 2, "encoding": {"shards": 2, "cached": False,
                                                                      "encode_s": out.meta["distributed"]["encoding"]["encode_s"]}}
     _same(plain, out)
+
+
+def test_nested_fine_tuning_folds_as_jobs_land_where_the_audit_finds_them(tmp_path):
+    """Fine-tuning a nested corpus: one flat run per layer on the corpus restricted to that layer, in
+    run/layers/layerN - each fold a job (the Ray task body, called here without Ray); the audit then resumes them
+    all and writes what a plain audit writes."""
+    from spanqa.pipeline import audit
+    from spanqa.tagging.distributed import _fold_plan, _layer_fold_files
+
+    drugs = ["aspirin", "warfarin", "metoprolol", "lisinopril"]
+    docs = []
+    for i in range(6):
+        d = _doc(f"p{i // 2}_n{i}", drugs[i % 4])
+        dose = next(s for s in d.spans if s.label == "Dose")
+        docs.append(d.evolve(spans=d.spans + (Span(d.id, d.spans[0].start, dose.end, "Medication"),)))
+    corpus = Corpus.from_docs(docs)
+    path = tmp_path / "nested.jsonl"
+    write_corpus(corpus, path, "jsonl")
+    cfg = CFG.replace(**{"train.mode": "finetune"})
+    run = tmp_path / "run"
+    plan = _fold_plan(corpus, cfg, "finetune", run)
+    assert [(p.relative_to(run).as_posix(), layers, labels) for p, layers, labels in plan] == [
+        ("layers/layer1", None, ["Drug", "Dose"]), ("layers/layer2", None, ["Medication"])]
+    assert [p.relative_to(run).as_posix() for p, _, _ in _fold_plan(corpus, cfg, "fast", run)] == ["layers/kfold"]
+    flat = cfg.replace(**{"data.layers": "flat"})
+    assert _fold_plan(corpus, flat, "finetune", run) == [(run, None, None)]
+    for fold_dir, _, labels in plan:
+        for k in range(cfg.train.folds):
+            _write_back(fold_dir, _layer_fold_files(str(path), "jsonl", flat.to_dict(), k, str(fold_dir), None,
+                                                    None, labels))
+    res = audit(corpus, cfg, out=run, progress=False)
+    audit(corpus, cfg, out=tmp_path / "plain", progress=False)
+    assert [lay["labels"] for lay in res.summary["layers"]] == [["Drug", "Dose"], ["Medication"]]
+    for n in (1, 2):
+        kfold = json.loads((run / "layers" / f"layer{n}" / "summary.json").read_text())["kfold"]
+        assert kfold["resumed_folds"] == [0, 1]
+    for name in ("findings.jsonl", "spans.jsonl", "predictions.jsonl"):
+        assert (run / name).read_bytes() == (tmp_path / "plain" / name).read_bytes(), name

@@ -6,8 +6,7 @@ import pytest
 
 from spanqa.document import Corpus, Document
 from spanqa.errors import Reporter, SpanqaError
-from spanqa.formats import detect_format, read_corpus, write_corpus
-from spanqa.formats import docbin
+from spanqa.formats import detect_format, docbin, read_corpus, write_corpus
 from spanqa.span import Span
 
 

@@ -8,9 +8,9 @@ import numpy as np
 
 from spanqa.comparison import compare_spans
 from spanqa.document import Document
+from spanqa.quality import WordIndex
 from spanqa.ranking.consistency import SurfaceIndex
 from spanqa.ranking.signals import coordination_splits, structure_support
-from spanqa.quality import WordIndex
 from spanqa.span import Span
 from spanqa.tagging import edges
 from spanqa.tagging.edges import ATOMIC, joiner_edges_allowed, word_boundaries

@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spanqa.tagging.align import encode_words
 from spanqa.config import load_config
+from spanqa.tagging.align import encode_words
 from spanqa.tagging.features import (_segment_means, build_encoder, cache_path, encode_features, features_key,
-                             load_features, word_features)
+                                     load_features, word_features)
 from spanqa.tagging.tagger import load_tokenizer, torch_threads
 from spanqa.tokenize import tokenize
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from spanqa.bio import tag_inventory
 from spanqa.config import load_config
 from spanqa.document import Corpus, Document
 from spanqa.errors import SpanqaError
 from spanqa.tagging.heads import HEAD_KINDS, predict_head, segments, split_dev, train_head
 from spanqa.tagging.kfold import ENSEMBLE_FOLD, fingerprint, run_kfold
-from spanqa.bio import tag_inventory
 from spanqa.tagging.tagger import seeded, torch_threads
 from spanqa.tokenize import doc_words
 

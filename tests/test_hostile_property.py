@@ -13,11 +13,11 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_review_run import TEXTS, make_run
 
 from spanqa.document import Corpus, Document
 from spanqa.errors import SpanqaError
 from spanqa.span import Span
-from test_review_run import TEXTS, make_run
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 IDS = ["f_type", "f_ood", "f_shrink2", "nope", "", None]

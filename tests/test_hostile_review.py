@@ -15,9 +15,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_review_run import SPANS, TEXTS, make_run
 
 from spanqa.cli import main
-from test_review_run import SPANS, TEXTS, make_run
 
 TINY = ["--set", "model.init='random_tiny'", "--set", "train.folds=2", "--set", "train.epochs=1"]
 
@@ -151,6 +151,7 @@ RUN_DAMAGE = {
     "summary-missing": ("E501", lambda r: (r / "summary.json").unlink()),
     "summary-not-json": ("E502", lambda r: (r / "summary.json").write_text("{")),
     "summary-not-utf8": ("E502", lambda r: (r / "summary.json").write_bytes(b'{"a": "\xff"}')),
+    "summary-a-list": ("E502", lambda r: (r / "summary.json").write_text("[]")),
     "findings-missing": ("E501", lambda r: (r / "findings.jsonl").unlink()),
 }
 

@@ -13,7 +13,7 @@ from spanqa.comparison import compare_corpora
 from spanqa.config import load_config
 from spanqa.document import Corpus, Document
 from spanqa.errors import SpanqaError
-from spanqa.formats import read_corpus, write_corpus
+from spanqa.formats import read_corpus
 from spanqa.impact import Version, changes_against, measure_impact, versions_from_corpora
 from spanqa.impact.chart import impact_page, is_curve
 from spanqa.impact.scores import bootstrap_delta, bootstrap_f1, doc_counts

@@ -11,9 +11,9 @@ import pytest
 from spanqa.config import load_config
 from spanqa.document import Corpus, Document
 from spanqa.errors import SpanqaError
+from spanqa.span import Span
 from spanqa.tagging.kfold import ENSEMBLE_FOLD, assign_folds, doc_groups, run_kfold
 from spanqa.tagging.predictions import DocMarginals, OOFPredictions, decode, viterbi
-from spanqa.span import Span
 from spanqa.tokenize import doc_words
 
 SENTS = ["Pt started {d} 81mg PO daily.", "BP 180/110, HbA1c 8.9%.", "Stop {d} if bleeding.",

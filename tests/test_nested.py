@@ -166,7 +166,7 @@ def test_an_interrupted_layered_audit_resumes_to_the_same_findings(tmp_path):
             raise Stop
 
     cfg = load_config(overrides=TINY)
-    ref = audit(CORPUS, cfg, out=tmp_path / "ref", progress=False)
+    audit(CORPUS, cfg, out=tmp_path / "ref", progress=False)
     with pytest.raises(Stop):
         audit(CORPUS, cfg, out=tmp_path / "run", progress=False, on_fold_done=stop)
     assert (tmp_path / "run" / "layers" / "kfold" / "folds" / "fold_0.done").exists()

@@ -141,11 +141,11 @@ def test_members_follow_their_pattern_in_the_ranking():
 
 
 def test_context_readings_skip_a_parenthetical_and_weigh_against_a_contrary_change():
+    import re as _re
+
     from spanqa.competence import weights
     from spanqa.document import Corpus, Document
     from spanqa.ranking.consistency import SurfaceIndex
-
-    import re as _re
 
     def doc(i, text, spans):
         return Document(f"d{i}", text, tuple(Span(f"d{i}", a, b, lab) for a, b, lab in spans))

@@ -7,9 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from spanqa.tagging.predictions import DocMarginals
 from spanqa.quality import TagLattice, note_stats, score_candidates, score_spans
 from spanqa.span import Span
+from spanqa.tagging.predictions import DocMarginals
 
 TEXT = "Pt started aspirin 81mg PO daily"
 WORDS = ((0, 2), (3, 10), (11, 18), (19, 21), (21, 23), (24, 26), (27, 32))  # Pt started aspirin 81 mg PO daily

@@ -10,12 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spanqa.pipeline import audit
 from spanqa.comparison import compare_corpora, compare_spans
 from spanqa.config import load_config
 from spanqa.document import Corpus, Document
 from spanqa.formats import read_corpus
-from spanqa.tagging.predictions import DocMarginals, OOFPredictions
+from spanqa.pipeline import audit
 from spanqa.quality import CandidateScore, SpanQuality, TagLattice
 from spanqa.ranking.combine import RankingModel
 from spanqa.ranking.consistency import SurfaceIndex
@@ -23,6 +22,7 @@ from spanqa.ranking.error_rate import confident_error_rate, o_threshold
 from spanqa.ranking.injection import KIND_SHARES, inject_errors
 from spanqa.ranking.signals import CANDIDATE_KINDS, SIGNALS, doc_candidates, feature_matrix, feature_names
 from spanqa.span import Span
+from spanqa.tagging.predictions import DocMarginals, OOFPredictions
 from spanqa.tokenize import doc_words
 
 DEMO = Path(__file__).resolve().parents[1] / "corpora" / "demo"

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_review_run import make_run
 
 from spanqa.cli import main
-from spanqa.review.run import load_run
-from test_review_run import make_run
 
 rg = pytest.importorskip("argilla")
 U1, U2 = "00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000002"

@@ -109,9 +109,10 @@ def test_review_exports_all_documents_option(tmp_path):
 
 
 def test_review_labelstudio_export_path_config_and_review_text(tmp_path):
+    from test_review_run import make_run
+
     from spanqa.review.exports import labeling_config, labelstudio_path, labelstudio_tasks, review_text
     from spanqa.review.run import load_run
-    from test_review_run import make_run
 
     assert labelstudio_path(tmp_path) == tmp_path / "export.json"  # an existing folder
     assert labelstudio_path(tmp_path / "review") == tmp_path / "review" / "export.json"  # no suffix

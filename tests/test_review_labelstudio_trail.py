@@ -27,12 +27,12 @@ import json
 from pathlib import Path
 
 import pytest
+from test_review_run import TEXTS, make_run
 
 from spanqa.cli import main
 from spanqa.errors import SpanqaError
 from spanqa.review.exports import labelstudio_tasks
 from spanqa.review.run import load_run
-from test_review_run import TEXTS, make_run
 
 EXTRA = {"n5": "Held lasix today.", "n6": "Gave tylenol."}
 

@@ -8,8 +8,12 @@ cassis = pytest.importorskip("cassis")
 
 from spanqa.document import Corpus, Document  # noqa: E402
 from spanqa.errors import SpanqaError  # noqa: E402
-from spanqa.formats import detect_format, read_corpus, write_corpus  # noqa: E402
-from spanqa.formats import xmi  # noqa: E402
+from spanqa.formats import (  # noqa: E402
+    detect_format,
+    read_corpus,
+    write_corpus,
+    xmi,  # noqa: E402
+)
 from spanqa.span import Span  # noqa: E402
 
 

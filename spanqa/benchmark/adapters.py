@@ -62,10 +62,10 @@ def finding_detections(findings: Iterable[Any]) -> list[Detection]:
             continue
         kind = rec["kind"]
         if kind == "inconsistent":
-            group = ACTION_GROUP.get(rec.get("action"), "type")
+            group = ACTION_GROUP.get(rec.get("action", ""), "type")  # "": no action, the default
         elif kind == "low_confidence":
             alt = (rec.get("evidence") or {}).get("alternative") or {}
-            group = ALTERNATIVE_GROUP.get(alt.get("kind"), "type")
+            group = ALTERNATIVE_GROUP.get(alt.get("kind", ""), "type")
         else:
             group = FINDING_GROUP.get(kind, "type")
         out.append(Detection(rec["doc_id"], min(int(s["start"]) for s in spans), max(int(s["end"]) for s in spans),
@@ -83,7 +83,7 @@ def quality_detections(qualities: Iterable[Any], findings: Iterable[Any]) -> lis
     for q in qualities:
         if q.quality is None:
             continue
-        alt = (q.alternative or {}).get("kind")
+        alt = (q.alternative or {}).get("kind", "")
         out.append(Detection(q.span.doc_id, q.span.start, q.span.end, ALTERNATIVE_GROUP.get(alt, "type"),
                              float(q.quality), "spanqa:span"))
     out.extend(d for d in finding_detections(findings) if d.source == "spanqa:missing")

@@ -110,7 +110,7 @@ def detect(corpus: Corpus, result: Any, *, timings: dict[str, float] | None = No
     sent["spanqa_model"] = timed("spanqa_path", lambda: gold_path_scores(corpus, oof, sentences))
     for merged in (False, True):
         key = "cleanlab_merged" if merged else "cleanlab_iob2"
-        out = timed(key, lambda: cleanlab_baseline(corpus, oof, sentences, merged=merged))
+        out = timed(key, lambda merged=merged: cleanlab_baseline(corpus, oof, sentences, merged=merged))
         dets[key], dets[f"{key}_issues"], sent[key] = out.tokens, out.issues, out.sentence
     dets["retag"] = timed("retag", lambda: nessie_retag(corpus, oof, result.predictions))
     dets["uncertainty"] = timed("uncertainty", lambda: nessie_uncertainty(corpus, oof))
@@ -176,7 +176,7 @@ def headline(methods: Mapping[str, Any], lengths: Mapping[str, Mapping[str, int]
 
     out: dict[str, Any] = {}
     for rule in ("lenient", "strict"):
-        cl, which = best(lambda m: m[rule]["ap"])
+        cl, which = best(lambda m, rule=rule: m[rule]["ap"])
         sq = methods["spanqa"][rule]["ap"]
         out[f"span_ap_{rule}"] = {"spanqa": sq, "cleanlab": cl, "cleanlab_classes": which, "ratio": _ratio(sq, cl)}
     cl, which = best(lambda m: m["sentence"]["auprc"])

@@ -14,11 +14,11 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 
-from spanqa.pipeline import audit as run_audit
-from spanqa.pipeline import render_summary
 from spanqa.cli._app import app, resumable
 from spanqa.config import AuditConfig, load_config
 from spanqa.formats import read_corpus
+from spanqa.pipeline import audit as run_audit
+from spanqa.pipeline import render_summary
 from spanqa.review.report import write_run_report
 from spanqa.tagging.predictions import load_user_predictions
 

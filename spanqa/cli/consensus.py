@@ -17,7 +17,8 @@ from rich.table import Table
 from spanqa.cli._app import app
 from spanqa.cli.agree import display_names
 from spanqa.cli.compare import problem_lines, read_side
-from spanqa.consensus import DEFAULT, LEARN, METHODS, annotator_table, consensus as run_consensus, disagreements
+from spanqa.consensus import DEFAULT, LEARN, METHODS, annotator_table, disagreements
+from spanqa.consensus import consensus as run_consensus
 from spanqa.formats import write_corpus
 from spanqa.output import atomic_open, write_text
 

@@ -12,16 +12,16 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any, List
+from typing import Any, List, Sequence
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from spanqa.pipeline import AuditResult, audit, evaluate_demo, render_summary
 from spanqa.cli._app import app, resumable
 from spanqa.config import load_config
 from spanqa.formats import read_corpus
+from spanqa.pipeline import AuditResult, audit, evaluate_demo, render_summary
 from spanqa.review.report import write_run_report
 
 DEFAULT_OUT = Path("spanqa-demo")
@@ -42,7 +42,7 @@ def _demo_paths(written: Any, corpus_dir: Path) -> tuple[Path, Path, Path]:
             get("manifest", corpus_dir / "manifest.jsonl"))
 
 
-def run_demo(out: Path, *, n_notes: int = 150, seed: int = 0, rate: float = 0.10, overrides: List[str] = (),
+def run_demo(out: Path, *, n_notes: int = 150, seed: int = 0, rate: float = 0.10, overrides: Sequence[str] = (),
              progress: bool = True) -> tuple[AuditResult, dict[str, Any]]:
     """Generate, audit and evaluate; returns the audit result and ``{"demo_eval", "calibration"}``."""
     from spanqa.demo import write_demo

@@ -12,7 +12,8 @@ import typer
 from rich.console import Console
 
 from spanqa.cli._app import app
-from spanqa.review.estimate import estimate as run_estimate, expected_errors, plan, read_verdicts
+from spanqa.review.estimate import estimate as run_estimate
+from spanqa.review.estimate import expected_errors, plan, read_verdicts
 from spanqa.review.run import load_run
 
 

@@ -89,8 +89,9 @@ def impact(
         cfg = load_config(config, set_)
         before, after = (read_side(p, format, {}) for p in paths)
         b = _batches(batches)
+        name_before, name_after = display_names(list(paths))  # one name per path
         versions = versions_from_corpora(before, after, batches=() if b is None else b, seed=cfg.train.seed,
-                                         names=tuple(display_names(list(paths))))
+                                         names=(name_before, name_after))
         target = out
     else:
         raise fail("E602", f"{len(paths)} paths given; pass BEFORE AFTER, or one run folder")
@@ -115,10 +116,12 @@ def impact(
 
 def _decisions(run, accept: Optional[Path], all_above: Optional[float]) -> tuple[list, list]:
     """The decisions ``spanqa apply`` would read, and the problems met reading them."""
+    from spanqa.errors import Problem
     from spanqa.review.apply import threshold_decisions
-    from spanqa.review.decisions import read_decisions
+    from spanqa.review.decisions import Decision, read_decisions
 
-    decisions, problems = [], []
+    decisions: list[Decision] = []
+    problems: list[Problem] = []
     if accept is not None:
         decisions, problems = read_decisions(accept, run=run)
     if all_above is not None:
@@ -145,7 +148,7 @@ def _print(record: dict, target: Path, pages: list[Path]) -> None:
                       f"{r['delta']:+.4f} [{r['delta_ci95'][0]:+.3f}, {r['delta_ci95'][1]:+.3f}]",
                       "" if r["p_not_better"] is None else f"{r['p_not_better']:.3f}")
         con.print(t)
-    from spanqa.errors import Problem, Location
+    from spanqa.errors import Location, Problem
 
     problems = [Problem(p["code"], Location(**p["where"]), p["detail"]) for p in record["problems"]
                 if p["code"] not in ("W401", "W403")]  # the tagger's own notes stay in impact.json

@@ -14,7 +14,8 @@ from rich.console import Console
 from spanqa.cli._app import app
 from spanqa.cli.compare import problem_lines
 from spanqa.review.decisions import read_decisions, resolve
-from spanqa.review.rerank import rerank as run_rerank, write_findings
+from spanqa.review.rerank import rerank as run_rerank
+from spanqa.review.rerank import write_findings
 from spanqa.review.run import load_run
 
 

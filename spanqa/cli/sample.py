@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import Optional, cast
 
 import typer
 from rich.console import Console
@@ -17,7 +17,7 @@ from rich.console import Console
 from spanqa.cli._app import app
 from spanqa.cli.export import ReviewFormat, counts_line
 from spanqa.review.run import load_run, warn_if_changed
-from spanqa.review.sample import write_sample
+from spanqa.review.sample import SampleFormat, write_sample
 
 
 class DesignChoice(str, Enum):
@@ -47,7 +47,8 @@ def sample(
     run = load_run(run_dir, corpus=corpus, corpus_format=format)
     warn_if_changed(run)
     if design is DesignChoice.stratified:
-        from spanqa.review.estimate import design as draw, design_path, population, write_design
+        from spanqa.review.estimate import design as draw
+        from spanqa.review.estimate import design_path, population, write_design
 
         if to is not ReviewFormat.csv:
             raise typer.BadParameter("the stratified design is written as a CSV sheet", param_hint="--to")
@@ -58,5 +59,6 @@ def sample(
                         f"{design_path(out).name}; then: spanqa estimate {run_dir} --decisions {out}",
                         markup=False, highlight=False)
         return
-    counts = write_sample(run, n, out, to=to.value, seed=seed, allocation=allocation.value)
+    # --to argilla is not a sample format: write_sample refuses it (E507)
+    counts = write_sample(run, n, out, to=cast(SampleFormat, to.value), seed=seed, allocation=allocation.value)
     Console().print(f"sample ({to.value}): {out} ({counts_line(counts)})", markup=False, highlight=False)

@@ -183,10 +183,14 @@ def fit(S: sparse.csr_matrix, k: int, *, chains: Chains | None = None, contexts:
                 xi += post[s0:s0 + ln - 1].T @ post[s0 + 1:s0 + ln]
         trans = _normalise(xi, chains.allowed)
         start = _normalise(post[chains.starts[chains.lengths > 0]].sum(axis=0), chains.first)
-    if not n:  # nobody labelled anything: nothing to fit
-        return Fit(post, confusions(post), np.full(k, 1 / k), 0, 0.0, trans, start)
+    if not n:  # no items at all: nothing to fit (and, for chains, empty per-item arrays)
+        empty = np.zeros((0, k))
+        out = Fit(post, confusions(post), np.full(k, 1 / k), 0, 0.0, trans, start)
+        if chains is not None:
+            out.alpha, out.beta, out.emit, out.scale = empty, empty.copy(), empty.copy(), np.ones(0)
+        return out
     last, done, loglik = -np.inf, 0, 0.0
-    for done in range(1, iterations + 1):
+    for done in range(1, iterations + 1):  # noqa: B007 - the count is read after the loop
         conf = confusions(post)
         log_emit = _log_emissions(S, conf)
         if chains is None:

@@ -31,7 +31,10 @@ def candidates(crowd: Crowd, labels: list[str]) -> tuple[list[tuple[str, int, in
     per candidate, how many annotators saw its document."""
     index = {lab: i + 1 for i, lab in enumerate(labels)}
     cands: list[tuple[str, int, int]] = []
-    items, anns, said, voters = [], [], [], []
+    items: list[int] = []
+    anns: list[int] = []
+    said: list[int] = []
+    voters: list[int] = []
     for d in crowd.documents:
         saw = [j for j, per in enumerate(crowd.spans) if d.id in per]
         given = [{(s.start, s.end): s.label for s in crowd.spans[j][d.id]} for j in saw]
@@ -43,7 +46,10 @@ def candidates(crowd: Crowd, labels: list[str]) -> tuple[list[tuple[str, int, in
             items.extend(range(base, base + len(extents)))
             anns.extend([j] * len(extents))
             said.extend(index[g[e]] if e in g else 0 for e in extents)
-    as_int = (lambda x: np.asarray(x, np.int64))
+
+    def as_int(x):
+        return np.asarray(x, np.int64)
+
     return cands, as_int(items), as_int(anns), as_int(said), as_int(voters)
 
 

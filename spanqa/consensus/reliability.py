@@ -25,7 +25,7 @@ from spanqa.consensus.crowd import Crowd
 from spanqa.document import Corpus
 from spanqa.metrics import span_metrics
 
-O = "O"
+O = "O"  # noqa: E741 - the outside tag's own name
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> list[float] | None:
@@ -43,7 +43,10 @@ def _prf(tp: int, n_mine: int, n_cons: int) -> dict[str, Any]:
     p = tp / n_mine if n_mine else float("nan")
     r = tp / n_cons if n_cons else float("nan")
     f = 2 * tp / (n_mine + n_cons) if n_mine + n_cons else float("nan")
-    rnd = (lambda x: None if x != x else round(x, 4))
+
+    def rnd(x):
+        return None if x != x else round(x, 4)
+
     return {"precision": rnd(p), "recall": rnd(r), "f1": rnd(f), "precision_ci95": wilson(tp, n_mine),
             "recall_ci95": wilson(tp, n_cons), "matched": tp, "spans": n_mine, "consensus_spans": n_cons}
 
@@ -149,7 +152,8 @@ def sample_disagreement(a: Corpus, b: Corpus, *, notes: int = 50, seed: int = 0,
     bm = b.by_id()
     both = [(d, bm[d.id]) for d in a.documents if d.id in bm and d.spans is not None and bm[d.id].spans is not None]
     counts = np.array([[m.matched, m.n_labels, m.n_other] for m in
-                       (span_metrics(compare_spans(x.id, list(x.spans), list(y.spans))).micro for x, y in both)],
+                       (span_metrics(compare_spans(x.id, list(x.spans or ()), list(y.spans or ()))).micro
+                        for x, y in both)],
                       dtype=float).reshape(len(both), 3)
 
     def share(c: np.ndarray) -> np.ndarray:

@@ -162,6 +162,9 @@ def _spans_of(path: np.ndarray, chains: Chains, n: int) -> list[tuple[int, int, 
 
 def _hmm_score(f: Fit, i: int, end: int, lab: int, last_of_sentence: bool) -> float:
     """P(words i..end-1 = B-lab I-lab..., word ``end`` not I-lab | all votes), from scaled forward-backward."""
+    # a chain fit over at least one word keeps these (only such a fit has spans to score)
+    assert f.alpha is not None and f.beta is not None and f.scale is not None and f.emit is not None
+    assert f.trans is not None
     b, inside = 1 + 2 * lab, 2 + 2 * lab
     p = f.alpha[i, b]
     prev = b
@@ -212,6 +215,7 @@ def word_consensus(votes: WordVotes, method: str, *, prior: float, diag: float, 
     if method == "hmm":
         f = fit(S, k, chains=chains, contexts=contexts, prior=prior, diag=diag, iterations=iterations, teach=teach)
         with np.errstate(divide="ignore"):
+            assert f.emit is not None and f.trans is not None and f.start is not None  # a fit with chains has them
             path = viterbi(np.log(f.emit + 1e-300), np.log(f.trans) + log_trans0,
                            np.log(f.start) + log_first, chains)
     elif method == "word-ds":
@@ -235,8 +239,10 @@ def word_consensus(votes: WordVotes, method: str, *, prior: float, diag: float, 
     for i, end, lab in _spans_of(path, chains, n):
         d = votes.crowd.documents[int(votes.doc[i])]
         if method == "hmm":
+            assert f is not None  # fitted above
             score = _hmm_score(f, i, end, lab, bool(last[end - 1]))
         elif method == "word-ds":
+            assert f is not None  # fitted above
             score = float(np.prod(f.post[np.arange(i, end), [1 + 2 * lab] + [2 + 2 * lab] * (end - i - 1)]))
             if not last[end - 1]:
                 score *= 1.0 - float(f.post[end, 2 + 2 * lab])

@@ -56,7 +56,7 @@ def _plural(noun: str) -> str:
     return noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
 
 
-def _table(rows: list[tuple[str, ...]]) -> str:
+def _table(rows: Sequence[tuple[str, ...]]) -> str:
     head, *body = rows
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in body]
@@ -189,9 +189,9 @@ def write_demo(out_dir: str | Path, *, n_notes: int = 150, seed: int = 0, rate: 
     keep = {d.id for d in clean}
     for folder in (paths.clean, paths.noisy):
         if folder.is_dir():
-            for f in folder.iterdir():
-                if f.suffix in (".txt", ".ann") and f.stem not in keep:
-                    f.unlink()
+            for old in folder.iterdir():
+                if old.suffix in (".txt", ".ann") and old.stem not in keep:
+                    old.unlink()
     root.mkdir(parents=True, exist_ok=True)
     write_corpus(_for_brat(clean), paths.clean, "brat")
     write_corpus(_for_brat(noisy), paths.noisy, "brat")

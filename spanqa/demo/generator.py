@@ -257,7 +257,7 @@ def _med_phrase(rng: Random, med: _Med, *, style: Literal["list", "prose", "shor
         elif r < 0.80:
             parts = [name, strength, route, freq]
         elif r < 0.9 and form:
-            parts = [name, strength, form, f"- take 1 {E('Form', med.form)}", route, freq]
+            parts = [name, strength, form, f"- take 1 {form}", route, freq]
         else:
             parts = [name, strength, freq]
     else:

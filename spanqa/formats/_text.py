@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, TypeGuard
 
 from spanqa.errors import Reporter, fail
 
@@ -27,7 +27,7 @@ LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 _TO_SPACE = {ord(c): " " for c in LINE_BREAKS}
 
 
-def is_int(x: object) -> bool:
+def is_int(x: object) -> TypeGuard[int]:
     """An integer that is not a boolean (JSON ``true`` is not an offset)."""
     return isinstance(x, int) and not isinstance(x, bool)
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from spanqa.document import Corpus, Document
 from spanqa.errors import Problem, Reporter, require
@@ -133,9 +133,9 @@ def _document(bdoc: Any, file: Path, reporter: Reporter, head: dict | None, told
                          "has_text": p.text is not None})
     text = "".join(parts)
     spans: list[Span] = []
-    placed = [(None, a) for a in bdoc.annotations] + [(k, a) for k, p in enumerate(bdoc.passages)
-                                                      for a in p.annotations]
-    for k, ann in placed:
+    placed: list[tuple[int | None, Any]] = [(None, a) for a in bdoc.annotations]
+    placed += [(k, a) for k, p in enumerate(bdoc.passages) for a in p.annotations]
+    for passage, ann in placed:
         label = ann.infons.get("type")
         if not label:
             reporter.report("E109", f"annotation {ann.id} has no infon 'type' (its label)", **where)
@@ -147,12 +147,12 @@ def _document(bdoc: Any, file: Path, reporter: Reporter, head: dict | None, told
                             f"{str(bad.length)[:40]!r} is not a non-negative integer (the annotation is skipped)",
                             **where)
             continue
-        locs = sorted((a, a + n) for a, n in raw)
+        locs = sorted((a, a + n) for a, n in cast("list[tuple[int, int]]", raw))  # no None: skipped above
         if not locs:
             reporter.report("E109", f"annotation {ann.id} has no location", **where)
             continue
         infons = {key: v for key, v in ann.infons.items() if key != "type"}
-        meta: dict[str, Any] = {"passage": k}
+        meta: dict[str, Any] = {"passage": passage}
         if infons:
             meta["infons"] = infons
         span = Span(doc_id, locs[0][0], locs[-1][1], str(label), fragments=tuple(locs) if len(locs) > 1 else None,
@@ -181,7 +181,8 @@ def write(corpus: Corpus, path: Path, *, reporter: Reporter | None = None) -> li
     """Write ``corpus`` as one BioC collection at ``path`` (JSON when it ends in ``.json``, else XML)."""
     bioc = _bioc()
     path = Path(path)
-    head = next((d.meta["bioc_collection"] for d in corpus.documents if "bioc_collection" in d.meta), {})
+    head: dict[str, Any] = next((d.meta["bioc_collection"] for d in corpus.documents if "bioc_collection" in d.meta),
+                                {})
     collection = bioc.BioCCollection()
     collection.source = head.get("source", "spanqa")
     collection.date = head.get("date", "")

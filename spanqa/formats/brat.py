@@ -56,14 +56,14 @@ import re
 from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Any, Literal, Sequence
 
 from spanqa.document import Corpus, Document
 from spanqa.errors import Reporter, fail
 from spanqa.formats._text import BOM, one_line, read_utf8
 from spanqa.formats._walk import corpus_files
-from spanqa.span import Span
 from spanqa.output import write_text
+from spanqa.span import Span
 from spanqa.validate import check_span
 
 NAME = "brat"
@@ -140,8 +140,9 @@ def _pairs(path: Path, reporter: Reporter) -> dict[str, tuple[Path | None, Path 
             doc_id = file.relative_to(path).with_suffix("").as_posix()
             slot = found.setdefault(doc_id, [None, None])
             i = 0 if file.suffix.lower() == ".txt" else 1
-            if slot[i] is not None:
-                reporter.report("E107", f"{slot[i].name} and {file.name} give the same document id {doc_id!r}; "
+            seen = slot[i]
+            if seen is not None:
+                reporter.report("E107", f"{seen.name} and {file.name} give the same document id {doc_id!r}; "
                                 f"{file.name} is not read", path=str(file), doc_id=doc_id)
                 continue
             slot[i] = file
@@ -359,7 +360,7 @@ def _find_all(text: str, needle: str):
 
 def _make_span(t: _TLine, doc_id: str, text: str, view: str, to_exact: _ToExact,
                notes: dict[str, list[str]], reporter: Reporter, *, path: str) -> Span | None:
-    where = {"path": path, "line": t.line}
+    where: dict[str, Any] = {"path": path, "line": t.line}
     ordered = sorted(t.pieces)
     for (a, b), (c, d) in zip(ordered, ordered[1:]):
         if c < b and a < b and c < d:

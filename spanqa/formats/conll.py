@@ -454,8 +454,8 @@ def write(corpus: Corpus, path: Path, *, scheme: Scheme = "IOB2", tag_column: in
         groups: dict[str, list[Document]] = {}
         for doc in corpus.documents:
             groups.setdefault(_source_name(doc), []).append(doc)
-        for name, docs in groups.items():
-            problems += write(Corpus.from_docs(docs, format=NAME), path / name, scheme=scheme,
+        for name, group in groups.items():
+            problems += write(Corpus.from_docs(group, format=NAME), path / name, scheme=scheme,
                               tag_column=tag_column, reporter=reporter)
         return problems
     docs = corpus.documents

@@ -137,7 +137,9 @@ def _spacy_doc(doc: Document, vocab: Any, path: Path, problems: list[Problem]) -
     from spanqa.tokenize import doc_words
 
     ranges = doc_words(doc).ranges  # the source's tokens (or spanqa's), split where a span edge falls inside one
-    words, spaces, pos = [], [], 0
+    words: list[str] = []
+    spaces: list[bool] = []
+    pos = 0
     for a, b in ranges:
         if a > pos:  # whitespace (or, defensively, untokenised text) before this word
             gap = doc.text[pos:a]

@@ -136,7 +136,7 @@ def _names(data: Any, column: str, given: Sequence[str] | None) -> list[str] | N
     if given is not None:
         return list(given)
     feature = data.features.get(column) if column in data.column_names else None
-    inner = getattr(feature, "feature", None)
+    inner: Any = getattr(feature, "feature", None)
     return list(inner.names) if hasattr(inner, "names") else None
 
 

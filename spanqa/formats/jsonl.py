@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from spanqa.document import Corpus, Document
 from spanqa.errors import Reporter, SpanqaError, fail
@@ -148,7 +148,7 @@ def _read_record(line: str, file: Path, number: int, reporter: Reporter) -> Docu
 
 
 def _take_key(extras: dict, top: tuple[str, ...], inner: tuple[str, ...], book: str,
-              reporter: Reporter, where: dict) -> str | None | bool:
+              reporter: Reporter, where: dict) -> str | None | Literal[False]:
     """Pop the first present key of ``top`` (or read ``meta.<inner>``) as a string; False on a bad type.
 
     Records in ``extras[book]`` which key it was when it is not ``top[0]``.

@@ -62,9 +62,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from spanqa.document import Corpus, Document
+from spanqa.errors import Location, Problem, Reporter
 from spanqa.formats._text import JsonError, is_int, loads_json
 from spanqa.formats._walk import corpus_files
-from spanqa.errors import Location, Problem, Reporter
 from spanqa.output import write_text
 from spanqa.span import Span
 from spanqa.validate import check_span
@@ -96,7 +96,7 @@ def _load_tasks(path: Path, reporter: Reporter) -> list[tuple[Any, int | None]] 
     except JsonError as err:
         lines = [(n, ln) for n, ln in enumerate(text.split("\n"), 1) if ln.strip()]
         try:  # JSON lines: one task per line
-            tasks = [(loads_json(ln), n) for n, ln in lines]
+            tasks: list[tuple[Any, int | None]] = [(loads_json(ln), n) for n, ln in lines]
         except JsonError:
             reporter.report("E108", f"{err.msg} (column {err.colno})", path=str(path), line=err.lineno)
             return None

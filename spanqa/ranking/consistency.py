@@ -117,8 +117,8 @@ class SurfaceIndex:
                     self._by_doc[d.id].append((i, i + n))
         self._counts: dict[Form, Counter] = {f: Counter(o.reading for o in occ) for f, occ in self._occ.items()}
         self._context: dict[tuple[Form, str], Counter] = defaultdict(Counter)
-        for form, occ in self._occ.items():
-            for o in occ:
+        for form, occs in self._occ.items():
+            for o in occs:
                 self._context[(form, self.next_word(o.doc_id, o.b))][o.reading] += 1
 
     def next_word(self, doc_id: str, b: int) -> str:

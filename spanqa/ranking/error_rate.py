@@ -96,7 +96,7 @@ def confident_error_rate(qualities: Sequence[Any], candidates: Sequence[Any], *,
     by_label: dict[str, list[float]] = defaultdict(list)
     for q in scored:
         by_label[q.span.label].append(float(q.quality))
-    t = {lab: float(np.mean(v)) for lab, v in by_label.items()}
+    t: dict[str | None, float] = {lab: float(np.mean(v)) for lab, v in by_label.items()}  # get(None): no label
 
     def threshold(alt: Mapping[str, Any]) -> float:
         return o_threshold if alt.get("kind") == "none" else t.get(alt.get("label"), 1.0)

@@ -214,7 +214,8 @@ def _systematic(docs: Mapping[str, _Doc], want: int, rng: np.random.Generator, d
                 continue
             st.touched.add(i)
             st.lock(a, b)
-            out.append(InjectedError(d_id, kind, (s,), (st.span(a, b, lab),) if kind == "type" else ()))
+            out.append(InjectedError(d_id, kind, (s,),
+                                     (st.span(a, b, lab),) if kind == "type" and lab is not None else ()))
     return out
 
 

@@ -32,7 +32,7 @@ from spanqa.ranking.combine import RankingModel
 from spanqa.ranking.consistency import SurfaceIndex
 from spanqa.ranking.injection import inject_errors
 from spanqa.ranking.signals import (Candidate, candidate_key, coordination_splits, doc_candidates, feature_matrix,
-                                   feature_names)
+                                    feature_names)
 from spanqa.span import Span
 
 Method = Literal["injected", "model"]
@@ -137,7 +137,9 @@ def rank_corpus(corpus: Corpus, words: Mapping[str, Sequence[tuple[int, int]]],
 
 
 def _recorded(margins: Mapping[str, np.ndarray | None] | None) -> bool:
-    return bool(margins) and any(m is not None for m in margins.values())
+    if not margins:
+        return False
+    return any(m is not None for m in margins.values())
 
 
 def _heldout_ap(cands: Sequence[Candidate], x: np.ndarray, y: np.ndarray, names: Sequence[str]) -> float | None:

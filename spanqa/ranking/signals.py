@@ -265,6 +265,7 @@ def doc_candidates(doc_id: str, words: Sequence[tuple[int, int]], lattice: TagLa
         cols = [tag_col.get(t) for t in label_path]
         marg = np.asarray([probs[a + i, c] if c is not None else 0.0 for i, c in enumerate(cols)])
         p_lab = lattice.path_prob(a, b, label_path)
+        sug: tuple[Span, ...]
         if comp.kind is Kind.EXACT:
             span = comp.labels[0]
             p_sug = lattice.best_alternative(a, b, span.label)["p"]

@@ -48,10 +48,10 @@ from typing import Any, Iterable, Mapping, Sequence
 from spanqa.document import Corpus, Document, corpus_hash
 from spanqa.errors import Location, Problem, SpanqaError, fail
 from spanqa.formats._text import json_lines
+from spanqa.output import contained, inside, write_text
 from spanqa.review.decisions import Decision, resolve
 from spanqa.review.run import Finding, Run, span_key
 from spanqa.span import Span, sort_spans
-from spanqa.output import contained, inside, write_text
 
 _T_NUM = re.compile(r"^T(\d+)$")
 REJECTIONS = "rejections.jsonl"
@@ -140,9 +140,10 @@ def _touch(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> bool:
 
 def _fresh_ids(doc: Document, count: int) -> list[str | None]:
     ids = [s.id for s in doc.spans or ()]
-    if not ids or not all(i and _T_NUM.match(i) for i in ids):
+    matches = [_T_NUM.match(i) if i else None for i in ids]
+    if not ids or not all(matches):
         return [None] * count
-    used = [int(_T_NUM.match(i).group(1)) for i in ids]  # type: ignore[union-attr]
+    used = [int(m.group(1)) for m in matches if m]
     for line in doc.meta.get("brat_other_lines", ()) if doc.meta else ():
         m = _T_NUM.match(str(line).split("\t", 1)[0])
         if m:
@@ -216,11 +217,11 @@ def apply_decisions(run: Run, decisions: Iterable[Decision], *, reviewer: str | 
     docs = corpus.by_id()
     pending: dict[str, list[tuple[Finding, Decision, tuple[Span, ...], tuple[Span, ...]]]] = {}
     order = {f.id: i for i, f in enumerate(run.ranked())}
-    for fid in sorted((i for i, d in chosen.items() if i in known and d.decision == "accept"), key=order.get):
+    for fid in sorted((i for i, d in chosen.items() if i in known and d.decision == "accept"), key=order.__getitem__):
         f, d = known[fid], chosen[fid]
         if f.kind == "pattern":     # decided through its members (expand_patterns)
             continue
-        where = dict(path=d.source, doc_id=f.doc_id, start=f.start, end=f.end)
+        where: dict[str, Any] = dict(path=d.source, doc_id=f.doc_id, start=f.start, end=f.end)
         doc = docs.get(f.doc_id)
         if doc is None or doc.spans is None:
             problems.append(Problem("W501", Location(**where), f"finding {fid}: document "
@@ -387,7 +388,7 @@ def write_version(result: ApplyResult, out: str | Path, *, parent: Corpus, run: 
     out.mkdir(parents=True, exist_ok=True)
     write_corpus(result.corpus, target, fmt)
     texts = {d.id: d.text for d in parent.documents}
-    old_times: dict[str, str] = {}
+    old_times: dict[str, Any] = {}  # the "time" of each old entry, as read
     log = out / "changelog.jsonl"
     if previous is not None and log.is_file() and inside(log, out):  # a link out of --out is not read (nor written)
         try:
@@ -404,7 +405,8 @@ def write_version(result: ApplyResult, out: str | Path, *, parent: Corpus, run: 
     write_text(log, "".join(line + "\n" for line in lines), root=out)
     write_text(out / "problems.jsonl", "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n"
                                                for p in result.problems), root=out)
-    from spanqa.review.rejections import load as load_rejections, merge
+    from spanqa.review.rejections import load as load_rejections
+    from spanqa.review.rejections import merge
 
     carried = load_rejections(parent.source)
     rejections = merge(carried, result.rejections)

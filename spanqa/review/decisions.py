@@ -37,9 +37,9 @@ from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping
 
 from spanqa.errors import Location, Problem, fail
+from spanqa.formats._text import JsonError, is_int, json_lines, loads_json
 from spanqa.review.cells import read_cell
 from spanqa.review.run import Finding, Run, span_key
-from spanqa.formats._text import JsonError, is_int, json_lines, loads_json
 
 Verdict = Literal["accept", "reject"]
 
@@ -151,9 +151,9 @@ def read_decisions(path: str | Path, *, run: Run | None = None, reviewer: str | 
             rows = csv.DictReader(fh, delimiter="\t" if suffix == ".tsv" else ",")
             if not rows.fieldnames or "decision" not in [f.strip().lower() for f in rows.fieldnames]:
                 raise fail("E504", "the CSV has no 'decision' column", path=str(path), line=1)
-            out = [Decision.from_record({k: read_cell(v) for k, v in r.items()}, where=f"{path}:{n}")
-                   for n, r in enumerate(rows, 2)]
-        return _some([d for d in out if d is not None], [], len(out), path, "CSV")
+            parsed = [Decision.from_record({k: read_cell(v) for k, v in r.items()}, where=f"{path}:{n}")
+                      for n, r in enumerate(rows, 2)]
+        return _some([d for d in parsed if d is not None], [], len(parsed), path, "CSV")
     if suffix == ".json" or text.lstrip().startswith("["):
         try:
             data = loads_json(text)
@@ -166,8 +166,10 @@ def read_decisions(path: str | Path, *, run: Run | None = None, reviewer: str | 
                            "against its run; pass the run", path=str(path))
             users_map = user_names(users) if users is not None else None
             if kind == "argilla":
+                assert run is not None  # refused above
                 got, problems = decisions_from_argilla(data, run, where=str(path), reviewer=reviewer, users=users_map)
             elif kind == "labelstudio":
+                assert run is not None  # refused above
                 got, problems = decisions_from_labelstudio(data, run, where=str(path), reviewer=reviewer,
                                                            users=users_map)
             else:
@@ -399,10 +401,11 @@ def decisions_from_labelstudio(tasks: Iterable[Mapping[str, Any]], run: Run, *, 
             continue
         finals = {frozenset(_regions(a, where)) for a in acted}
         if len(finals) > 1:
-            who = ", ".join(sorted({str(_reviewer(a, names, reviewer)) for a in acted}))
+            reviewers = ", ".join(sorted({str(_reviewer(a, names, reviewer)) for a in acted}))
             problems.append(Problem("W511", Location(path=src, doc_id=doc_id),
                                     f"task {task.get('id', i)} has {len(acted)} annotations with different spans "
-                                    f"(by {who}); none is applied, its {len(findings)} findings stay not reviewed"))
+                                    f"(by {reviewers}); none is applied, its {len(findings)} findings stay not "
+                                    "reviewed"))
             continue
         ann = max(enumerate(acted), key=lambda ia: (str(ia[1].get("updated_at") or ""), ia[0]))[1]
         final = _regions(ann, where)
@@ -430,7 +433,8 @@ def decisions_from_argilla(records: Iterable[Mapping[str, Any]], run: Run, *, wh
         if not isinstance(rec, dict):
             problems.append(_misfit(src, f"item {i} is {type(rec).__name__}, not an Argilla record"))
             continue
-        meta = rec.get("metadata") if isinstance(rec.get("metadata"), dict) else {}
+        raw_meta = rec.get("metadata")
+        meta = raw_meta if isinstance(raw_meta, dict) else {}
         doc_id = str(meta.get("doc_id", rec.get("id", "")))
         if doc_id not in docs:
             problems.append(Problem("W503", Location(path=src), f"record {rec.get('id')} names document "

@@ -205,8 +205,9 @@ def estimate(d: Design, verdicts: Sequence[Verdict], *, seed: int = 0, draws: in
     n_h = np.zeros(k)
     x_h = np.zeros(k)
     kinds_h = np.zeros((k, len(KINDS)))
-    cell_n: list[dict[str, int]] = [{} for _ in range(k)]
-    cell_x: list[dict[str, int]] = [{} for _ in range(k)]
+    # per stratum: reviewed (cell_n) and wrong (cell_x) spans by label (a unit read from a design file may lack one)
+    cell_n: list[dict[str | None, int]] = [{} for _ in range(k)]
+    cell_x: list[dict[str | None, int]] = [{} for _ in range(k)]
     ks = len(d.sentence_sizes)
     sn = np.zeros(ks)
     sy = np.zeros(ks)

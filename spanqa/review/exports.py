@@ -39,11 +39,11 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal, Mapping, Sequence
 
 from spanqa.document import Corpus, Document
+from spanqa.output import atomic_open, write_text
 from spanqa.review.cells import safe_row
 from spanqa.review.decisions import ARGILLA_QUESTION, Decision
 from spanqa.review.run import Finding, Run, span_key
 from spanqa.span import Span, sort_spans
-from spanqa.output import atomic_open, write_text
 
 ExportFormat = Literal["labelstudio", "brat", "csv", "argilla"]
 EXPORT_FORMATS: tuple[str, ...] = ("labelstudio", "brat", "csv", "argilla")
@@ -132,8 +132,8 @@ def review_documents(corpus: Corpus, findings: Sequence[Finding], qualities: Map
             continue
         spans = []
         for s in sort_spans(new_docs[doc.id].spans or ()):
-            f = origin.get((doc.id,) + span_key(s))
-            spans.append((s, f, f.confidence if f is not None else qualities.get((doc.id,) + span_key(s))))
+            found = origin.get((doc.id,) + span_key(s))
+            spans.append((s, found, found.confidence if found is not None else qualities.get((doc.id,) + span_key(s))))
         yield doc, fs, spans
 
 

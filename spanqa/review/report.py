@@ -37,9 +37,9 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from spanqa.document import Corpus
+from spanqa.output import write_text
 from spanqa.review.exports import excerpt
 from spanqa.review.run import Finding, Run
-from spanqa.output import write_text
 
 PAGE_SIZE = 20
 #: characters of context on each side of a finding in the report
@@ -199,7 +199,7 @@ def guideline_hints(findings: Sequence[Finding], texts: Mapping[str, str], *, to
                     type_pairs[(surface, s.label, t.label)].append(f)
                     label_pairs[(s.label, t.label)].append((surface, f))
                 elif s.label == t.label and s.pieces != t.pieces:
-                    for side, a, b, verb in (("start", t.start, s.start, "include"), ("start", s.start, t.start, "exclude"),
+                    for _side, a, b, verb in (("start", t.start, s.start, "include"), ("start", s.start, t.start, "exclude"),
                                              ("end", s.end, t.end, "include"), ("end", t.end, s.end, "exclude")):
                         if a < b:
                             piece = text[a:b]
@@ -415,7 +415,8 @@ def build_report(run: Run, *, corpus: Corpus | None = None, title: str | None = 
     labels_seen = sorted({s.label for s in run.spans} | {s.label for f in findings for s in f.labels + f.suggestion}
                          | (set(corpus.labels) if corpus is not None else set()))
     colors = _color(labels_seen)
-    csum = summary.get("corpus") if isinstance(summary.get("corpus"), Mapping) else {}
+    raw_corpus = summary.get("corpus")
+    csum = raw_corpus if isinstance(raw_corpus, Mapping) else {}
     n_docs = len(corpus) if corpus is not None else csum.get("n_docs", summary.get("documents"))
     n_ann = (sum(1 for d in corpus if d.annotated) if corpus is not None else csum.get("n_annotated_docs"))
     n_spans = (sum(len(d.spans or ()) for d in corpus) if corpus is not None
@@ -423,7 +424,8 @@ def build_report(run: Run, *, corpus: Corpus | None = None, title: str | None = 
     est, lo, hi, ci_name = error_rate(summary)
     rate = "n/a" if est is None else f"{est:.1%}"
     ci = f"{ci_name} {lo:.1%} \u2013 {hi:.1%}" if lo is not None and hi is not None else ""
-    er = summary.get("error_rate") if isinstance(summary.get("error_rate"), Mapping) else {}
+    raw_rate = summary.get("error_rate")
+    er = raw_rate if isinstance(raw_rate, Mapping) else {}
     if er.get("withheld"):
         rate, ci = "not estimated", str(er["withheld"])
     elif er.get("not_assessed"):
@@ -516,7 +518,7 @@ def _asset(name: str) -> str:
     """The page's stylesheet or script, shipped beside this module (``spanqa/review/assets/``)."""
     from importlib.resources import files
 
-    return files("spanqa.review").joinpath("assets", name).read_text(encoding="utf-8")
+    return files("spanqa.review").joinpath("assets").joinpath(name).read_text(encoding="utf-8")
 
 
 _TEMPLATE = """<!DOCTYPE html>

@@ -81,7 +81,7 @@ def rerank(run: Run, decisions: Mapping[str, Any], *, sigma: float = SIGMA) -> t
     out, moved = [], 0
     done = set(decided)
     for i, f in enumerate(findings):
-        rec = json.loads(json.dumps(f.raw)) if f.raw else {"id": f.id}
+        rec: dict[str, Any] = json.loads(json.dumps(f.raw)) if f.raw else {"id": f.id}
         ev = rec.setdefault("evidence", {})
         ev["static_score"] = round(static_score(f), 6)
         ev.pop("reviews", None)

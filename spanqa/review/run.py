@@ -21,15 +21,14 @@ summary unless one is passed in.
 from __future__ import annotations
 
 import json
-
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from spanqa.document import Corpus
 from spanqa.errors import Location, Problem, fail
-from spanqa.span import Span, sort_spans
 from spanqa.formats._text import JsonError, json_lines, loads_json
+from spanqa.span import Span, sort_spans
 
 #: every finding kind the audit writes (``low_quality`` and unknown kinds are accepted too)
 KINDS: tuple[str, ...] = ("type", "boundary", "boundary_type", "split", "merge", "complex", "missing",
@@ -318,11 +317,14 @@ def load_run(path: str | Path, *, corpus: Corpus | str | Path | None = None,
         if not need.exists():
             raise fail("E501", f"{need.name} is missing", path=str(path))
     try:
-        summary = loads_json(spath.read_bytes().decode("utf-8"))
+        raw = loads_json(spath.read_bytes().decode("utf-8"))
     except UnicodeDecodeError as err:
         raise fail("E502", f"not UTF-8 at byte offset {err.start}", path=str(spath)) from None
     except JsonError as err:
         raise fail("E502", f"not JSON ({err.msg})", path=str(spath), line=err.lineno) from None
+    if not isinstance(raw, dict):
+        raise fail("E502", f"not a JSON object but a {type(raw).__name__}", path=str(spath))
+    summary: Mapping[str, Any] = raw
     findings = tuple(Finding.from_dict(rec, where=f"{fpath}:{n}") for n, rec in _jsonl(fpath))
     spans: list[Span] = []
     sp = path / "spans.jsonl"

@@ -34,11 +34,11 @@ from pathlib import Path
 from typing import Literal, Sequence
 
 from spanqa.document import Corpus
+from spanqa.output import atomic_open
 from spanqa.review.cells import safe_row
 from spanqa.review.exports import context_string, write_brat, write_labelstudio
 from spanqa.review.run import Finding, Run
 from spanqa.span import Span
-from spanqa.output import atomic_open
 
 Allocation = Literal["proportional", "equal"]
 SampleFormat = Literal["labelstudio", "csv", "brat"]

@@ -48,19 +48,19 @@ def _long_form_start(sf: str, lf: str) -> int | None:
     """Schwartz-Hearst ``findBestLongForm``: the start (in ``lf``) of the shortest long form ending at ``lf``'s end
     that the short form matches, or None."""
     s = len(sf) - 1
-    l = len(lf) - 1
+    j = len(lf) - 1
     while s >= 0:
         c = sf[s].lower()
         if not c.isalnum():
             s -= 1
             continue
-        while l >= 0 and (lf[l].lower() != c or (s == 0 and l > 0 and lf[l - 1].isalnum())):
-            l -= 1
-        if l < 0:
+        while j >= 0 and (lf[j].lower() != c or (s == 0 and j > 0 and lf[j - 1].isalnum())):
+            j -= 1
+        if j < 0:
             return None
-        l -= 1
+        j -= 1
         s -= 1
-    start = lf.rfind(" ", 0, l + 1) + 1
+    start = lf.rfind(" ", 0, j + 1) + 1
     return start
 
 

@@ -31,13 +31,13 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from spanqa.config import AuditConfig
 from spanqa.document import Corpus
 from spanqa.errors import SpanqaError
-from spanqa.tagging.predictions import OOFPredictions
 from spanqa.output import write_bytes
+from spanqa.tagging.predictions import OOFPredictions
 
 
 def _config(config: AuditConfig | Mapping[str, Mapping[str, Any]]) -> AuditConfig:
@@ -55,15 +55,20 @@ def read_job_corpus(corpus_path: str | Path, format: str | None = None) -> Corpu
 
 
 def run_fold_job(corpus_path: str | Path, format: str | None, config: AuditConfig | Mapping[str, Any], k: int,
-                 run_dir: str | Path) -> Path:
+                 run_dir: str | Path, layers: Sequence[Sequence[str]] | None = None) -> Path:
     """Run fold ``k`` as a self-contained job; returns ``run_dir/folds/fold_{k}.npz``.
 
-    ``config`` may be an :class:`AuditConfig` or its ``to_dict()``.  A fold already
+    ``config`` may be an :class:`AuditConfig` or its ``to_dict()``.  With ``layers`` (nested labels, fast mode) the
+    fold trains the shared layered head (:func:`spanqa.tagging.layered.run_layered_fold`).  A fold already
     finished in ``run_dir`` is not trained again.
     """
+    corpus = read_job_corpus(corpus_path, format)
+    if layers:
+        from spanqa.tagging.layered import run_layered_fold
+
+        return run_layered_fold(corpus, _config(config), layers, k, run_dir=Path(run_dir))
     from spanqa.tagging.kfold import run_fold
 
-    corpus = read_job_corpus(corpus_path, format)
     return run_fold(corpus, _config(config), k, run_dir=Path(run_dir), progress=False)
 
 
@@ -76,7 +81,7 @@ def encode_shard_job(corpus_path: str | Path, format: str | None, config: AuditC
 
 
 def _fold_files(corpus_path: str, format: str | None, config: dict, k: int, run_dir: str,
-                features: tuple[str, bytes] | None = None) -> dict[str, bytes]:
+                features: tuple[str, bytes] | None = None, layers: list[list[str]] | None = None) -> dict[str, bytes]:
     """The Ray task body: run the fold job and return its files' bytes by name (``fold_k.npz``, ``fold_k.done``,
     ``fold_k.dynamics.npz``).
 
@@ -89,13 +94,13 @@ def _fold_files(corpus_path: str, format: str | None, config: dict, k: int, run_
         return {p.name: p.read_bytes() for p in sorted(npz.parent.glob(f"{npz.stem}.*")) if not p.name.endswith(".tmp")}
 
     if Path(run_dir).parent.is_dir():
-        return read(run_fold_job(corpus_path, format, config, k, run_dir))
+        return read(run_fold_job(corpus_path, format, config, k, run_dir, layers))
     with tempfile.TemporaryDirectory(prefix="spanqa-fold-") as tmp:
         local = Path(tmp) / "run"
         if features is not None:
             (local / "features").mkdir(parents=True)
             (local / "features" / features[0]).write_bytes(features[1])
-        return read(run_fold_job(corpus_path, format, config, k, local))
+        return read(run_fold_job(corpus_path, format, config, k, local, layers))
 
 
 def _write_back(run_dir: Path, files: Mapping[str, bytes]) -> None:
@@ -112,7 +117,7 @@ def fold_resources(config: AuditConfig) -> dict[str, float]:
     """Ray resources of one fold task: ``num_gpus=1`` when ``model.device`` is (or auto-resolves to) cuda."""
     from spanqa.tagging.tagger import resolve_device
 
-    device = config.model.device
+    device: str = config.model.device
     if device == "auto":
         device = resolve_device("auto")
     return {"num_cpus": 1, "num_gpus": 1 if device == "cuda" else 0}
@@ -131,7 +136,7 @@ def _driver_config(cfg: AuditConfig) -> AuditConfig:
 
 
 def encode_corpus_ray(corpus_path: str | Path, corpus: Corpus, cfg: AuditConfig, fmt: str | None, run_dir: Path,
-                      shards: int) -> tuple[Path, dict[str, Any]]:
+                      shards: int, *, layered: bool = False) -> tuple[Path, dict[str, Any]]:
     """Fast mode: the corpus's feature cache in ``run_dir``, encoded as ``shards`` Ray tasks unless already there.
 
     Returns the cache file and ``{"shards", "cached", "encode_s"}`` (``encode_s``: wall
@@ -144,7 +149,7 @@ def encode_corpus_ray(corpus_path: str | Path, corpus: Corpus, cfg: AuditConfig,
     from spanqa.tagging.features import load_features, merge_features, save_features
     from spanqa.tagging.kfold import features_target, run_order, shard_ranges
 
-    path, key = features_target(corpus, _driver_config(cfg), run_dir)
+    path, key = features_target(corpus, _driver_config(cfg), run_dir, check=not layered)
     if load_features(path, key) is not None:
         return path, {"shards": 0, "cached": True, "encode_s": 0.0}
     t0 = time.perf_counter()
@@ -153,6 +158,48 @@ def encode_corpus_ray(corpus_path: str | Path, corpus: Corpus, cfg: AuditConfig,
     parts = ray.get([task.remote(str(Path(corpus_path).resolve()), fmt, cfg.to_dict(), a, b, key) for a, b in bounds])
     save_features(path, merge_features(parts))
     return path, {"shards": len(bounds), "cached": False, "encode_s": round(time.perf_counter() - t0, 3)}
+
+
+def _fold_plan(corpus: Corpus, cfg: AuditConfig, mode: str, run_dir: Path
+               ) -> list[tuple[Path, list[list[str]] | None, list[str] | None]]:
+    """Where the folds go, as the audit will look for them: ``(fold folder, layers, labels)`` per k-fold run.
+
+    Flat labels: one run in ``run_dir``. Nested labels (``data.layers = "auto"`` and labels that overlap across
+    types, :func:`spanqa.tagging.layers.label_layers`), fast mode: one run of the shared layered head in
+    ``run_dir/layers/kfold`` (``layers``); fine-tuning: one flat run per layer in ``run_dir/layers/layerN`` on the
+    corpus restricted to that layer's ``labels`` - the folders :func:`spanqa.nested.audit_layers` uses."""
+    if cfg.data.layers == "auto":
+        from spanqa.tagging.layers import label_layers
+
+        layers = label_layers(corpus)
+        if len(layers) > 1:
+            if mode == "fast":
+                return [(run_dir / "layers" / "kfold", layers, None)]
+            return [(run_dir / "layers" / f"layer{i}", None, labels) for i, labels in enumerate(layers, 1)]
+    return [(run_dir, None, None)]
+
+
+def _restricted(corpus: Corpus, labels: Sequence[str] | None) -> Corpus:
+    if labels is None:
+        return corpus
+    from spanqa.tagging.layers import restrict
+
+    return restrict(corpus, labels)
+
+
+def _layer_fold_files(corpus_path: str, format: str | None, config: dict, k: int, run_dir: str,
+                      features: tuple[str, bytes] | None, layers: list[list[str]] | None,
+                      labels: list[str] | None) -> dict[str, bytes]:
+    """:func:`_fold_files` for one layer's flat run (fine-tuning a nested corpus): the corpus restricted to
+    ``labels`` is written beside the job and read from there."""
+    if labels is None:
+        return _fold_files(corpus_path, format, config, k, run_dir, features, layers)
+    from spanqa.formats import write_corpus
+
+    with tempfile.TemporaryDirectory(prefix="spanqa-layer-") as tmp:
+        path = Path(tmp) / "layer.jsonl"
+        write_corpus(_restricted(read_job_corpus(corpus_path, format), labels), path, "jsonl")
+        return _fold_files(str(path), "jsonl", config, k, run_dir, features, None)
 
 
 def run_kfold_ray(corpus_path: str | Path, config: AuditConfig | Mapping[str, Any], run_dir: str | Path, *,
@@ -165,36 +212,60 @@ def run_kfold_ray(corpus_path: str | Path, config: AuditConfig | Mapping[str, An
     one).  ``format`` defaults to ``data.format``.  ``shards``: encoding tasks in fast
     mode (default: ``train.folds``).  Returns the same OOF predictions as
     ``run_kfold(corpus, config, run_dir=run_dir)``; ``meta["distributed"]`` records the
-    shards and tasks.
+    shards and tasks.  A corpus with nested labels gets its folds where the audit looks for them
+    (:func:`_fold_plan`: the layered head's folds, or each layer's); the first layer's predictions are returned.
+    Each fold's files are written into the run folder as soon as that task finishes, so a rerun after a failure
+    trains only the folds that were missing.
     """
     import ray
 
+    from spanqa.tagging.adapt import adapted
     from spanqa.tagging.kfold import run_kfold
+    from spanqa.tagging.layered import run_kfold_layers
+    from spanqa.tagging.plan import resolve
 
     cfg = _config(config)
     fmt = format if format is not None else cfg.data.format
     run_dir = Path(run_dir).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     corpus = read_job_corpus(corpus_path, fmt)
-    from spanqa.tagging.plan import resolve
-
-    cfg, _ = resolve(cfg, corpus if cfg.train.mode == "auto" else None)   # every task gets the resolved mode
-    from spanqa.tagging.adapt import adapted
-
-    cfg = adapted(cfg, corpus, run_dir)  # adapted once, on the driver: tasks load it from run_dir/adapted/
+    flat, _ = resolve(cfg.replace(**{"data.layers": "flat"}), corpus)  # as spanqa.nested.audit_layers resolves
+    plan = _fold_plan(corpus, cfg, flat.train.mode, run_dir)
+    # every task gets the resolved mode; nested: the layers' runs are flat ones, as audit_layers runs them
+    cfg = flat if plan[0][0] != run_dir else resolve(cfg, corpus if cfg.train.mode == "auto" else None)[0]
     if not ray.is_initialized():
         ray.init(address=address)
-    info: dict[str, Any] = {"fold_tasks": cfg.train.folds}
-    features = None
-    if cfg.train.mode == "fast":
-        path, info["encoding"] = encode_corpus_ray(corpus_path, corpus, cfg, fmt, run_dir,
-                                                   shards or cfg.train.folds)
-        features = ray.put((path.name, path.read_bytes()))
-    task = ray.remote(**fold_resources(cfg))(_fold_files)
-    refs = [task.remote(str(Path(corpus_path).resolve()), fmt, cfg.to_dict(), k, str(run_dir), features)
-            for k in range(cfg.train.folds)]
-    for files in ray.get(refs):
-        _write_back(run_dir, files)
-    oof = run_kfold(corpus, _driver_config(cfg), run_dir=run_dir, progress=progress)
+    info: dict[str, Any] = {"fold_tasks": cfg.train.folds * len(plan)}
+    if len(plan) > 1 or plan[0][1]:
+        info["layers"] = len(plan[0][1] or plan)
+    task = ray.remote(**fold_resources(cfg))(_layer_fold_files)
+    pending: dict[Any, Path] = {}
+    configs = []
+    for fold_dir, layers, labels in plan:
+        part = _restricted(corpus, labels)
+        fold_dir.mkdir(parents=True, exist_ok=True)
+        job_cfg = cfg if layers else adapted(cfg, part, fold_dir)  # adapted once, here: tasks load it from the run
+        configs.append(job_cfg)
+        features = None
+        if job_cfg.train.mode == "fast":
+            path, info["encoding"] = encode_corpus_ray(corpus_path, corpus, job_cfg, fmt, fold_dir,
+                                                       shards or job_cfg.train.folds, layered=bool(layers))
+            features = ray.put((path.name, path.read_bytes()))
+        for k in range(job_cfg.train.folds):
+            ref = task.remote(str(Path(corpus_path).resolve()), fmt, job_cfg.to_dict(), k, str(fold_dir), features,
+                              layers, labels)
+            pending[ref] = fold_dir
+    while pending:  # each fold's files land as soon as its task ends
+        done, _ = ray.wait(list(pending), num_returns=1)
+        _write_back(pending.pop(done[0]), ray.get(done[0]))
+    firsts = []
+    for (fold_dir, layers, labels), job_cfg in zip(plan, configs):
+        if layers:
+            firsts.append(run_kfold_layers(corpus, _driver_config(job_cfg), layers, run_dir=fold_dir,
+                                           progress=progress)[0])
+        else:
+            firsts.append(run_kfold(_restricted(corpus, labels), _driver_config(job_cfg), run_dir=fold_dir,
+                                    progress=progress))
+    oof = firsts[0]
     oof.meta["distributed"] = info
     return oof

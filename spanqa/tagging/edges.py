@@ -33,9 +33,12 @@ untouched, only the decoded spans (the model's suggestions) are constrained.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from spanqa.document import Document
 
 FREE, ATOMIC, BEFORE_JOINER, AFTER_JOINER = 0, 1, 2, 3
 #: characters that join two words into one compound
@@ -78,7 +81,7 @@ def joiner_edge_count(text: str, starts: Iterable[int], ends: Iterable[int]) -> 
     return int(n)
 
 
-def joiner_edges_allowed(docs: Iterable[object]) -> tuple[bool, dict[str, float]]:
+def joiner_edges_allowed(docs: Iterable[Document]) -> tuple[bool, dict[str, float]]:
     """The corpus's convention: do its labels put span edges at joiners (``azithromycin|-induced``)?
 
     ``docs``: documents with ``text`` and ``spans``.  Returns the decision and its evidence

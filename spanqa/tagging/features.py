@@ -41,10 +41,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from spanqa.tagging.align import DocEncoding
 from spanqa.config import FeatureDtype, Pooling
 from spanqa.errors import Problem
 from spanqa.output import atomic_open, set_aside
+from spanqa.tagging.align import DocEncoding
 
 _FORMAT = "spanqa.tagging.features.v1"
 #: windows per inference batch (padded to the longest window of the batch; batches are length-sorted)

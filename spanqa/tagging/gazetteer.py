@@ -36,9 +36,8 @@ documents in a few numpy operations.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -168,6 +167,7 @@ def word_spans(labels: np.ndarray, tags: Sequence[str]) -> list[WordSpan]:
         tag = tags[int(t)] if i < len(labels) else "O"
         prefix, lab = (tag[:1], tag[2:]) if tag != "O" else ("O", None)
         if start is not None and not (prefix == "I" and lab == cur):
+            assert cur is not None  # set with start, from a B-/I- tag's label
             out.append((start, i, cur))
             start, cur = None, None
         if prefix in ("B", "I") and start is None:
@@ -175,7 +175,7 @@ def word_spans(labels: np.ndarray, tags: Sequence[str]) -> list[WordSpan]:
     return out
 
 
-def corpus_table(prepared: Sequence[object], texts: Sequence[str], tags: Sequence[str]) -> FormTable:
+def corpus_table(prepared: Sequence[Any], texts: Sequence[str], tags: Sequence[str]) -> FormTable:
     """A :class:`FormTable` of prepared documents (``spanqa.tagging.kfold.PreparedDoc``: ``enc.words``,
     ``labels``), their texts, and the IOB2 tag inventory."""
     labels = sorted({t[2:] for t in tags if t != "O"})

@@ -90,7 +90,9 @@ def make_sequences(features: Sequence[np.ndarray], labels: Sequence[np.ndarray] 
                    ids: Sequence[np.ndarray] | None = None, extra: Sequence[np.ndarray] | None = None) -> Sequences:
     """Cut each document's ``(n_words, dim)`` features (and ``(n_words,)`` labels, ``(n_words, n_ids)``
     orthographic ids, ``(n_words, n_extra)`` dense extra features) into segments."""
-    xs, ys, origin = [], [] if labels is not None else None, []
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] | None = [] if labels is not None else None
+    origin: list[tuple[int, int]] = []
     zs: list[np.ndarray] | None = [] if ids is not None else None
     es: list[np.ndarray] | None = [] if extra is not None else None
     for d, feats in enumerate(features):
@@ -98,10 +100,13 @@ def make_sequences(features: Sequence[np.ndarray], labels: Sequence[np.ndarray] 
         for a, b in segments(len(feats), max_len=seq_len, sentence_starts=starts):
             xs.append(feats[a:b])
             if ys is not None:
+                assert labels is not None  # ys is a list only with labels
                 ys.append(np.asarray(labels[d][a:b], dtype=np.int64))
             if zs is not None:
+                assert ids is not None  # zs is a list only with ids
                 zs.append(np.asarray(ids[d][a:b], dtype=np.int64))
             if es is not None:
+                assert extra is not None  # es is a list only with extra
                 es.append(np.asarray(extra[d][a:b], dtype=np.float32))
             origin.append((d, a))
     return Sequences(xs, ys, origin, zs, es)
@@ -201,8 +206,10 @@ def _pad_batch(seqs: Sequences, idx: Sequence[int], device: str = "cpu") -> tupl
         if seqs.y is not None:
             y[r, :lens[r]] = seqs.y[i]
         if z is not None:
+            assert seqs.ids is not None  # z is built only from ids
             z[r, :lens[r]] = seqs.ids[i]
         if e is not None:
+            assert seqs.extra is not None  # e is built only from extra
             e[r, :lens[r]] = seqs.extra[i]
     tensor = lambda a: None if a is None else torch.from_numpy(a).to(device)  # noqa: E731
     return tensor(x), tensor(lens), tensor(y), tensor(z), tensor(e), lens
@@ -365,8 +372,8 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
         n_words += len(x)
     mean = acc / n_words
     std = np.sqrt(np.maximum(acc2 / n_words - mean ** 2, 0.0)) + 1e-4
-    n_ids = 0 if ids is None else int(train.ids[0].shape[1])
-    n_extra = 0 if extra is None else int(train.extra[0].shape[1])
+    n_ids = 0 if train.ids is None else int(train.ids[0].shape[1])  # train.ids is None exactly when ids is
+    n_extra = 0 if train.extra is None else int(train.extra[0].shape[1])
     net = _build_net(kind, dim, n_tags, hidden=hidden, dropout=dropout, mean=mean, std=std, n_ids=n_ids,
                      buckets=buckets, ortho_dim=ortho_dim, n_extra=n_extra).to(device)
     net.blocks = blocks
@@ -416,9 +423,10 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
         margins = [None] * len(features)
         for (d, a), m in zip(train.origin, margin_sum):
             i = tr[d]
-            if margins[i] is None:
-                margins[i] = np.zeros(len(features[i]), np.float32)
-            margins[i][a:a + len(m)] = m / max(len(train_loss), 1)
+            doc_margins = margins[i]
+            if doc_margins is None:
+                doc_margins = margins[i] = np.zeros(len(features[i]), np.float32)
+            doc_margins[a:a + len(m)] = m / max(len(train_loss), 1)
     stats = {"kind": kind, "epochs_run": len(train_loss), "best_epoch": best_epoch,
              "train_loss": [round(v, 6) for v in train_loss], "dev_loss": [round(v, 6) for v in dev_loss],
              "train_words": int(n_words), "dev_words": int(sum(len(x) for x in dev.x)),
@@ -430,7 +438,6 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
 
 def _add_margins(acc: list[np.ndarray], idx: Sequence[int], logits: Any, y: Any, lens: np.ndarray) -> None:
     """Add each word's margin (gold logit minus the best other logit) of one training batch to ``acc``."""
-    import torch
 
     gold = y.clamp(min=0)
     g = logits.gather(-1, gold.unsqueeze(-1)).squeeze(-1)

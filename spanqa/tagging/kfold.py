@@ -63,18 +63,17 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from spanqa._version import __version__
-from spanqa.output import set_aside
-from spanqa.tagging.align import DocEncoding, encode_words, sentence_word_starts, special_tokens
-from spanqa.tagging.adapt import adapt_stats
 from spanqa.bio import spans_to_tags, tag_inventory
 from spanqa.config import AuditConfig
 from spanqa.document import Corpus, Document
 from spanqa.errors import Location, Problem, fail
-from spanqa.tagging.predictions import DocMarginals, OOFPredictions
+from spanqa.output import atomic_open, set_aside, write_text
 from spanqa.span import Span
-from spanqa.output import atomic_open, write_text
+from spanqa.tagging.adapt import adapt_stats
+from spanqa.tagging.align import DocEncoding, encode_words, sentence_word_starts, special_tokens
+from spanqa.tagging.predictions import DocMarginals, OOFPredictions
 from spanqa.tagging.tagger import (build_model, device_info, load_tokenizer, predict_windows, resolve_device,
-                           resolve_model_path, seeded, threads_for, to_device, torch_threads, train_model)
+                                   resolve_model_path, seeded, threads_for, to_device, torch_threads, train_model)
 
 _FOLD_FORMAT = "spanqa.tagging.kfold.v1"
 #: fold value of unannotated documents (mean of all fold models)
@@ -144,7 +143,9 @@ def prepare(docs: Sequence[Document], tags: Sequence[str], tokenizer: Any, confi
     """Encode every document; returns prepared docs, problems (W401, W403) and dropped-span counts per doc."""
     tag_id = {t: i for i, t in enumerate(tags)}
     specials = special_tokens(tokenizer)
-    out, problems, dropped = [], [], {}
+    out: list[PreparedDoc] = []
+    problems: list[Problem] = []
+    dropped: dict[str, int] = {}
     for doc in docs:
         words, starts = _words(doc)
         enc = encode_words(tokenizer, doc.text, words, doc_id=doc.id, max_length=config.train.max_length,
@@ -329,7 +330,7 @@ def heads_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[Pre
         train_s += head.stats["seconds"]
         for acc, pr in zip(sums, probs):
             acc += pr
-        if m_sum is not None:
+        if m_sum is not None and m_cnt is not None:  # both or neither
             for i, m in enumerate(head.margins or ()):
                 if m is not None:
                     m_sum[i] += m
@@ -346,7 +347,7 @@ def heads_and_predict(k: int, train_docs: list[PreparedDoc], pred_docs: list[Pre
                          mean / np.maximum(mean.sum(axis=1, keepdims=True), 1e-300)).astype(np.float32) \
             if len(mean) else mean.astype(np.float32)
     margins: dict[str, np.ndarray] = {}
-    if m_sum is not None:
+    if m_sum is not None and m_cnt is not None:
         with np.errstate(invalid="ignore", divide="ignore"):
             margins = {p.doc.id: np.where(c > 0, s / np.maximum(c, 1), np.nan).astype(np.float32)
                        for p, s, c in zip(train_docs, m_sum, m_cnt)}
@@ -404,7 +405,7 @@ def _load_fold(run_dir: Path, k: int, fp: str, problems: list[Problem] | None = 
         return None
     if part.meta.get("fingerprint") != fp:
         raise fail("E406", f"{path} was made for another corpus or configuration", path=str(path))
-    margins: dict[str, np.ndarray] = {}
+    margins: dict[tuple[str, bool], np.ndarray] = {}  # (doc id, probe)
     dyn = _dynamics_path(run_dir, k)
     if dyn.is_file():
         try:
@@ -517,12 +518,14 @@ def shard_ranges(n_docs: int, n_shards: int) -> list[tuple[int, int]]:
     return out
 
 
-def features_target(corpus: Corpus, config: AuditConfig, run_dir: Path) -> tuple[Path, str]:
-    """Fast mode: the cache file in ``run_dir`` that ``run_kfold`` reads the corpus's features from, and its key."""
+def features_target(corpus: Corpus, config: AuditConfig, run_dir: Path, *, check: bool = True) -> tuple[Path, str]:
+    """Fast mode: the cache file in ``run_dir`` that ``run_kfold`` reads the corpus's features from, and its key;
+    ``check`` refuses (``E406``) or marks ``run_dir`` as this flat run's folder (not for a layered run's folder,
+    whose fingerprint is the layered one: :mod:`spanqa.tagging.layered`)."""
     config = _resolved(config, corpus, run_dir)
     from spanqa.tagging.features import cache_path, encoder_features_key
 
-    r = _setup(corpus, config, run_dir)
+    r = _setup(corpus, config, run_dir if check else None)
     f = config.fast
     key = encoder_features_key([p.enc for p in r.prepared], config.model, layers=f.layers, pooling=f.pooling,
                                dtype=f.feature_dtype, seed=config.train.seed)
@@ -665,7 +668,7 @@ def probe_labels(ann: Sequence[PreparedDoc], tags: Sequence[str], config: AuditC
 
 
 def _train_fold(k: int, r: _Run, config: AuditConfig, run_dir: Path | None, bar: Any
-                ) -> tuple[dict[str, np.ndarray], dict, dict[str, np.ndarray]]:
+                ) -> tuple[dict[str, np.ndarray], dict, dict[tuple[str, bool], np.ndarray]]:
     """Train fold ``k`` and predict its held-out and the unannotated documents; saved with ``run_dir``."""
     t = config.train
     train_docs = [p for p, f in zip(r.ann, r.folds) if f != k]
@@ -690,11 +693,12 @@ def _train_fold(k: int, r: _Run, config: AuditConfig, run_dir: Path | None, bar:
             train_docs = [replace(p, labels=r.probe[p.doc.id]) if p.doc.id in probes else p for p in train_docs]
         with torch_threads(threads_for(config.model)):
             pred_docs = test_docs + r.unann
-            probs, stats, margins = heads_and_predict(k, train_docs, pred_docs, train_groups,
-                                                      [r.feats[p.doc.id] for p in train_docs],
-                                                      [r.feats[p.doc.id] for p in pred_docs], r.tags, config, bar,
-                                                      r.device)
-        margins = {(d, d in probes): m for d, m in margins.items()}  # (doc, trained on the copy's labels)
+            probs, stats, doc_margins = heads_and_predict(k, train_docs, pred_docs, train_groups,
+                                                          [r.feats[p.doc.id] for p in train_docs],
+                                                          [r.feats[p.doc.id] for p in pred_docs], r.tags, config, bar,
+                                                          r.device)
+        # (doc, trained on the copy's labels)
+        margins: dict[tuple[str, bool], np.ndarray] = {(d, d in probes): m for d, m in doc_margins.items()}
         stats["probe_docs"] = len(probes)
     else:
         with torch_threads(threads_for(config.model)):
@@ -754,7 +758,7 @@ def run_kfold(corpus: Corpus, config: AuditConfig, *, run_dir: Path | None = Non
 
     results: dict[int, dict[str, np.ndarray]] = {}
     stats: dict[int, dict] = {}
-    dynamics: dict[int, dict[str, np.ndarray]] = {}
+    dynamics: dict[int, dict[tuple[str, bool], np.ndarray]] = {}  # per fold: (doc id, probe) -> margins
     resumed: list[int] = []
     log = _log_lines(progress)
     with _progress(progress) as bar:

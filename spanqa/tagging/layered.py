@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -53,57 +53,102 @@ def layer_labels(prepared: Sequence[Any], layers: Sequence[Sequence[str]], block
     return out
 
 
-def run_kfold_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[str]], *, run_dir: Path,
-                     progress: bool = True, on_fold_done: Any = None) -> list[OOFPredictions]:
-    """One :class:`OOFPredictions` per layer of ``corpus`` (module docstring); ``config`` resolved, fast mode.
-    ``on_fold_done(k)`` is called after fold ``k`` is saved (tests simulate an interruption with it)."""
-    from spanqa.tagging.kfold import (ENSEMBLE_FOLD, _check_run_dir, _features, _load_fold, _log_lines, _progress,
-                                      _save_fold, _setup, heads_and_predict, make_run_dir)
-    from spanqa.tagging.tagger import threads_for, torch_threads
+@dataclass
+class _Layered:
+    """What every fold of a layered run shares: the flat run's setup, the layered fingerprint, tags and labels."""
 
-    t = config.train
-    if t.mode != "fast":
+    r: Any
+    fp: str
+    problems: list[Problem]
+    blocks: list[list[str]]
+    tags: list[str]
+    ann: list[Any]
+    run_dir: Path
+    feats: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _layered(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[str]], run_dir: Path) -> _Layered:
+    from spanqa.tagging.kfold import _check_run_dir, _setup, make_run_dir
+
+    if config.train.mode != "fast":
         raise ValueError("a layered head is a fast-mode head; fine-tuning audits each layer on its own")
-    t0 = time.perf_counter()
     r = _setup(corpus, config, None)  # the flat run's words, features, groups and folds; our own fingerprint below
     fp = hashlib.sha256(json.dumps({"format": _FORMAT, "flat": r.fp, "layers": [list(x) for x in layers]},
                                    sort_keys=True).encode()).hexdigest()
     run_dir = make_run_dir(Path(run_dir))
     problems = [p for p in r.problems if p.code != "W403"]  # flat-layer drops do not apply here
     _check_run_dir(run_dir, fp, problems)
-    blocks = [tag_inventory(labels) for labels in layers]
+    blocks = [list(tag_inventory(labels)) for labels in layers]
     tags = [f"{i}|{tag}" for i, b in enumerate(blocks, 1) for tag in b]
-    ann = layer_labels(r.ann, layers, blocks, problems)
-    unann = r.unann
+    return _Layered(r, fp, problems, blocks, tags, layer_labels(r.ann, layers, blocks, problems), run_dir)
+
+
+def _train_layered_fold(k: int, lz: _Layered, config: AuditConfig, bar: Any) -> tuple[dict[str, np.ndarray], dict]:
+    """Train fold ``k``'s shared head, predict its documents and every unannotated one, save the fold file."""
+    from spanqa.tagging.kfold import _features, _save_fold, heads_and_predict
+    from spanqa.tagging.tagger import threads_for, torch_threads
+
+    r, t = lz.r, config.train
+    with torch_threads(threads_for(config.model)):
+        if not lz.feats:
+            lz.feats, _ = _features(r.prepared, r.tokenizer, config, lz.run_dir, bar, r.device, lz.problems)
+            if config.fast.reduce:
+                from spanqa.tagging.features import reduce_features
+
+                lz.feats, _ = reduce_features(lz.feats, config.fast.reduce, seed=t.seed,
+                                              dtype=config.fast.feature_dtype)
+        feats = lz.feats
+        train = [p for p, f in zip(lz.ann, r.folds) if f != k]
+        test = [p for p, f in zip(lz.ann, r.folds) if f == k]
+        groups = [g for g, f in zip(r.groups, r.folds) if f != k]
+        pred = test + r.unann
+        probs, stats, _ = heads_and_predict(
+            k, train, pred, groups, [feats[p.doc.id] for p in train], [feats[p.doc.id] for p in pred],
+            lz.tags, config, bar, r.device, blocks=lz.blocks)
+    _save_fold(lz.run_dir, k, probs, r.words, lz.tags, stats, lz.fp, t.seed)
+    return probs, stats
+
+
+def run_layered_fold(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[str]], k: int, *,
+                     run_dir: Path, progress: bool = False) -> Path:
+    """Train fold ``k`` of the layered head alone into ``run_dir/folds/`` (a job of
+    :mod:`spanqa.tagging.distributed`); :func:`run_kfold_layers` with the same ``run_dir`` then finds it finished.
+    A fold already finished is left as it is. Returns the fold's ``.npz`` path."""
+    from spanqa.errors import fail
+    from spanqa.tagging.kfold import _fold_paths, _load_fold, _progress
+
+    if not 0 <= k < config.train.folds:
+        raise fail("E402", f"fold {k} is not in 0..{config.train.folds - 1}", key="train.folds")
+    lz = _layered(corpus, config, layers, Path(run_dir))
+    if _load_fold(lz.run_dir, k, lz.fp, lz.problems) is None:
+        with _progress(progress) as bar:
+            _train_layered_fold(k, lz, config, bar)
+    return _fold_paths(lz.run_dir, k)[0]
+
+
+def run_kfold_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[str]], *, run_dir: Path,
+                     progress: bool = True, on_fold_done: Any = None) -> list[OOFPredictions]:
+    """One :class:`OOFPredictions` per layer of ``corpus`` (module docstring); ``config`` resolved, fast mode.
+    ``on_fold_done(k)`` is called after fold ``k`` is saved (tests simulate an interruption with it)."""
+    from spanqa.tagging.kfold import ENSEMBLE_FOLD, _load_fold, _log_lines, _progress
+
+    t = config.train
+    t0 = time.perf_counter()
+    lz = _layered(corpus, config, layers, Path(run_dir))
+    r, problems, blocks, ann, fp = lz.r, lz.problems, lz.blocks, lz.ann, lz.fp
     log = _log_lines(progress)
     results: dict[int, dict[str, np.ndarray]] = {}
     stats: dict[int, dict] = {}
     resumed: list[int] = []
-    feats: dict[str, np.ndarray] = {}
     with _progress(progress) as bar:
         for k in range(t.folds):
             t_fold = time.perf_counter()
-            loaded = _load_fold(run_dir, k, fp, problems)
+            loaded = _load_fold(lz.run_dir, k, fp, problems)
             if loaded is not None:
                 results[k], stats[k], _ = loaded
                 resumed.append(k)
             else:
-                with torch_threads(threads_for(config.model)):
-                    if not feats:
-                        feats, _ = _features(r.prepared, r.tokenizer, config, run_dir, bar, r.device, problems)
-                        if config.fast.reduce:
-                            from spanqa.tagging.features import reduce_features
-
-                            feats, _ = reduce_features(feats, config.fast.reduce, seed=t.seed,
-                                                       dtype=config.fast.feature_dtype)
-                    train = [p for p, f in zip(ann, r.folds) if f != k]
-                    test = [p for p, f in zip(ann, r.folds) if f == k]
-                    groups = [g for g, f in zip(r.groups, r.folds) if f != k]
-                    pred = test + unann
-                    results[k], stats[k], _ = heads_and_predict(
-                        k, train, pred, groups, [feats[p.doc.id] for p in train], [feats[p.doc.id] for p in pred],
-                        tags, config, bar, r.device, blocks=blocks)
-                _save_fold(run_dir, k, results[k], r.words, tags, stats[k], fp, t.seed)
+                results[k], stats[k] = _train_layered_fold(k, lz, config, bar)
             if log:
                 log(f"fold {k + 1}/{t.folds} (one head, {len(layers)} layers) "
                     f"{'resumed' if loaded is not None else 'trained'} in {time.perf_counter() - t_fold:.0f} s")
@@ -140,4 +185,4 @@ def run_kfold_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Seque
     return out
 
 
-__all__ = ["layer_labels", "run_kfold_layers"]
+__all__ = ["layer_labels", "run_kfold_layers", "run_layered_fold"]

@@ -22,6 +22,11 @@ the per-word costs in :data:`COSTS` (measured with ``scripts/bench_model.py`` an
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spanqa.config import AuditConfig
+    from spanqa.document import Corpus
 
 #: seconds of a whole audit per word on 2 CPU threads, and a fixed part (loading the encoder, the ranking):
 #: fast ~2.1 ms/word (CoNLL-2003 whole, 301k words, 624 s); fine-tuning ~14 ms/word (NCBI dev+test, 48k words,
@@ -105,14 +110,14 @@ def busy_note(threads: int, *, load: float | None = None, cores: int | None = No
     return None
 
 
-def corpus_words(corpus: object) -> int:
+def corpus_words(corpus: Corpus) -> int:
     """Words in the annotated and unannotated documents (spanqa's word view; the cost of an audit grows with it)."""
     from spanqa.tokenize import doc_words
 
     return int(sum(len(doc_words(d).ranges) for d in corpus.documents))
 
 
-def resolve(config: object, corpus: object | None = None) -> tuple[object, Plan | None]:
+def resolve(config: AuditConfig, corpus: Corpus | None = None) -> tuple[AuditConfig, Plan | None]:
     """``config`` with ``train.mode = "auto"`` replaced by the mode :func:`plan` chooses for ``corpus`` on this machine,
     and the plan (None when the mode was given and no corpus was passed)."""
     from spanqa.tagging.tagger import resolve_device, threads_for

@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from spanqa.bio import split_tag, tags_to_spans
-from spanqa.span import Span
 from spanqa.output import atomic_open
+from spanqa.span import Span
 
 if TYPE_CHECKING:
     from spanqa.document import Corpus
@@ -332,7 +332,7 @@ def to_iob2_columns(names: list[str], probs: np.ndarray, where: str) -> tuple[li
     a name of neither scheme is ``E412``.  Returns the names, the probabilities and what was converted (or None)."""
     from spanqa.errors import fail
 
-    parsed = []
+    parsed: list[tuple[str, str | None]] = []
     for n in names:
         if n == "O":
             parsed.append(("O", None))

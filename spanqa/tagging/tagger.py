@@ -222,7 +222,8 @@ def train_model(net: Any, inputs: Sequence[np.ndarray], labels: Sequence[np.ndar
     lengths = np.asarray([len(x) for x in inputs])
     n_batches = -(-len(inputs) // train.batch_size)
     total = max(1, n_batches * train.epochs)
-    decay, no_decay = [], []
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
     for name, p in net.named_parameters():
         if not p.requires_grad:
             continue
