@@ -34,7 +34,7 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
-from spanqa.findings import with_notes
+from spanqa.messages import with_notes
 
 #: a label on which the model's out-of-fold span F1 is below this is called unreliable (the same bar as
 #: MIN_AGREEMENT: where spanqa would not estimate an error rate, it does not trust the model's disagreement either)

@@ -26,6 +26,9 @@ that there is no entity there.  The probability that the suggestion is right is 
 review sentence quotes it.  For ``out_of_distribution`` the score is the note's mean
 word confidence (mean of each word's highest marginal).
 
+The review sentence (``message``) is written by :mod:`spanqa.messages`; how findings recover the demo's injected
+errors is :mod:`spanqa.demo.evaluate`.
+
 Every finding has a stable ``id``: the first 12 hex digits of the SHA-1 of
 ``doc_id|kind|labels keys|suggestion keys``, so the same finding keeps its id across runs.
 
@@ -46,6 +49,9 @@ import numpy as np
 
 from spanqa.bio import spans_to_tags
 from spanqa.comparison import Component, Kind, compare_spans
+from spanqa.messages import QUOTE_CHARS, TEMPLATES, abbreviation_note, corpus_note, render_message, with_notes
+from spanqa.messages import pct as _pct  # noqa: F401 - the old private names, still imported elsewhere
+from spanqa.messages import quote as _quote  # noqa: F401
 from spanqa.quality import CandidateScore, NoteStats, SpanQuality, TagLattice, WordIndex
 from spanqa.span import Span
 
@@ -55,8 +61,6 @@ FLAG_KINDS: tuple[str, ...] = ("ambiguous", "low_confidence", "inconsistent", "o
 FINDING_KINDS: tuple[str, ...] = tuple(k.value for k in Kind if k is not Kind.EXACT) + FLAG_KINDS + ("pattern",)
 #: a note is flagged out of distribution only if its novelty is also at least this many SDs above the mean
 OOD_MIN_Z = 2.0
-#: quoted span texts longer than this are shortened in messages
-QUOTE_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -103,145 +107,6 @@ class Finding:
                 "labels": [s.to_dict(text) for s in self.labels],
                 "suggestion": [s.to_dict(text) for s in self.suggestion],
                 "evidence": dict(self.evidence), "message": self.message}
-
-
-# --------------------------------------------------------------------------- messages
-def _quote(text: str) -> str:
-    text = " ".join(text.split())
-    if len(text) > QUOTE_CHARS:
-        text = text[: QUOTE_CHARS - 3] + "..."
-    return "'" + text.replace("'", "\u2019") + "'"
-
-
-def _pct(p: float) -> str:
-    """A percentage for a sentence: never 0% or 100% (the model is never certain)."""
-    return f"{int(min(99, max(1, round(100 * float(p)))))}%"
-
-
-def _a(label: str) -> str:
-    return ("an " if label[:1].lower() in "aeiou" else "a ") + label
-
-
-def _listing(spans: Sequence[Span], text: str) -> str:
-    items = [f"{_quote(s.text_in(text))} ({s.label})" for s in spans]
-    if not items:
-        return "no entity"
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-#: one template per kind; fields are filled by :func:`render_message`
-TEMPLATES: dict[str, str] = {
-    "type": "The model is {p} confident {text} is {a_sug_label}, while the label calls it {a_label}. "
-            "Could we review it together?",
-    "boundary": "The model is {p} confident the {label} span is {sug_text}, while the label covers {text}. "
-                "Could we check together where it should start and end?",
-    "boundary_type": "The model is {p} confident {sug_text} is {a_sug_label}, while the label covers {text} "
-                     "as one {label} span. Could we review it together?",
-    "split": "The model is {p} confident {text} holds {n_sug} spans, {sug_list}, while the label covers it as "
-             "one {label} span. Could we review it together?",
-    "merge": "The model is {p} confident {sug_text} is one {sug_label} span, while the labels split it into "
-             "{lab_list}. Could we review it together?",
-    "complex": "The model reads {hull_text} differently ({p} confident): it predicts {sug_list}, while the "
-               "labels have {lab_list}. Could we look at this passage together?",
-    "missing": "The model is {p} confident {sug_text} is {a_sug_label}, but no label covers it. "
-               "Could it be a missing annotation?",
-    "spurious": "The model is {p} confident {text} is not an entity, while the label marks it as {a_label}. "
-                "Could we check together whether it belongs?",
-    "ambiguous": "The model agrees {text} is one entity but splits its belief between {top1} ({p1}) and "
-                 "{top2} ({p2}), and the label says {label}. Could we check the guideline for this case together?",
-    "low_confidence": "The model matches the {label} label on {text} but is only {q} confident it is exactly "
-                      "right (its best alternative: {alt}). Could we have a second look together?",
-    "inconsistent_relabel": "Elsewhere in the corpus {text} is labelled {sug_label} {k} of {n} times, while here "
-                            "the label calls it {a_label} (the model is {p} confident it is {a_sug_label}). Could we check it "
-                            "against the guideline together?",
-    "inconsistent_delete": "Elsewhere in the corpus {text} is left unlabelled {k} of {n} times, while here the label "
-                           "marks it as {a_label} (the model is {p} confident it is not an entity). Could we check together whether "
-                           "it belongs?",
-    "inconsistent_add": "Elsewhere in the corpus {sug_text} is labelled {sug_label} {k} of {n} times, but no label "
-                        "covers it here (the model is {p} confident it is {a_sug_label}). Could it be a missing annotation?",
-    "out_of_distribution": "Note {doc} looks unlike the rest of the corpus (the model's mean confidence there is "
-                           "{conf} against a corpus median of {median}, and {oov} of its words appear in no other "
-                           "note), so its labels deserve a closer look. Could we review it together?",
-}
-
-
-def corpus_note(text: str, surface: Mapping[str, int]) -> str:
-    """How the rest of the corpus reads a string, as a sentence (empty without other occurrences).
-
-    >>> corpus_note("'FAP'", {"SpecificDisease": 10, "Modifier": 4, "O": 4})
-    "Elsewhere in the corpus 'FAP' is labelled SpecificDisease 10 times and Modifier 4 times, and left unlabelled 4 times."
-    """
-    labelled = sorted(((n, lab) for lab, n in surface.items() if lab != "O" and n), key=lambda x: (-x[0], x[1]))
-    plain = int(surface.get("O", 0))
-    if not labelled and not plain:
-        return ""
-    times = lambda n: "once" if n == 1 else f"{n} times"  # noqa: E731
-    parts = [f"{lab} {times(n)}" for n, lab in labelled]
-    said = ("is labelled " + (parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1])) \
-        if parts else ""
-    if plain:
-        said += (", and " if said else "is ") + f"left unlabelled {times(plain)}"
-    return f"Elsewhere in the corpus {text} {said}."
-
-
-def abbreviation_note(abbreviation: Mapping[str, str]) -> str:
-    """The long form of a short form, as a sentence."""
-    return (f"{_quote(abbreviation['short'])} abbreviates {_quote(abbreviation['long'])} in this note, which is labelled "
-            f"{abbreviation['label']}.")
-
-
-def with_notes(message: str, *notes: str) -> str:
-    """The review sentence with the evidence notes before its closing question."""
-    notes = tuple(n for n in notes if n)
-    if not notes:
-        return message
-    head, sep, question = message.rpartition(". ")
-    if sep and question.endswith("?"):
-        return f"{head}. {' '.join(notes)} {question}"
-    return f"{message} {' '.join(notes)}"
-
-
-def render_message(finding: Finding, text: str) -> str:
-    """The review sentence of ``finding`` (one template per kind, :data:`TEMPLATES`)."""
-    ev = finding.evidence
-    labels, sug = finding.labels, finding.suggestion
-    first_l = labels[0] if labels else None
-    first_s = sug[0] if sug else None
-    spans = labels + sug
-    hull = text[min(s.start for s in spans):max(s.end for s in spans)] if spans else ""
-    fields: dict[str, Any] = {
-        "p": _pct(ev.get("p_suggestion", 0.0)),
-        "text": _quote(first_l.text_in(text)) if first_l else "",
-        "label": first_l.label if first_l else "",
-        "a_label": _a(first_l.label) if first_l else "",
-        "sug_text": _quote(first_s.text_in(text)) if first_s else "",
-        "sug_label": first_s.label if first_s else "",
-        "a_sug_label": _a(first_s.label) if first_s else "",
-        "n_sug": len(sug),
-        "sug_list": _listing(sug, text),
-        "lab_list": _listing(labels, text),
-        "hull_text": _quote(hull),
-        "doc": repr(finding.doc_id),
-    }
-    if finding.kind == "ambiguous":
-        (l1, p1), (l2, p2) = ev["top_labels"][:2]
-        fields.update(top1=l1, p1=_pct(p1), top2=l2, p2=_pct(p2))
-    elif finding.kind == "low_confidence":
-        alt = ev.get("alternative") or {}
-        if alt.get("kind") == "none":
-            alt_s = f"no entity, {_pct(alt['p'])}"
-        elif alt:
-            alt_s = f"{_quote(text[alt['start']:alt['end']])} as {_a(alt['label'])}, {_pct(alt['p'])}"
-        else:
-            alt_s = "none"
-        fields.update(q=_pct(ev.get("p_labels", finding.score)), alt=alt_s)
-    elif finding.kind == "inconsistent":
-        fields.update(k=ev["majority_count"], n=ev["n_other"])
-        return TEMPLATES[f"inconsistent_{finding.action}"].format(**fields)
-    elif finding.kind == "out_of_distribution":
-        fields.update(conf=_pct(ev["mean_confidence"]), median=_pct(ev["corpus_median_confidence"]),
-                      oov=_pct(ev["oov_rate"]) if ev["oov_rate"] > 0 else "none")
-    return TEMPLATES[finding.kind].format(**fields)
 
 
 # --------------------------------------------------------------------------- building
@@ -505,100 +370,21 @@ def sort_findings(findings: Sequence[Finding]) -> list[Finding]:
     return sorted(findings, key=key)
 
 
-# --------------------------------------------------------------------------- evaluation against known errors
-def _keys(spans: Sequence[Any]) -> set[tuple[int, int, str]]:
-    out = set()
-    for s in spans:
-        if isinstance(s, Span):
-            out.add((s.start, s.end, s.label))
-        else:
-            out.add((int(s["start"]), int(s["end"]), str(s["label"])))
-    return out
+_MOVED = {"evaluate_findings": "spanqa.demo.evaluate", "fixes": "spanqa.demo.evaluate",
+          "flags": "spanqa.demo.evaluate"}
 
 
-def _overlaps(key: tuple[int, int, str], region: tuple[int, int]) -> bool:
-    return key[0] < region[1] and region[0] < key[1]
+def __getattr__(name: str) -> Any:
+    """The demo's evaluation moved to :mod:`spanqa.demo.evaluate`; the old names work for one release, with a
+    warning."""
+    if name in _MOVED:
+        import importlib
+        import warnings
+
+        warnings.warn(f"spanqa.findings.{name} moved to {_MOVED[name]}.{name}", DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def fixes(finding: Finding, clean: Sequence[Any], noisy: Sequence[Any]) -> bool:
-    """True when accepting ``finding`` turns the ``noisy`` spans of one injected error into the ``clean`` ones.
-
-    Precisely, with ``region`` = the character hull of the error's clean and noisy spans,
-    ``before``/``after`` = the finding's labels/suggestion spans overlapping ``region``
-    (by ``(start, end, label)``): every noisy span is in ``before``, and
-    ``after == (before - noisy) | clean`` - the fix removes exactly the injected spans,
-    restores exactly the clean ones, and leaves the rest of the region as it was.
-    A ``review`` finding without a suggestion fixes nothing.
-    """
-    c, n = _keys(clean), _keys(noisy)
-    if not (c or n) or (finding.action == "review" and not finding.suggestion):
-        return False
-    spans = c | n
-    region = (min(k[0] for k in spans), max(k[1] for k in spans))
-    before = {k for k in _keys(finding.labels) if _overlaps(k, region)}
-    after = {k for k in _keys(finding.suggestion) if _overlaps(k, region)}
-    return n <= before and after == (before - n) | c
-
-
-def flags(finding: Finding, clean: Sequence[Any], noisy: Sequence[Any]) -> bool:
-    """True when any span of ``finding`` (labels or suggestion) overlaps the error's region."""
-    spans = _keys(clean) | _keys(noisy)
-    if not spans:
-        return False
-    region = (min(k[0] for k in spans), max(k[1] for k in spans))
-    return any(_overlaps(k, region) for k in _keys(finding.labels) | _keys(finding.suggestion))
-
-
-def evaluate_findings(findings: Sequence[Finding], injected: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Recall and precision of ``findings`` against known injected errors, per kind.
-
-    ``injected``: records ``{id, doc_id, kind, clean: [{start, end, label}], noisy: [...]}``
-    (the demo manifest).  For each kind K (of injected errors and of findings) and ``"all"``:
-
-    - ``recall``: share of injected errors of kind K that some finding :func:`fixes`;
-    - ``recall_flagged``: share that some finding :func:`flags` at all (any kind);
-    - ``precision``: share of findings of kind K that flag some injected error (any kind)
-      of their document; ``precision_fix``: share that fix one;
-    - ``n``: injected errors of kind K; ``n_findings``: findings of kind K.
-
-    Out-of-distribution findings concern whole notes and are counted under their own kind
-    only (precision: share of flagged notes holding an injected error).
-    """
-    by_doc: dict[str, list[Finding]] = {}
-    for f in findings:
-        by_doc.setdefault(f.doc_id, []).append(f)
-    inj_doc: dict[str, list[Mapping[str, Any]]] = {}
-    for e in injected:
-        inj_doc.setdefault(str(e["doc_id"]), []).append(e)
-    kinds = sorted({str(e["kind"]) for e in injected} | {f.kind for f in findings})
-    out: dict[str, dict[str, Any]] = {}
-    tallies = {k: {"n": 0, "fixed": 0, "flagged": 0, "n_findings": 0, "tp": 0, "tp_fix": 0} for k in kinds + ["all"]}
-    for e in injected:
-        fs = by_doc.get(str(e["doc_id"]), [])
-        fixed = any(fixes(f, e["clean"], e["noisy"]) for f in fs)
-        flagged = any(flags(f, e["clean"], e["noisy"]) for f in fs)
-        for k in (str(e["kind"]), "all"):
-            tallies[k]["n"] += 1
-            tallies[k]["fixed"] += fixed
-            tallies[k]["flagged"] += flagged
-    for f in findings:
-        errs = inj_doc.get(f.doc_id, [])
-        if f.kind == "out_of_distribution":
-            tp, tp_fix = bool(errs), False
-        else:
-            tp = any(flags(f, e["clean"], e["noisy"]) for e in errs)
-            tp_fix = any(fixes(f, e["clean"], e["noisy"]) for e in errs)
-        for k in (f.kind, "all"):
-            tallies[k]["n_findings"] += 1
-            tallies[k]["tp"] += tp
-            tallies[k]["tp_fix"] += tp_fix
-    ratio = lambda a, b: round(a / b, 4) if b else None  # noqa: E731
-    for k, t in tallies.items():
-        out[k] = {"recall": ratio(t["fixed"], t["n"]), "recall_flagged": ratio(t["flagged"], t["n"]),
-                  "precision": ratio(t["tp"], t["n_findings"]), "precision_fix": ratio(t["tp_fix"], t["n_findings"]),
-                  "n": t["n"], "n_findings": t["n_findings"]}
-    return out
-
-
-__all__ = ["Finding", "FINDING_KINDS", "FLAG_KINDS", "TEMPLATES", "doc_findings", "ood_findings", "rank_findings",
-           "render_message", "sort_findings", "evaluate_findings", "fixes", "flags"]
+__all__ = ["FINDING_KINDS", "FLAG_KINDS", "Finding", "QUOTE_CHARS", "TEMPLATES", "abbreviation_note", "corpus_note",
+           "doc_findings", "ood_findings", "rank_findings", "render_message", "sort_findings", "with_notes"]

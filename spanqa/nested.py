@@ -87,7 +87,7 @@ def in_context(finding: Any, doc: Any, layer_of: Mapping[str, int]) -> Any:
     sits inside the Treatment 'aspirin 81mg PO daily'.") - the smallest such span; the finding itself when none."""
     from dataclasses import replace
 
-    from spanqa.findings import with_notes
+    from spanqa.messages import with_notes
 
     spans = (*finding.labels, *finding.suggestion)
     if not spans or not doc.spans or finding.kind == "pattern":  # a pattern speaks for many occurrences
@@ -112,7 +112,8 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
     :class:`spanqa.runfiles.AuditResult` (its ``oof`` is the first layer's)."""
     from spanqa.bio import tag_inventory
     from spanqa.findings import sort_findings
-    from spanqa.tagging.kfold import _check_run_dir, fingerprint
+    from spanqa.tagging.fingerprint import fingerprint
+    from spanqa.tagging.foldstore import check_run_dir
     from spanqa.tagging.layers import layer_corpora
     from spanqa.tagging.plan import resolve
 
@@ -124,7 +125,7 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
     assert chosen is not None  # resolve plans whenever it is given a corpus
     fp = hashlib.sha256((fingerprint(corpus, tag_inventory(corpus.labels), resolved)
                          + json.dumps([list(x) for x in layers])).encode()).hexdigest()
-    _check_run_dir(out, fp)
+    check_run_dir(out, fp)
     shared = resolved.train.mode == "fast"
     how = ("one k-fold run whose head has one output per layer, then each layer scored and ranked on its own"
            if shared else f"each layer fine-tuned and audited on its own - about {len(layers)}x the time of one audit")

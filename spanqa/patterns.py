@@ -34,7 +34,9 @@ from collections import defaultdict
 from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
-from spanqa.findings import Finding, _pct, _quote
+from spanqa.findings import Finding
+from spanqa.messages import pct as _pct
+from spanqa.messages import quote as _quote
 
 #: fewest occurrences that make a pattern
 MIN_MEMBERS = 3

@@ -158,7 +158,7 @@ def _audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: bo
         oof: marginals computed elsewhere (skips k-fold; for tests and re-scoring).
         on_fold_done: passed to :func:`spanqa.tagging.kfold.run_kfold` (tests simulate interruptions with it).
     """
-    from spanqa.tagging.kfold import make_run_dir
+    from spanqa.tagging.foldstore import make_run_dir
 
     if corpus.source and Path(corpus.source).is_dir() and inside(Path(out), Path(corpus.source)):
         raise fail("E505", f"{out} lies inside the corpus folder {corpus.source}; the run's files would be read as "
@@ -550,7 +550,7 @@ def evaluate_demo(result: AuditResult, clean: Corpus, manifest: Sequence[Mapping
     """Score an audit of a corpus with known injected errors; adds ``demo_eval`` and ``calibration``
     to ``result.summary`` and rewrites ``summary.json``.
 
-    - ``demo_eval``: :func:`spanqa.findings.evaluate_findings` per kind (``recall`` = share of
+    - ``demo_eval``: :func:`spanqa.demo.evaluate.evaluate_findings` per kind (``recall`` = share of
       injected errors some finding's suggestion fixes exactly, ``recall_flagged`` = share
       any finding overlaps, ``precision`` = share of findings of the kind that overlap an
       injected error, ``n``).
@@ -559,7 +559,7 @@ def evaluate_demo(result: AuditResult, clean: Corpus, manifest: Sequence[Mapping
       the same characters and label), plus the ECE of the two alternative estimators kept
       as evidence (raw product of marginals, weakest marginal) for comparison.
     """
-    from spanqa.findings import evaluate_findings
+    from spanqa.demo.evaluate import evaluate_findings
     from spanqa.quality import calibration
 
     clean_keys = {d.id: {(s.pieces, s.label) for s in (d.spans or ())} for d in clean.documents}

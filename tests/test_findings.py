@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from spanqa.findings import FINDING_KINDS, TEMPLATES, Finding, doc_findings, ood_findings, render_message, sort_findings
 from spanqa.quality import NoteStats, score_spans
@@ -160,7 +161,7 @@ def test_findings_records_are_json_with_stable_ids():
 
 
 def test_findings_evaluate_against_injected_errors():
-    from spanqa.findings import evaluate_findings, fixes
+    from spanqa.demo.evaluate import evaluate_findings, fixes
 
     d = lambda s, e, lab: {"start": s, "end": e, "label": lab}  # noqa: E731
     injected = [
@@ -197,3 +198,23 @@ def test_findings_nested_span_unseen_by_flat_tagger_is_not_called_spurious():
     # an un-nested span the model does not see is still spurious
     findings, _ = run(GOOD + [Span("d", 0, 2, "Drug")])
     assert only(findings, "spurious").labels[0].key == (0, 2, "Drug")
+
+
+def test_the_demo_evaluation_moved_and_its_old_path_warns():
+    import spanqa.demo.evaluate as moved
+    import spanqa.findings as old
+
+    with pytest.warns(DeprecationWarning, match="moved to spanqa.demo.evaluate"):
+        assert old.evaluate_findings is moved.evaluate_findings
+    with pytest.raises(AttributeError):
+        old.no_such_name  # noqa: B018
+
+
+def test_findings_and_messages_doctests():
+    import doctest
+
+    import spanqa.findings
+    import spanqa.messages
+
+    for module in (spanqa.findings, spanqa.messages):
+        assert doctest.testmod(module).failed == 0, module.__name__

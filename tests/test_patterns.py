@@ -7,7 +7,8 @@ import doctest
 import pytest
 
 from spanqa import competence, patterns
-from spanqa.findings import Finding, abbreviation_note, corpus_note, with_notes
+from spanqa.findings import Finding
+from spanqa.messages import abbreviation_note, corpus_note, with_notes
 from spanqa.patterns import find_patterns
 from spanqa.span import Span
 
