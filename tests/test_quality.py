@@ -162,3 +162,14 @@ def test_quality_calibration_table_and_ece():
     want = (1 * 0.05 + 1 * 0.15 + 3 * abs(2 / 3 - (0.95 + 0.95 + 1.0) / 3)) / 5
     assert cal["ece"] == pytest.approx(want, abs=1e-6)
     assert calibration([], [])["ece"] is None
+
+
+def test_lattice_and_quality_doctests():
+    import doctest
+
+    import spanqa.lattice
+    import spanqa.quality
+
+    for module in (spanqa.lattice, spanqa.quality):
+        assert doctest.testmod(module).failed == 0, module.__name__
+    assert spanqa.quality.TagLattice is spanqa.lattice.TagLattice  # the old import path still works
