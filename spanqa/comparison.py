@@ -56,6 +56,9 @@ character it covers), so every record carries offsets valid in the ``labels``
 text; the other side's own offsets and text are kept in ``Component.other_source``.
 Any other text difference is error ``E301``.
 
+Why one module of ~590 lines: alignment, components, the nine kinds and their fixes are one algorithm whose cases
+must agree with each other; its length is those cases.
+
 >>> from spanqa.span import Span
 >>> text = "Pt started aspirin 81mg PO"
 >>> [c.kind.value for c in compare_spans("d", [Span("d", 11, 23, "Drug")],

@@ -26,6 +26,9 @@ percentile of :data:`BOOTSTRAP_RESAMPLES` bootstrap resamples *of documents* (se
 Everything after k-fold is deterministic given the marginals, and k-fold is deterministic
 and resumable, so a rerun into the same folder - after an interruption or not - writes
 the same ``spans.jsonl``, ``findings.jsonl`` and ``predictions.jsonl``.
+
+Why ~580 lines: computing the audit and writing its run folder are still one function; splitting them (compute
+returning the result, ``write_run`` persisting it) is open work.
 """
 
 from __future__ import annotations

@@ -27,6 +27,9 @@ their offsets are kept in ``Document.meta["distractors"]`` as ``[start, end, lab
 Every span edge falls on a word edge of :func:`spanqa.tokenize.tokenize`
 (``81mg`` is two words, ``81`` ``mg``, and the Strength covers both).
 
+Why one module of ~600 lines: each note template writes its sentences and the gold spans they carry in the same
+step; split apart, a sentence and its spans could drift.
+
 >>> docs = generate_notes(n_notes=3, seed=1)
 >>> len(docs), docs[0].id, docs[0].group
 (3, 'p001_n1', 'p001')

@@ -39,6 +39,8 @@ Offsets are converted to exact offsets; ``Document.meta["brat_newlines"] =
 that :func:`write` writes the file back the same way.  A removed BOM is always
 reported ``W102`` and recorded as ``meta["brat_bom"]`` (``"skipped"`` or ``"counted"``).
 
+Why one module of ~480 lines: one format, read (fragments, offsets against the text, coded errors) and written.
+
 >>> import tempfile, pathlib
 >>> from spanqa.errors import Reporter
 >>> d = pathlib.Path(tempfile.mkdtemp())

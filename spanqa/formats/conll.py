@@ -56,6 +56,9 @@ documents written as annotated with no entities.  A token that holds the
 column separator or a line break, or a label that is empty or holds
 whitespace, cannot be written: ``E112`` is raised.
 
+Why one module of ~480 lines: one format, read (column and tag detection, document breaks, coded errors) and
+written.
+
 >>> import tempfile, pathlib
 >>> from spanqa.errors import Reporter
 >>> p = pathlib.Path(tempfile.mkdtemp()) / "demo.conll"

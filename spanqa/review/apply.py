@@ -32,6 +32,9 @@ The new version (:func:`write_version`) is a folder::
     OUT/problems.jsonl         every problem met (W501 stale, W502 conflict, W505 already applied, ...)
     OUT/rejections.jsonl       every rejected finding (spans, reviewer, time, reason), with the parent version's:
                                auditing this version does not raise them again (spanqa.review.rejections)
+
+Why one module of ~480 lines: the fix, its override forms, the new span ids and the change log must stay consistent
+with each other.
 """
 
 from __future__ import annotations

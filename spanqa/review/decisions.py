@@ -20,6 +20,9 @@ annotation with every finding of its document: the suggested spans present and
 the questioned ones gone = accept, the labelled spans unchanged = reject, one other
 span in their place = accept with that span as override.
 
+Why one module of ~550 lines: one job - reading decisions - from three sources (CSV, JSONL, a Label Studio export)
+that share the validation and its coded errors.
+
 >>> d = Decision.from_record({"finding_id": "F1", "decision": "Accept", "label": "Brand"}, where="x.csv:2")
 >>> (d.decision, d.label, d.start)
 ('accept', 'Brand', None)

@@ -46,6 +46,9 @@ stratum.
 ``K`` hold are the ranking's expected errors there scaled by the sample's own calibration (estimated errors /
 the model's expected errors over all spans and candidates), so the answer moves with the sample, not with the
 model's optimism.
+
+Why one module of ~450 lines: the sampling design and its estimator belong together - the estimator weighs each unit
+by the design that drew it.
 """
 
 from __future__ import annotations

@@ -23,6 +23,9 @@ All note text reaches the page either through :func:`html.escape` or through
 ``textContent`` in the script, never as markup.  The embedded JSON escapes ``<``, ``>``,
 ``&`` (and U+2028/2029) as ``\\uXXXX``, so no note text can close or open a
 ``<script>`` element - stricter than the usual ``</`` -> ``<\\/``.
+
+Why one module of ~570 lines: it renders one page (overview SVGs and the findings list); the page's own script and
+style live in ``review/assets/``.
 """
 
 from __future__ import annotations

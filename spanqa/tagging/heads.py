@@ -22,6 +22,9 @@ held-back slice and all ``max_epochs`` run).  Features are standardised with the
 training words' mean and standard deviation.  Everything is seeded: the same inputs and
 seed give bit-identical marginals on the same machine and thread count.
 
+Why one module of ~490 lines: the three heads share the batching, the training loop, the margins and the prediction
+code.
+
 >>> segments(10, max_len=4)
 [(0, 4), (4, 8), (8, 10)]
 >>> segments(10, max_len=6, sentence_starts=[3, 7])

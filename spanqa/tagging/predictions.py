@@ -17,6 +17,8 @@ the document's character offsets, and its ``score`` is the mean marginal
 probability of the tags on its path (``B-X`` on the first word, ``I-X`` on the
 rest) - a confidence in [0, 1].
 
+Why one module of ~420 lines: one data type - the marginals, their storage and the one decoder over them.
+
 >>> words = ((0, 7), (8, 10), (10, 12))   # word 3 alone says I-Drug, which cannot follow O: Viterbi picks B I
 >>> probs = np.array([[.1, .8, .1], [.6, .3, .1], [.2, .1, .7]], dtype=np.float32)
 >>> [(s.start, s.end, s.label, round(s.score, 3)) for s in decode(DocMarginals("d", words, probs, fold=0, seed=13),
