@@ -57,9 +57,9 @@ def notify(progress: bool) -> Callable[[str], None]:
         return lambda msg: None
     from rich.console import Console
 
-    from spanqa.tagging.kfold import _log_lines
+    from spanqa.tagging.progress import log_lines
 
-    plain = _log_lines(progress)  # None on a terminal
+    plain = log_lines(progress)  # None on a terminal
     if plain is not None:
         return plain
     console = Console(stderr=True, log_path=False)

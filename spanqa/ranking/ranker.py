@@ -96,7 +96,7 @@ def rank_corpus(corpus: Corpus, words: Mapping[str, Sequence[tuple[int, int]]],
 
     ``margins`` / ``copy_margins``: training dynamics of the real labels and of the injected
     copy's labels (``DocMarginals.margins`` / ``copy_margins``, recorded by k-fold with probe
-    samples, :func:`spanqa.tagging.kfold.probe_labels`); the margin features enter the ranking only
+    samples, :func:`spanqa.tagging.probes.probe_labels`); the margin features enter the ranking only
     when both were recorded.  ``reliability``: per label, the out-of-fold model's span F1 against the labels
     (the ``label_f1`` signal; the same values judge the injected copy).
     """

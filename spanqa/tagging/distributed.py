@@ -74,8 +74,8 @@ def run_fold_job(corpus_path: str | Path, format: str | None, config: AuditConfi
 
 def encode_shard_job(corpus_path: str | Path, format: str | None, config: AuditConfig | Mapping[str, Any],
                      start: int, end: int, key: str) -> Any:
-    """Fast mode: the features of documents ``start:end`` (run order) as one job (:func:`spanqa.tagging.kfold.encode_shard`)."""
-    from spanqa.tagging.kfold import encode_shard
+    """Fast mode: the features of documents ``start:end`` (run order) as one job (:func:`spanqa.tagging.shards.encode_shard`)."""
+    from spanqa.tagging.shards import encode_shard
 
     return encode_shard(read_job_corpus(corpus_path, format), _config(config), start, end, key=key)
 
@@ -147,7 +147,8 @@ def encode_corpus_ray(corpus_path: str | Path, corpus: Corpus, cfg: AuditConfig,
     import ray
 
     from spanqa.tagging.features import load_features, merge_features, save_features
-    from spanqa.tagging.kfold import features_target, run_order, shard_ranges
+    from spanqa.tagging.prepare import run_order
+    from spanqa.tagging.shards import features_target, shard_ranges
 
     path, key = features_target(corpus, _driver_config(cfg), run_dir, check=not layered)
     if load_features(path, key) is not None:

@@ -68,16 +68,17 @@ class _Layered:
 
 
 def _layered(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[str]], run_dir: Path) -> _Layered:
-    from spanqa.tagging.kfold import _check_run_dir, _setup, make_run_dir
+    from spanqa.tagging.foldstore import check_run_dir, make_run_dir
+    from spanqa.tagging.runsetup import setup_run
 
     if config.train.mode != "fast":
         raise ValueError("a layered head is a fast-mode head; fine-tuning audits each layer on its own")
-    r = _setup(corpus, config, None)  # the flat run's words, features, groups and folds; our own fingerprint below
+    r = setup_run(corpus, config, None)  # the flat run's words, features, groups and folds; our own fingerprint below
     fp = hashlib.sha256(json.dumps({"format": _FORMAT, "flat": r.fp, "layers": [list(x) for x in layers]},
                                    sort_keys=True).encode()).hexdigest()
     run_dir = make_run_dir(Path(run_dir))
     problems = [p for p in r.problems if p.code != "W403"]  # flat-layer drops do not apply here
-    _check_run_dir(run_dir, fp, problems)
+    check_run_dir(run_dir, fp, problems)
     blocks = [list(tag_inventory(labels)) for labels in layers]
     tags = [f"{i}|{tag}" for i, b in enumerate(blocks, 1) for tag in b]
     return _Layered(r, fp, problems, blocks, tags, layer_labels(r.ann, layers, blocks, problems), run_dir)
@@ -85,13 +86,15 @@ def _layered(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[str]
 
 def _train_layered_fold(k: int, lz: _Layered, config: AuditConfig, bar: Any) -> tuple[dict[str, np.ndarray], dict]:
     """Train fold ``k``'s shared head, predict its documents and every unannotated one, save the fold file."""
-    from spanqa.tagging.kfold import _features, _save_fold, heads_and_predict
+    from spanqa.tagging.fold import heads_and_predict
+    from spanqa.tagging.foldstore import save_fold
+    from spanqa.tagging.shards import run_features
     from spanqa.tagging.tagger import threads_for, torch_threads
 
     r, t = lz.r, config.train
     with torch_threads(threads_for(config.model)):
         if not lz.feats:
-            lz.feats, _ = _features(r.prepared, r.tokenizer, config, lz.run_dir, bar, r.device, lz.problems)
+            lz.feats, _ = run_features(r.prepared, r.tokenizer, config, lz.run_dir, bar, r.device, lz.problems)
             if config.fast.reduce:
                 from spanqa.tagging.features import reduce_features
 
@@ -105,7 +108,7 @@ def _train_layered_fold(k: int, lz: _Layered, config: AuditConfig, bar: Any) -> 
         probs, stats, _ = heads_and_predict(
             k, train, pred, groups, [feats[p.doc.id] for p in train], [feats[p.doc.id] for p in pred],
             lz.tags, config, bar, r.device, blocks=lz.blocks)
-    _save_fold(lz.run_dir, k, probs, r.words, lz.tags, stats, lz.fp, t.seed)
+    save_fold(lz.run_dir, k, probs, r.words, lz.tags, stats, lz.fp, t.seed)
     return probs, stats
 
 
@@ -115,35 +118,38 @@ def run_layered_fold(corpus: Corpus, config: AuditConfig, layers: Sequence[Seque
     :mod:`spanqa.tagging.distributed`); :func:`run_kfold_layers` with the same ``run_dir`` then finds it finished.
     A fold already finished is left as it is. Returns the fold's ``.npz`` path."""
     from spanqa.errors import fail
-    from spanqa.tagging.kfold import _fold_paths, _load_fold, _progress
+    from spanqa.tagging.foldstore import fold_paths, load_fold
+    from spanqa.tagging.progress import progress_bars
 
     if not 0 <= k < config.train.folds:
         raise fail("E402", f"fold {k} is not in 0..{config.train.folds - 1}", key="train.folds")
     lz = _layered(corpus, config, layers, Path(run_dir))
-    if _load_fold(lz.run_dir, k, lz.fp, lz.problems) is None:
-        with _progress(progress) as bar:
+    if load_fold(lz.run_dir, k, lz.fp, lz.problems) is None:
+        with progress_bars(progress) as bar:
             _train_layered_fold(k, lz, config, bar)
-    return _fold_paths(lz.run_dir, k)[0]
+    return fold_paths(lz.run_dir, k)[0]
 
 
 def run_kfold_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[str]], *, run_dir: Path,
                      progress: bool = True, on_fold_done: Any = None) -> list[OOFPredictions]:
     """One :class:`OOFPredictions` per layer of ``corpus`` (module docstring); ``config`` resolved, fast mode.
     ``on_fold_done(k)`` is called after fold ``k`` is saved (tests simulate an interruption with it)."""
-    from spanqa.tagging.kfold import ENSEMBLE_FOLD, _load_fold, _log_lines, _progress
+    from spanqa.tagging.foldstore import load_fold
+    from spanqa.tagging.kfold import ENSEMBLE_FOLD
+    from spanqa.tagging.progress import log_lines, progress_bars
 
     t = config.train
     t0 = time.perf_counter()
     lz = _layered(corpus, config, layers, Path(run_dir))
     r, problems, blocks, ann, fp = lz.r, lz.problems, lz.blocks, lz.ann, lz.fp
-    log = _log_lines(progress)
+    log = log_lines(progress)
     results: dict[int, dict[str, np.ndarray]] = {}
     stats: dict[int, dict] = {}
     resumed: list[int] = []
-    with _progress(progress) as bar:
+    with progress_bars(progress) as bar:
         for k in range(t.folds):
             t_fold = time.perf_counter()
-            loaded = _load_fold(lz.run_dir, k, fp, problems)
+            loaded = load_fold(lz.run_dir, k, fp, problems)
             if loaded is not None:
                 results[k], stats[k], _ = loaded
                 resumed.append(k)

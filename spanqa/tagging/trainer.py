@@ -39,8 +39,10 @@ from spanqa.config import AuditConfig
 from spanqa.document import Corpus, Document
 from spanqa.errors import Location, Problem
 from spanqa.span import Span
-from spanqa.tagging.kfold import PreparedDoc, assign_folds, doc_groups, finetune_and_predict, heads_and_predict, prepare
+from spanqa.tagging.fold import finetune_and_predict, heads_and_predict
 from spanqa.tagging.predictions import DocMarginals, decode
+from spanqa.tagging.prepare import PreparedDoc, prepare
+from spanqa.tagging.splits import assign_folds, doc_groups
 from spanqa.tagging.tagger import load_tokenizer, resolve_device, threads_for, torch_threads
 
 DocKey = tuple[str, str, tuple[int, ...]]
