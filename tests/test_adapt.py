@@ -79,3 +79,21 @@ def test_adapted_encoder_is_cached_keyed_by_text_and_changes_the_features(tmp_pa
     assert not np.allclose(oof.docs["d0"].probs, plain.docs["d0"].probs)
     # the adapted checkpoint identifies the run; adapt_epochs = 0 leaves older fingerprints as they were
     assert fingerprint(corpus, ["O"], out) != fingerprint(corpus, ["O"], CFG)
+
+
+def test_nested_labels_adapt_the_encoder_too(tmp_path):
+    """The layered head (nested labels, fast mode) reads the adapted encoder as a flat run does (it used to skip
+    model.adapt_epochs)."""
+    from spanqa.tagging.layered import run_kfold_layers
+
+    docs = []
+    for d in _corpus().documents:
+        s = d.spans[0]
+        docs.append(d.evolve(spans=(s, Span(d.id, s.start, s.end + 4, "Y"))))  # Y holds X: two layers
+    corpus = Corpus.from_docs(docs)
+    layers = [["X"], ["Y"]]
+    cfg = CFG.replace(**{"model.adapt_epochs": 1})
+    oofs = run_kfold_layers(corpus, cfg, layers, run_dir=tmp_path / "run", progress=False)
+    plain = run_kfold_layers(corpus, CFG, layers, run_dir=tmp_path / "plain", progress=False)
+    assert list((tmp_path / "run" / "adapted").iterdir()) and not (tmp_path / "plain" / "adapted").exists()
+    assert not np.allclose(oofs[0].docs["d0"].probs, plain[0].docs["d0"].probs)

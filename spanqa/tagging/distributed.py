@@ -245,7 +245,7 @@ def run_kfold_ray(corpus_path: str | Path, config: AuditConfig | Mapping[str, An
     for fold_dir, layers, labels in plan:
         part = _restricted(corpus, labels)
         fold_dir.mkdir(parents=True, exist_ok=True)
-        job_cfg = cfg if layers else adapted(cfg, part, fold_dir)  # adapted once, here: tasks load it from the run
+        job_cfg = adapted(cfg, part, fold_dir)  # adapted once, here: tasks load it from the run folder
         configs.append(job_cfg)
         features = None
         if job_cfg.train.mode == "fast":

@@ -64,6 +64,7 @@ class _Layered:
     tags: list[str]
     ann: list[Any]
     run_dir: Path
+    config: AuditConfig  # the caller's, with the encoder adapted to the corpus when model.adapt_epochs asks
     feats: dict[str, np.ndarray] = field(default_factory=dict)
 
 
@@ -73,25 +74,29 @@ def _layered(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[str]
 
     if config.train.mode != "fast":
         raise ValueError("a layered head is a fast-mode head; fine-tuning audits each layer on its own")
+    from spanqa.tagging.adapt import adapted
+
+    run_dir = make_run_dir(Path(run_dir))
+    config = adapted(config, corpus, run_dir)  # as a flat run does (spanqa.tagging.runsetup.resolved)
     r = setup_run(corpus, config, None)  # the flat run's words, features, groups and folds; our own fingerprint below
     fp = hashlib.sha256(json.dumps({"format": _FORMAT, "flat": r.fp, "layers": [list(x) for x in layers]},
                                    sort_keys=True).encode()).hexdigest()
-    run_dir = make_run_dir(Path(run_dir))
     problems = [p for p in r.problems if p.code != "W403"]  # flat-layer drops do not apply here
     check_run_dir(run_dir, fp, problems)
     blocks = [list(tag_inventory(labels)) for labels in layers]
     tags = [f"{i}|{tag}" for i, b in enumerate(blocks, 1) for tag in b]
-    return _Layered(r, fp, problems, blocks, tags, layer_labels(r.ann, layers, blocks, problems), run_dir)
+    return _Layered(r, fp, problems, blocks, tags, layer_labels(r.ann, layers, blocks, problems), run_dir, config)
 
 
-def _train_layered_fold(k: int, lz: _Layered, config: AuditConfig, bar: Any) -> tuple[dict[str, np.ndarray], dict]:
+def _train_layered_fold(k: int, lz: _Layered, bar: Any) -> tuple[dict[str, np.ndarray], dict]:
     """Train fold ``k``'s shared head, predict its documents and every unannotated one, save the fold file."""
     from spanqa.tagging.fold import heads_and_predict
     from spanqa.tagging.foldstore import save_fold
     from spanqa.tagging.shards import run_features
     from spanqa.tagging.tagger import threads_for, torch_threads
 
-    r, t = lz.r, config.train
+    r, config = lz.r, lz.config
+    t = config.train
     with torch_threads(threads_for(config.model)):
         if not lz.feats:
             lz.feats, _ = run_features(r.prepared, r.tokenizer, config, lz.run_dir, bar, r.device, lz.problems)
@@ -126,7 +131,7 @@ def run_layered_fold(corpus: Corpus, config: AuditConfig, layers: Sequence[Seque
     lz = _layered(corpus, config, layers, Path(run_dir))
     if load_fold(lz.run_dir, k, lz.fp, lz.problems) is None:
         with progress_bars(progress) as bar:
-            _train_layered_fold(k, lz, config, bar)
+            _train_layered_fold(k, lz, bar)
     return fold_paths(lz.run_dir, k)[0]
 
 
@@ -154,7 +159,7 @@ def run_kfold_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Seque
                 results[k], stats[k], _ = loaded
                 resumed.append(k)
             else:
-                results[k], stats[k] = _train_layered_fold(k, lz, config, bar)
+                results[k], stats[k] = _train_layered_fold(k, lz, bar)
             if log:
                 log(f"fold {k + 1}/{t.folds} (one head, {len(layers)} layers) "
                     f"{'resumed' if loaded is not None else 'trained'} in {time.perf_counter() - t_fold:.0f} s")
