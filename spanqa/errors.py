@@ -95,6 +95,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "E410": ("write outside the output folder refused", "A file in the output folder is a symlink (or the path leaves the folder); remove the link or choose a fresh --out folder."),
     "E411": ("file cannot be written", "Check the permissions of the folder and that the disk is mounted read-write, or pass another --out."),
     "E412": ("predictions do not fit the corpus", "Give out-of-sample word marginals in spanqa's marginals.npz layout (OOFPredictions.save) for this corpus: IOB2 tags for every label, word offsets inside each document's text, probability rows that sum to 1."),
+    "E413": ("Ray cluster not reachable", "Start the cluster (ray start --head) or give --ray the head's HOST:PORT as `ray status` shows it; --ray local starts one here."),
     "E407": ("optional dependency not installed", "Install the extra the message names (e.g. pip install 'spanqa[ray]'), or leave out the option that needs it."),
     "W406": ("damaged run-folder file recomputed", "The file could not be read (cut short, overwritten or not spanqa's); it was set aside as *.damaged and its part of the run is computed again. Nothing to do."),
     "W401": ("word longer than a model window", "Its subtokens beyond train.max_length are cut (its label is kept); raise train.max_length or check the text."),

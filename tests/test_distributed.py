@@ -219,3 +219,14 @@ def test_nested_fine_tuning_folds_as_jobs_land_where_the_audit_finds_them(tmp_pa
         assert kfold["resumed_folds"] == [0, 1]
     for name in ("findings.jsonl", "spans.jsonl", "predictions.jsonl"):
         assert (run / name).read_bytes() == (tmp_path / "plain" / name).read_bytes(), name
+
+
+def test_audit_ray_address_where_nothing_answers_is_E413_not_minutes_of_retries(corpus_file, tmp_path, capsys):
+    pytest.importorskip("ray")
+    from spanqa.cli import main
+    from spanqa.tagging.distributed import reachable
+
+    assert not reachable("127.0.0.1:1") and reachable("auto")
+    with pytest.raises(SystemExit) as ex:
+        main(["audit", str(corpus_file), "--out", str(tmp_path / "run"), "--ray", "127.0.0.1:1", "-q"])
+    assert ex.value.code == 2 and "E413" in capsys.readouterr().err

@@ -84,6 +84,8 @@ def _folds_on_ray(path: Path, cfg: AuditConfig, fmt: Optional[str], out: Path, *
         import ray  # noqa: F401
     except ImportError:
         raise fail("E407", "--ray needs Ray (pip install 'spanqa[ray]')", key="--ray") from None
-    from spanqa.tagging.distributed import run_kfold_ray
+    from spanqa.tagging.distributed import reachable, run_kfold_ray
 
+    if address is not None and not reachable(address):  # Ray itself would retry for minutes
+        raise fail("E413", f"nothing answers at {address}", key="--ray")
     run_kfold_ray(path, cfg, out, address=address, format=fmt, shards=shards)

@@ -113,6 +113,20 @@ def _write_back(run_dir: Path, files: Mapping[str, bytes]) -> None:
             write_bytes(path, files[name])
 
 
+def reachable(address: str, timeout: float = 5.0) -> bool:
+    """Whether a ``HOST:PORT`` Ray address accepts a connection (other forms, e.g. ``auto``, are left to Ray)."""
+    import socket
+
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "//" in address:
+        return True
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
 def fold_resources(config: AuditConfig) -> dict[str, float]:
     """Ray resources of one fold task: ``num_gpus=1`` when ``model.device`` is (or auto-resolves to) cuda."""
     from spanqa.tagging.tagger import resolve_device
