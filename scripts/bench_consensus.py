@@ -7,7 +7,7 @@
 Every label set annotates the same 5,885 CoNLL-03 train sentences (400 documents); the clean set is
 the truth.  Prints one JSON object: strict span micro P/R/F1 against the clean labels of every set
 alone, of every consensus method (word-level Dawid-Skene, crowd HMM, word vote, exact-extent Dawid-Skene and
-vote; word-ds and hmm also with ``learn="contested"``) and (``--model``) of the default with the out-of-fold tagger as one more annotator (:func:`spanqa.consensus.with_model`); each annotator's
+vote; word-ds and hmm also with ``learn="contested"``) and (``--model``) of the default with the out-of-fold tagger as one more annotator (:func:`spanqa.compare.consensus.with_model`); each annotator's
 fitted accuracy per label; the Spearman rank correlation between each annotator's estimated
 reliability (span F1 against the consensus, which never sees the clean labels) and its true F1; and
 the 50-note rule of thumb: for every pair of annotators the share of spans they disagree on, on a
@@ -21,11 +21,11 @@ import argparse
 import json
 import time
 
-from spanqa.benchmark.noisebench import read_noisebench
-from spanqa.comparison import compare_corpora
-from spanqa.config import load_config
-from spanqa.consensus import METHODS, MODEL_NAME, annotator_table, consensus, sample_disagreement, with_model
-from spanqa.metrics import span_metrics
+from spanqa.measure.benchmark.noisebench import read_noisebench
+from spanqa.compare.comparison import compare_corpora
+from spanqa.core.config import load_config
+from spanqa.compare.consensus import METHODS, MODEL_NAME, annotator_table, consensus, sample_disagreement, with_model
+from spanqa.compare.metrics import span_metrics
 
 
 def prf(corpus, truth) -> dict:

@@ -10,7 +10,7 @@ expert labels; "more documents must not hurt": each method fitted on the split a
 random half of the split vs all of it, scored on the same documents; whether the reliability table ranks workers
 by their true quality (Spearman of F1 against the consensus vs true F1, beside the simple baseline: agreement
 with a word majority vote). Workers' texts differ from the expert text (re-tokenised words, stray "/LOC"): the
-consensus is mapped onto the expert text by characters (:class:`spanqa.consensus.CharMap`) before scoring.
+consensus is mapped onto the expert text by characters (:class:`spanqa.compare.consensus.CharMap`) before scoring.
 Needs ../shared/corpora/conll_crowd_mturk. Prints one JSON object.
 """
 
@@ -25,14 +25,14 @@ import sys
 import time
 from pathlib import Path
 
-from spanqa.bio import spans_to_tags
-from spanqa.comparison import compare_corpora
-from spanqa.consensus import METHODS, CharMap, annotator_table, consensus, disagreements
-from spanqa.document import Corpus, Document
-from spanqa.errors import Reporter
-from spanqa.formats import read_corpus
-from spanqa.metrics import span_metrics
-from spanqa.span import Span
+from spanqa.corpus.bio import spans_to_tags
+from spanqa.compare.comparison import compare_corpora
+from spanqa.compare.consensus import METHODS, CharMap, annotator_table, consensus, disagreements
+from spanqa.core.document import Corpus, Document
+from spanqa.core.errors import Reporter
+from spanqa.corpus.formats import read_corpus
+from spanqa.compare.metrics import span_metrics
+from spanqa.core.span import Span
 
 ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "conll_crowd_mturk"
 PUBLISHED = {  # exact-match entity F1 (P / R / F1, %) on the test half; Simpson & Gurevych (EMNLP 2019) Table 2
@@ -164,8 +164,8 @@ def synthetic_crowd(n_docs: int, n_annotators: int, per_doc: int, seed: int = 0)
 
 def scale(n_docs: int, n_annotators: int, per_doc: int, out: Path) -> dict:
     """The CLI's work (consensus, reliability table, disagreements streamed to a file) on a synthetic crowd."""
-    from spanqa.formats import write_corpus
-    from spanqa.output import atomic_open
+    from spanqa.corpus.formats import write_corpus
+    from spanqa.core.output import atomic_open
 
     corpora = synthetic_crowd(n_docs, n_annotators, per_doc)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

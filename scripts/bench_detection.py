@@ -7,11 +7,11 @@
 
 What it does
 ------------
-1. **Audit** with :func:`spanqa.pipeline.audit` (defaults unless ``--set``): by default ONE
+1. **Audit** with :func:`spanqa.run.pipeline.audit` (defaults unless ``--set``): by default ONE
    out-of-fold run of CoNLL-2003 train+valid+test together (``--protocol corpus``, as a user audits
    a corpus; ``--protocol file`` audits each original file alone).  Run folders are kept in
    ``OUT/runs/`` and reused (finished folds resume).
-2. **Every method on the same marginals** (:mod:`spanqa.benchmark.evaluate`): spanqa's ranking
+2. **Every method on the same marginals** (:mod:`spanqa.measure.benchmark.evaluate`): spanqa's ranking
    (every candidate, threshold-free) and its findings (the cut list), the model alone, cleanlab
    every token and ``find_label_issues`` on IOB2 and on merged classes, nessie-style retag and
    uncertainty, surface-form variation.
@@ -19,7 +19,7 @@ What it does
    ``compare_corpora(original, corrected)``: CoNLL++ test, Reiss et al. 2020 train/dev/test,
    CleanCoNLL dev/test.  **Reiss dev and CleanCoNLL dev are the design sets** (ideas are chosen
    there); the others are reported, never tuned on.
-4. **Scores** (:mod:`spanqa.benchmark.scoring`, :mod:`spanqa.benchmark.sentences`): span AP,
+4. **Scores** (:mod:`spanqa.measure.benchmark.scoring`, :mod:`spanqa.measure.benchmark.sentences`): span AP,
    R-precision, P@k / R@k (k = 50, 100, 200 and the length of the shorter cut list), recall per kind
    group among the first R detections, under the strict and the lenient hit rule; sentence AUPRC
    (step-wise and cleanlab's trapezoid) and AUROC.
@@ -53,13 +53,13 @@ from typing import Any
 
 import numpy as np
 
-from spanqa.benchmark import GROUPS, changes_from_comparison, corrected_word_tags, sentence_truth
-from spanqa.benchmark.evaluate import METHODS, Detected, detect, headline, list_lengths, score
-from spanqa.benchmark.sentences import sentence_truth_from_tags
-from spanqa.comparison import Kind, compare_corpora
-from spanqa.config import AuditConfig, load_config
-from spanqa.document import Corpus
-from spanqa.formats import read_corpus
+from spanqa.measure.benchmark import GROUPS, changes_from_comparison, corrected_word_tags, sentence_truth
+from spanqa.measure.benchmark.evaluate import METHODS, Detected, detect, headline, list_lengths, score
+from spanqa.measure.benchmark.sentences import sentence_truth_from_tags
+from spanqa.compare.comparison import Kind, compare_corpora
+from spanqa.core.config import AuditConfig, load_config
+from spanqa.core.document import Corpus
+from spanqa.corpus.formats import read_corpus
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "conll2003"
 
@@ -131,8 +131,8 @@ def read_original(stem: str, data: Path, n: int | None) -> Corpus:
 
 def run_key(config: AuditConfig) -> str:
     """10 hex digits over the settings that change the out-of-fold model (not [findings] or [ranking])."""
-    from spanqa.tagging.kfold import LATER_MODEL_KEYS, RESOLVED_TRAIN_KEYS, fast_settings, uses_probes
-    from spanqa.tagging.plan import resolve
+    from spanqa.model.kfold import LATER_MODEL_KEYS, RESOLVED_TRAIN_KEYS, fast_settings, uses_probes
+    from spanqa.model.plan import resolve
 
     config = resolve(config)[0]                  # train.mode = auto -> the mode this machine gets
     cfg = config.to_dict()
@@ -182,7 +182,7 @@ def _speed(corpus: Corpus, oof: Any, wall_s: float) -> dict[str, Any]:
 def audit_corpus(name: str, corpus: Corpus, config: AuditConfig, out: Path, args: argparse.Namespace,
                  oof: Any = None) -> dict[str, Any]:
     """Audit ``corpus`` once (or score the given ``oof`` marginals); every method's detections."""
-    from spanqa.pipeline import audit
+    from spanqa.run.pipeline import audit
 
     tag = "all" if args.subset is None else f"{args.subset}d"
     run_dir = out / "runs" / f"{name}-{tag}-{run_key(config)}"
@@ -227,7 +227,7 @@ def truth_rate(cmp: Any, n_spans: int) -> dict[str, Any]:
 
 def error_rate(audited: dict[str, Any], docs: set[str], cmp: Any) -> dict[str, Any]:
     """The audit's confident-learning estimate read on ``docs`` (thresholds from the whole audit) beside the truth."""
-    from spanqa.ranking.error_rate import confident_error_rate
+    from spanqa.score.ranking.error_rate import confident_error_rate
 
     result = audited["result"]
     o = result.summary["error_rate"].get("thresholds", {}).get("O", 1.0)
@@ -247,7 +247,7 @@ def score_set(name: str, audited: dict[str, Any], corpus: Corpus, detected: Dete
     if cleanlab_truth:
         words = {d: m.words for d, m in oof.docs.items()}
         by_id = corpus.by_id()
-        from spanqa.bio import spans_to_tags
+        from spanqa.corpus.bio import spans_to_tags
 
         given = {d: spans_to_tags(words[d], by_id[d].spans or ()) for d in words if d in by_id}
         positive = sentence_truth_from_tags(detected.sentences, given, corrected_word_tags(cmp, words), merged=True)
@@ -291,9 +291,9 @@ def conll_corrections(names: list[str], config: AuditConfig, args: argparse.Name
 
 def cleanlab_protocol(config: AuditConfig, args: argparse.Namespace) -> tuple[dict, dict]:
     """cleanlab's protocol: train once on CoNLL train, predict test, score test against its corrections."""
-    from spanqa.bio import tag_inventory
-    from spanqa.tagging.predictions import OOFPredictions
-    from spanqa.tagging.trainer import Retrainer
+    from spanqa.corpus.bio import tag_inventory
+    from spanqa.model.predictions import OOFPredictions
+    from spanqa.model.trainer import Retrainer
 
     train = read_original("train", args.data, args.subset)
     test = read_original("test", args.data, args.subset)
@@ -322,7 +322,7 @@ def cleanlab_protocol(config: AuditConfig, args: argparse.Namespace) -> tuple[di
 
 def noisebench(label_sets: tuple[str, ...], config: AuditConfig, args: argparse.Namespace) -> tuple[dict, dict]:
     """Each NoiseBench label set audited on its own and scored against the clean labels."""
-    from spanqa.benchmark.noisebench import read_noisebench
+    from spanqa.measure.benchmark.noisebench import read_noisebench
 
     clean = read_noisebench("clean")
     results, runs = {}, {}

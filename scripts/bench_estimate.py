@@ -25,12 +25,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_detection import CORRECTIONS, DEFAULT_DATA, NOISEBENCH_SETS, read_original, run_key  # noqa: E402
 
-from spanqa.comparison import Kind, compare_corpora  # noqa: E402
-from spanqa.config import load_config  # noqa: E402
-from spanqa.document import Corpus  # noqa: E402
-from spanqa.formats import read_corpus  # noqa: E402
+from spanqa.compare.comparison import Kind, compare_corpora  # noqa: E402
+from spanqa.core.config import load_config  # noqa: E402
+from spanqa.core.document import Corpus  # noqa: E402
+from spanqa.corpus.formats import read_corpus  # noqa: E402
 from spanqa.review.estimate import Verdict, design, estimate, population  # noqa: E402
-from spanqa.review.run import load_run  # noqa: E402
+from spanqa.run.reader import load_run  # noqa: E402
 
 
 def truth(corpus: Corpus, corrected: Corpus) -> tuple[set, dict]:
@@ -94,7 +94,7 @@ def run_folder(bench: Path, name: str, key: str) -> Path | None:
 
 
 def sets(bench: Path, key: str) -> list[tuple[str, Path, Corpus, Corpus]]:
-    from spanqa.benchmark.noisebench import read_noisebench
+    from spanqa.measure.benchmark.noisebench import read_noisebench
 
     out = []
     whole = run_folder(bench, "all", key)

@@ -19,7 +19,7 @@ Parts (each writes ``OUT/<part>/impact.json``; ``OUT/results.json`` and ``OUT/re
 
 Every model is the audit's own tagger (fast mode, MiniLM-L6 features, CNN head) trained on all of a version
 with ``--seeds`` seeds; F1 is strict span micro F1 with a 95% interval from a bootstrap over test documents and
-seeds (:mod:`spanqa.impact.scores`).  Nothing here is tuned on the test sets or the clean labels: the thresholds
+seeds (:mod:`spanqa.measure.impact.scores`).  Nothing here is tuned on the test sets or the clean labels: the thresholds
 are round numbers chosen before the run.  Needs ``../shared/corpora``.
 """
 
@@ -35,11 +35,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from spanqa.benchmark.noisebench import DEFAULT_CONLL, read_noisebench
-from spanqa.config import load_config
-from spanqa.document import Corpus
-from spanqa.formats import read_corpus
-from spanqa.impact import Version, changes_against, measure_impact, versions_from_run
+from spanqa.measure.benchmark.noisebench import DEFAULT_CONLL, read_noisebench
+from spanqa.core.config import load_config
+from spanqa.core.document import Corpus
+from spanqa.corpus.formats import read_corpus
+from spanqa.measure.impact import Version, changes_against, measure_impact, versions_from_run
 
 NOISE_SETS = ("clean", "expert", "crowd", "crowdbest", "distant", "weak", "llm")
 
@@ -75,9 +75,9 @@ def noisebench(args: argparse.Namespace, config: Any, out: Path) -> dict[str, An
 
 
 def fixes(args: argparse.Namespace, config: Any, out: Path) -> dict[str, Any]:
-    from spanqa.pipeline import audit
+    from spanqa.run.pipeline import audit
     from spanqa.review.apply import apply_decisions, threshold_decisions
-    from spanqa.review.run import load_run
+    from spanqa.run.reader import load_run
 
     noisy = subset(read_noisebench(args.fixes_set), args.subset)
     clean = subset(read_noisebench("clean"), args.subset)
@@ -130,8 +130,8 @@ def precision_at(run: Any, noisy: Corpus, clean: Corpus, ks: tuple[int, ...] = (
 
 
 def _prf(corpus: Corpus, truth: Corpus) -> dict[str, float]:
-    from spanqa.comparison import compare_corpora
-    from spanqa.metrics import span_metrics
+    from spanqa.compare.comparison import compare_corpora
+    from spanqa.compare.metrics import span_metrics
 
     m = span_metrics(compare_corpora(corpus, truth)).micro
     return {"p": round(m.precision, 4), "r": round(m.recall, 4), "f1": round(m.f1, 4)}

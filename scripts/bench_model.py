@@ -4,9 +4,9 @@
     python scripts/bench_model.py --corpus ncbi --variant bilstm=fast.head=bilstm \\
         --variant heads3=fast.heads=3 --out runs/model                                          # ideas side by side
 
-Every corpus (:mod:`spanqa.benchmark.corpora`: ``ncbi``, ``bc5cdr``, ``phee``, ``ade``,
+Every corpus (:mod:`spanqa.measure.benchmark.corpora`: ``ncbi``, ``bc5cdr``, ``phee``, ``ade``,
 ``maccrobat``; ``conll`` = CoNLL-2003 test, ``noisebench`` = NoiseBench's original labels) is
-audited with :func:`spanqa.pipeline.audit` once per variant (``NAME=key=value;key=value``, on top
+audited with :func:`spanqa.run.pipeline.audit` once per variant (``NAME=key=value;key=value``, on top
 of ``--set``; ``defaults`` always runs first).  Run folders are kept in ``OUT/runs/`` and reused;
 the frozen-encoder feature caches of one corpus are shared between its variants (a cache file is
 only used when its key - encoder, layers, pooling, windows - is exactly what the variant needs).
@@ -29,9 +29,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from spanqa.bio import spans_to_tags, tags_to_spans
-from spanqa.config import load_config
-from spanqa.document import Corpus
+from spanqa.corpus.bio import spans_to_tags, tags_to_spans
+from spanqa.core.config import load_config
+from spanqa.core.document import Corpus
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -40,15 +40,15 @@ from bench_detection import _uptime, hardware, peak_rss_mib, run_key, share_feat
 
 def load(name: str) -> Corpus:
     if name == "conll":
-        from spanqa.benchmark.noisebench import DEFAULT_CONLL
-        from spanqa.formats import read_corpus
+        from spanqa.measure.benchmark.noisebench import DEFAULT_CONLL
+        from spanqa.corpus.formats import read_corpus
 
         return read_corpus(DEFAULT_CONLL / "original" / "test.txt", format="conll")
     if name == "noisebench":
-        from spanqa.benchmark.noisebench import read_noisebench
+        from spanqa.measure.benchmark.noisebench import read_noisebench
 
         return read_noisebench("expert")
-    from spanqa.benchmark.corpora import load as load_shared
+    from spanqa.measure.benchmark.corpora import load as load_shared
 
     return load_shared(name)
 
@@ -80,7 +80,7 @@ def model_f1(corpus: Corpus, result: Any) -> dict[str, Any]:
 
 
 def run_one(name: str, corpus: Corpus, variant: str, overrides: list[str], args: argparse.Namespace) -> dict[str, Any]:
-    from spanqa.pipeline import audit
+    from spanqa.run.pipeline import audit
 
     config = load_config(args.config, overrides=[*args.overrides, *overrides])
     run_dir = args.out / "runs" / f"{name}-{run_key(config)}"

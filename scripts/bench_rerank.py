@@ -6,7 +6,7 @@
 The audit's run folders come from ``scripts/bench_detection.py`` (run it first). The correction set plays the
 reviewer: a finding is accepted when it overlaps a change (the benchmark's lenient hit rule), else rejected.
 Reviews come in batches of 20 (a weekly sync) from the top of the current list; after each batch the re-ranked
-process refits :class:`spanqa.ranking.feedback.Feedback` on every decision so far and re-orders what is left, the
+process refits :class:`spanqa.score.ranking.feedback.Feedback` on every decision so far and re-orders what is left, the
 static process keeps the audit's order. Two readings, because a re-ranking that finds more errors while
 reviewing leaves fewer for the next 100: (1) both lists after the *same* R reviews (the static top R), real errors
 among the next 100 and the average precision of the rest; (2) real errors found in R + 100 reviews when every batch
@@ -26,12 +26,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_estimate import run_key, sets  # noqa: E402
 
-from spanqa.benchmark import changes_from_comparison  # noqa: E402
-from spanqa.comparison import compare_corpora  # noqa: E402
-from spanqa.config import load_config  # noqa: E402
-from spanqa.ranking.feedback import Feedback  # noqa: E402
+from spanqa.measure.benchmark import changes_from_comparison  # noqa: E402
+from spanqa.compare.comparison import compare_corpora  # noqa: E402
+from spanqa.core.config import load_config  # noqa: E402
+from spanqa.score.ranking.feedback import Feedback  # noqa: E402
 from spanqa.review.rerank import finding_keys, signal_matrix  # noqa: E402
-from spanqa.review.run import load_run  # noqa: E402
+from spanqa.run.reader import load_run  # noqa: E402
 
 STEPS = (0, 50, 100, 200)
 NEXT = 100

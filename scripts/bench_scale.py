@@ -26,8 +26,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_detection import ALL_STEMS, DEFAULT_DATA, read_original  # noqa: E402
 
-from spanqa.document import Corpus  # noqa: E402
-from spanqa.formats import write_corpus  # noqa: E402
+from spanqa.core.document import Corpus  # noqa: E402
+from spanqa.corpus.formats import write_corpus  # noqa: E402
 
 
 def sized(corpus: Corpus, factor: float) -> Corpus:

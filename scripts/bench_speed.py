@@ -25,10 +25,10 @@ import random
 import sys
 import time
 
-from spanqa.config import load_config
-from spanqa.document import Corpus, Document
-from spanqa.span import Span
-from spanqa.tagging.kfold import run_kfold
+from spanqa.core.config import load_config
+from spanqa.core.document import Corpus, Document
+from spanqa.core.span import Span
+from spanqa.model.kfold import run_kfold
 
 DRUGS = ["aspirin", "warfarin", "metoprolol", "lisinopril", "atorvastatin", "metformin", "furosemide", "heparin"]
 DOSES = ["81mg", "5 mg", "25 mg", "10mg", "40 mg", "500 mg", "20mg", "5000 units"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from spanqa.demo import write_demo
+from spanqa.measure.demo import write_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""spanqa.tagging.adapt: task-adaptive pretraining of the encoder on the corpus's own text (tiny random BERT)."""
+"""spanqa.model.adapt: task-adaptive pretraining of the encoder on the corpus's own text (tiny random BERT)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import json
 
 import numpy as np
 
-from spanqa.config import load_config
-from spanqa.document import Corpus, Document
-from spanqa.span import Span
-from spanqa.tagging.adapt import MASK_RATE, adapt_key, adapted, mask_batch, windows
-from spanqa.tagging.kfold import fingerprint, run_kfold
-from spanqa.tagging.tagger import load_tokenizer
+from spanqa.core.config import load_config
+from spanqa.core.document import Corpus, Document
+from spanqa.core.span import Span
+from spanqa.model.adapt import MASK_RATE, adapt_key, adapted, mask_batch, windows
+from spanqa.model.kfold import fingerprint, run_kfold
+from spanqa.model.tagger import load_tokenizer
 
 TEXTS = ["Angelman syndrome (AS) is a neurogenetic disorder.", "AS patients were seen; aspirin 81 mg daily."]
 CFG = load_config(overrides=["model.init=random_tiny", "train.mode=fast", "train.folds=2", "train.max_length=32",
@@ -84,7 +84,7 @@ def test_adapted_encoder_is_cached_keyed_by_text_and_changes_the_features(tmp_pa
 def test_nested_labels_adapt_the_encoder_too(tmp_path):
     """The layered head (nested labels, fast mode) reads the adapted encoder as a flat run does (it used to skip
     model.adapt_epochs)."""
-    from spanqa.tagging.layered import run_kfold_layers
+    from spanqa.model.layered import run_kfold_layers
 
     docs = []
     for d in _corpus().documents:

@@ -11,11 +11,11 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 from typer.testing import CliRunner
 
-from spanqa.agreement import agreement, alpha, kappa, word_tags
+from spanqa.compare.agreement import agreement, alpha, kappa, word_tags
 from spanqa.cli import app
-from spanqa.document import Corpus, Document
-from spanqa.errors import SpanqaError
-from spanqa.span import Span
+from spanqa.core.document import Corpus, Document
+from spanqa.core.errors import SpanqaError
+from spanqa.core.span import Span
 
 TEXT = "Pt took aspirin 81mg daily for pain"
 #       0123456789012345678901234567890123

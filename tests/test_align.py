@@ -1,4 +1,4 @@
-"""spanqa.tagging.align: subword maps from the fast tokenizer, first-subtoken labels, strided windows."""
+"""spanqa.model.align: subword maps from the fast tokenizer, first-subtoken labels, strided windows."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spanqa.config import ModelConfig
-from spanqa.errors import SpanqaError
-from spanqa.tagging.align import (IGNORE, AlignmentError, assign_words, check_fast, encode_words, plan_windows,
+from spanqa.core.config import ModelConfig
+from spanqa.core.errors import SpanqaError
+from spanqa.model.align import (IGNORE, AlignmentError, assign_words, check_fast, encode_words, plan_windows,
                                   sentence_word_starts)
 
 
 @pytest.fixture(scope="module")
 def tok():
-    from spanqa.tagging.tagger import load_tokenizer
+    from spanqa.model.tagger import load_tokenizer
 
     return load_tokenizer(ModelConfig())
 
@@ -152,7 +152,7 @@ def test_align_empty_document(tok):
 
 
 def test_align_verify_catches_lost_words():
-    from spanqa.tagging.align import _verify
+    from spanqa.model.align import _verify
 
     with pytest.raises(AlignmentError, match="internal error"):
         _verify([(0, 3), (4, 6)], np.array([0, 0, 0, 1, 1, 1]), 6)

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spanqa.config import load_config
-from spanqa.document import Corpus, Document
-from spanqa.pipeline import FILES, audit, error_rate
-from spanqa.span import Span
-from spanqa.tagging.predictions import DocMarginals, OOFPredictions
+from spanqa.core.config import load_config
+from spanqa.core.document import Corpus, Document
+from spanqa.run.pipeline import FILES, audit, error_rate
+from spanqa.core.span import Span
+from spanqa.model.predictions import DocMarginals, OOFPredictions
 
 TEXT = "Pt started aspirin 81mg PO daily"
 WORDS = ((0, 2), (3, 10), (11, 18), (19, 21), (21, 23), (24, 26), (27, 32))
@@ -76,7 +76,7 @@ def test_audit_run_folder_from_given_marginals(tmp_path):
     assessed = summary["assessed"]
     assert (assessed["spans"], assessed["assessed"]) == (6, 5) and assessed["not_assessed"]["overlap_dropped"]["spans"] == 1
     assert assessed["by_label"]["Strength"] == {"spans": 2, "assessed": 1, "overlap_dropped": 1}
-    from spanqa.pipeline import assessed_line
+    from spanqa.run.pipeline import assessed_line
 
     line = assessed_line(assessed)
     assert line.startswith("Assessed 5 of 6 labelled spans (83%)") and "Strength 1 of 2" in line
@@ -143,7 +143,7 @@ def demo_run(tmp_path_factory):
 
 @pytest.mark.slow
 def test_audit_demo_end_to_end_run_folder(demo_run):
-    from spanqa.formats import read_corpus
+    from spanqa.corpus.formats import read_corpus
 
     out, output = demo_run
     run = out / "run"
@@ -186,7 +186,7 @@ def test_audit_resume_after_interruption_gives_identical_results(demo_run, tmp_p
 
     from spanqa.cli import app
     from spanqa.cli.demo import DEMO_GROUP_REGEX
-    from spanqa.formats import read_corpus
+    from spanqa.corpus.formats import read_corpus
 
     out, _ = demo_run
     # the flat run folder's resume (the layered one's: tests/test_nested.py)
@@ -219,7 +219,7 @@ def test_audit_resume_after_interruption_gives_identical_results(demo_run, tmp_p
 
 
 def test_audit_run_folder_of_another_corpus_is_refused(tmp_path):
-    from spanqa.errors import SpanqaError
+    from spanqa.core.errors import SpanqaError
 
     (tmp_path / "fingerprint.json").write_text(json.dumps({"fingerprint": "0" * 64}))
     with pytest.raises(SpanqaError) as err:
@@ -260,7 +260,7 @@ def test_audit_cli_ray_without_ray_installed_is_E407(tmp_path, capsys, monkeypat
     from spanqa.cli import main
 
     path = tmp_path / "c.jsonl"
-    from spanqa.formats import write_corpus
+    from spanqa.corpus.formats import write_corpus
     write_corpus(_corpus(), path, "jsonl")
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
     with pytest.raises(SystemExit) as ex:
@@ -349,7 +349,7 @@ def test_audit_predictions_of_your_own_model_skip_the_tagger_and_give_the_same_f
 
 def test_audit_predictions_that_do_not_fit_the_corpus_are_E412(tmp_path, capsys):
     from spanqa.cli import main
-    from spanqa.tagging.predictions import DocMarginals, OOFPredictions
+    from spanqa.model.predictions import DocMarginals, OOFPredictions
 
     (tmp_path / "c.jsonl").write_text('{"id": "d", "text": "Pt on aspirin.", "spans": [{"start": 6, "end": 13, '
                                       '"label": "Drug"}]}\n', encoding="utf-8")
@@ -377,8 +377,8 @@ def test_audit_predictions_that_do_not_fit_the_corpus_are_E412(tmp_path, capsys)
 def test_audit_predicted_spans_and_cleanlab_layout_as_predictions(tmp_path, capsys):
     """A model that gives only spans (a second annotation layer), and cleanlab's pred_probs layout."""
     import spanqa
-    from spanqa.bio import tag_inventory
-    from spanqa.tokenize import doc_words
+    from spanqa.corpus.bio import tag_inventory
+    from spanqa.corpus.tokenize import doc_words
 
     text = "Pt on aspirin 81mg daily. Held warfarin."
     (tmp_path / "c.jsonl").write_text(json.dumps({"id": "d", "text": text, "spans": [
@@ -396,7 +396,7 @@ def test_audit_predicted_spans_and_cleanlab_layout_as_predictions(tmp_path, caps
     assert float(run.spans.set_index("start").loc[31, "quality"]) > 0.9  # the span the model agrees with
 
     # cleanlab's layout: one pred_probs row per token of every annotated document, in corpus order
-    from spanqa.formats import read_corpus
+    from spanqa.corpus.formats import read_corpus
 
     corpus = read_corpus(tmp_path / "c.jsonl")
     words = doc_words(corpus["d"]).ranges
@@ -419,7 +419,7 @@ def test_audit_predicted_spans_and_cleanlab_layout_as_predictions(tmp_path, caps
     assert ex.value.code == 2 and "E412" in capsys.readouterr().err
 
     # BIOES class names are converted (S- added to B-, E- to I-), and the run says so
-    from spanqa.tagging.predictions import load_user_predictions
+    from spanqa.model.predictions import load_user_predictions
 
     bioes = ["O", "B-Drug", "I-Drug", "E-Drug", "S-Drug", "S-Strength"]
     pb = np.zeros((len(words), len(bioes)), np.float32)

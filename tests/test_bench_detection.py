@@ -1,4 +1,4 @@
-"""Scoring functions of the detection benchmark (spanqa.benchmark) on tiny hand-made inputs; no model."""
+"""Scoring functions of the detection benchmark (spanqa.measure.benchmark) on tiny hand-made inputs; no model."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score
 
-from spanqa.benchmark import (DROPPED, FALSE_POSITIVE, Change, Detection, Sentence, at_k, average_precision,
+from spanqa.measure.benchmark import (DROPPED, FALSE_POSITIVE, Change, Detection, Sentence, at_k, average_precision,
                               changes_from_comparison, claims, cleanlab_baseline, corpus_sentences, corrected_word_tags,
                               finding_detections, hits, match, nessie_retag, nessie_uncertainty, r_precision, rank,
                               sentence_metrics, sentence_min_scores, sentence_truth, sentence_truth_from_tags,
                               span_metrics, surface_form_detections, trapezoid_auprc)
-from spanqa.comparison import compare_corpora
-from spanqa.document import Corpus, Document
-from spanqa.span import Span
-from spanqa.tagging.predictions import DocMarginals, OOFPredictions
+from spanqa.compare.comparison import compare_corpora
+from spanqa.core.document import Corpus, Document
+from spanqa.core.span import Span
+from spanqa.model.predictions import DocMarginals, OOFPredictions
 
 
 def _words(text: str) -> tuple[tuple[int, int], ...]:
@@ -109,7 +109,7 @@ def test_bench_detection_cut_weights_tie_aware_precision_at_k():
 def test_bench_detection_doctests():
     import doctest
 
-    from spanqa.benchmark import adapters, baselines, scoring, sentences, truth
+    from spanqa.measure.benchmark import adapters, baselines, scoring, sentences, truth
 
     for module in (adapters, baselines, scoring, sentences, truth):
         assert doctest.testmod(module).failed == 0, module.__name__
@@ -257,7 +257,7 @@ def test_bench_detection_cleanlab_baseline_flags_wrong_token():
 
 def test_bench_detection_cleanlab_merged_classes_sum_b_and_i():
     pytest.importorskip("cleanlab")
-    from spanqa.benchmark import cleanlab_inputs
+    from spanqa.measure.benchmark import cleanlab_inputs
 
     doc = _doc("d", "New York", [(0, 8, "LOC")])
     oof = _oof(doc, [[.1, .5, .3, .1, 0], [.2, .1, .6, 0, .1]])
@@ -270,7 +270,7 @@ def test_bench_detection_cleanlab_merged_classes_sum_b_and_i():
 
 
 def test_bench_detection_quality_detections_rank_every_span_and_missing():
-    from spanqa.quality import SpanQuality
+    from spanqa.score.quality import SpanQuality
 
     qs = [SpanQuality(Span("d", 0, 5, "LOC"), 0.9, True, alternative={"kind": "label"}),
           SpanQuality(Span("d", 6, 9, "PER"), 0.2, True, alternative={"kind": "none"}),
@@ -278,7 +278,7 @@ def test_bench_detection_quality_detections_rank_every_span_and_missing():
     missing = {"doc_id": "d", "kind": "missing", "score": 0.4, "labels": [], "suggestion": [{"start": 20, "end": 24}]}
     boundary = {"doc_id": "d", "kind": "boundary", "score": 0.1, "labels": [{"start": 0, "end": 5}],
                 "suggestion": [{"start": 0, "end": 7}]}
-    from spanqa.benchmark import quality_detections
+    from spanqa.measure.benchmark import quality_detections
 
     got = [(d.start, d.end, d.group, d.score) for d in quality_detections(qs, [missing, boundary])]
     assert got == [(0, 5, "type", 0.9), (6, 9, "spurious", 0.2), (20, 24, "missing", 0.4)]

@@ -10,10 +10,10 @@ from conftest import corpus_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spanqa.document import Corpus, Document
-from spanqa.errors import Reporter, SpanqaError
-from spanqa.formats import brat, read_corpus, write_corpus
-from spanqa.span import Span
+from spanqa.core.document import Corpus, Document
+from spanqa.core.errors import Reporter, SpanqaError
+from spanqa.corpus.formats import brat, read_corpus, write_corpus
+from spanqa.core.span import Span
 
 
 def put(folder: Path, stem: str, text: str | bytes, ann: str | bytes | None) -> None:

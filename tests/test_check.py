@@ -8,12 +8,12 @@ import pytest
 from conftest import corpus_path
 from typer.testing import CliRunner
 
-from spanqa.check import CheckReport, check_corpus
+from spanqa.corpus.check import CheckReport, check_corpus
 from spanqa.cli import main
 from spanqa.cli._app import app
-from spanqa.document import Corpus, Document
-from spanqa.errors import Location, Problem
-from spanqa.span import Span
+from spanqa.core.document import Corpus, Document
+from spanqa.core.errors import Location, Problem
+from spanqa.core.span import Span
 
 TEXT = "Pt took aspirin 81mg daily for chest pain."
 

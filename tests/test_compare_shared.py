@@ -18,8 +18,8 @@ from conftest import corpus_path
 from typer.testing import CliRunner
 
 from spanqa.cli import app
-from spanqa.comparison import compare_corpora
-from spanqa.formats import read_corpus
+from spanqa.compare.comparison import compare_corpora
+from spanqa.corpus.formats import read_corpus
 
 CATEGORY = {"type": "type", "boundary": "boundary", "boundary+type": "boundary_type", "added": "missing",
             "removed": "spurious", "split": "split", "merge": "merge", "complex": "complex"}

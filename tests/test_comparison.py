@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spanqa.comparison import KINDS, SWAPPED, Comparison, Kind, compare_corpora, compare_spans
-from spanqa.document import Corpus, Document
-from spanqa.errors import SpanqaError
-from spanqa.span import Span
+from spanqa.compare.comparison import KINDS, SWAPPED, Comparison, Kind, compare_corpora, compare_spans
+from spanqa.core.document import Corpus, Document
+from spanqa.core.errors import SpanqaError
+from spanqa.core.span import Span
 
 TEXT = "Pt started aspirin 81mg PO daily; BP 180/110, HbA1c 8.9%."
 #       0123456789012345678901234567890123456789012345678901234567

@@ -1,4 +1,4 @@
-"""spanqa.config: defaults, the generated TOML files, overrides, and coded errors naming the key."""
+"""spanqa.core.config: defaults, the generated TOML files, overrides, and coded errors naming the key."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from spanqa.config import PACKAGED_TOML, AuditConfig, load_config, render_toml
-from spanqa.errors import SpanqaError
+from spanqa.core.config import PACKAGED_TOML, AuditConfig, load_config, render_toml
+from spanqa.core.errors import SpanqaError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -19,7 +19,7 @@ def _code(excinfo) -> str:
 
 @pytest.mark.parametrize("path", [REPO / "configs" / "audit.toml", PACKAGED_TOML], ids=["repo", "packaged"])
 def test_config_toml_files_equal_the_dataclass_defaults(path):
-    # Regenerate with: python -m spanqa.config > configs/audit.toml && cp configs/audit.toml spanqa/configs/
+    # Regenerate with: python -m spanqa.core.config > configs/audit.toml && cp configs/audit.toml spanqa/core/configs/
     assert path.read_text(encoding="utf-8") == render_toml()
     assert load_config(path) == AuditConfig()
     raw = tomllib.loads(path.read_text(encoding="utf-8"))

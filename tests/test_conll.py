@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spanqa.bio import SCHEMES, spans_to_tags
-from spanqa.document import Corpus, Document
-from spanqa.errors import Reporter, SpanqaError
-from spanqa.formats import conll, detect_format, read_corpus
-from spanqa.span import Span
+from spanqa.corpus.bio import SCHEMES, spans_to_tags
+from spanqa.core.document import Corpus, Document
+from spanqa.core.errors import Reporter, SpanqaError
+from spanqa.corpus.formats import conll, detect_format, read_corpus
+from spanqa.core.span import Span
 
 DOC = """-DOCSTART- -X- -X- O
 
@@ -321,8 +321,8 @@ def test_conll_round_trip_random_tags_every_scheme(sentences, scheme, out_scheme
 
 
 def test_conll_scheme_is_case_insensitive_and_an_unknown_one_is_a_coded_error(tmp_path):
-    from spanqa.errors import SpanqaError
-    from spanqa.formats import read_corpus
+    from spanqa.core.errors import SpanqaError
+    from spanqa.corpus.formats import read_corpus
 
     f = tmp_path / "a.conll"
     f.write_text("aspirin B-Drug\n81mg B-Strength\n", encoding="utf-8")
@@ -336,8 +336,8 @@ def test_conll_scheme_is_case_insensitive_and_an_unknown_one_is_a_coded_error(tm
 
 def test_an_empty_token_line_is_skipped_and_reported(tmp_path):
     """Crowd exports hold lines like ' I-PER' (an empty token, then its tag): skipped with W113, not E110."""
-    from spanqa.errors import Reporter
-    from spanqa.formats import read_corpus
+    from spanqa.core.errors import Reporter
+    from spanqa.corpus.formats import read_corpus
 
     p = tmp_path / "w.txt"
     p.write_text("Guenter B-PER\nBertram I-PER\n I-PER\ntold O\n\nHe O\n")

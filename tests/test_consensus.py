@@ -9,10 +9,10 @@ import random
 import pytest
 
 from spanqa.cli import main
-from spanqa.consensus import METHODS, annotator_table, consensus, disagreements, majority_vote
-from spanqa.document import Corpus, Document
-from spanqa.formats import write_corpus
-from spanqa.span import Span
+from spanqa.compare.consensus import METHODS, annotator_table, consensus, disagreements, majority_vote
+from spanqa.core.document import Corpus, Document
+from spanqa.corpus.formats import write_corpus
+from spanqa.core.span import Span
 
 WORDS = ["aspirin", "warfarin", "heparin", "fever", "rash", "cough", "daily", "held", "given", "noted"]
 LABEL = {"aspirin": "Drug", "warfarin": "Drug", "heparin": "Drug", "fever": "Problem", "rash": "Problem",
@@ -165,7 +165,7 @@ def test_disagreement_kinds_per_annotator():
 
 
 def test_sample_disagreement_interval_and_rule_of_thumb():
-    from spanqa.consensus import sample_disagreement
+    from spanqa.compare.consensus import sample_disagreement
 
     truth = _truth(120)
     sloppy = _noisy(truth, miss=0.3, swap=0.1, seed=4)
@@ -179,8 +179,8 @@ def test_sample_disagreement_interval_and_rule_of_thumb():
 
 
 def test_with_model_adds_the_out_of_fold_tagger_as_an_annotator(tmp_path):
-    from spanqa.config import load_config
-    from spanqa.consensus import MODEL_NAME, with_model
+    from spanqa.core.config import load_config
+    from spanqa.compare.consensus import MODEL_NAME, with_model
 
     truth = _truth(24)
     anns = [_noisy(truth, miss=0.2, swap=0.1, seed=s) for s in (1, 2)]
@@ -199,8 +199,8 @@ def test_consensus_cli_with_model_on_the_demo_corpus(tmp_path):
     from typer.testing import CliRunner
 
     from spanqa.cli import app
-    from spanqa.demo import write_demo
-    from spanqa.formats import read_corpus
+    from spanqa.measure.demo import write_demo
+    from spanqa.corpus.formats import read_corpus
 
     write_demo(tmp_path / "a", n_notes=8, seed=3, rate=0.1)
     write_demo(tmp_path / "b", n_notes=8, seed=3, rate=0.3)
@@ -243,8 +243,8 @@ def test_learning_on_contested_words_sees_a_source_s_false_marks_at_their_true_r
     do where the decisions are made - and every word still gets a tag."""
     import re
 
-    from spanqa.consensus.crowd import gather
-    from spanqa.consensus.words import REACH, contested, word_consensus, word_votes
+    from spanqa.compare.consensus.crowd import gather
+    from spanqa.compare.consensus.words import REACH, contested, word_consensus, word_votes
 
     rng = random.Random(5)
     filler = " " + " ".join(["the"] * 40)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from spanqa.comparison import compare_spans
-from spanqa.demo import (KINDS, LABELS, apply_manifest_backwards, generate_notes, group_of, inject_errors, parse_markup,
+from spanqa.compare.comparison import compare_spans
+from spanqa.measure.demo import (KINDS, LABELS, apply_manifest_backwards, generate_notes, group_of, inject_errors, parse_markup,
                          write_demo)
-from spanqa.demo.generator import MAX_WORDS, MIN_WORDS
-from spanqa.formats import read_corpus
-from spanqa.tokenize import doc_words
+from spanqa.measure.demo.generator import MAX_WORDS, MIN_WORDS
+from spanqa.corpus.formats import read_corpus
+from spanqa.corpus.tokenize import doc_words
 
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED = REPO / "corpora" / "demo"

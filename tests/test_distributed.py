@@ -1,4 +1,4 @@
-"""spanqa.tagging.distributed: folds run as independent jobs assemble into the same OOF predictions.
+"""spanqa.model.distributed: folds run as independent jobs assemble into the same OOF predictions.
 
 Tiny random BERT (``model.init = "random_tiny"``), 2 folds, 1 epoch, on CPU.
 """
@@ -9,15 +9,15 @@ import json
 import numpy as np
 import pytest
 
-from spanqa.config import load_config
-from spanqa.document import Corpus, Document
-from spanqa.errors import SpanqaError
-from spanqa.formats import write_corpus
-from spanqa.span import Span
-from spanqa.tagging.distributed import (_config, _fold_files, _write_back, encode_shard_job, fold_resources,
+from spanqa.core.config import load_config
+from spanqa.core.document import Corpus, Document
+from spanqa.core.errors import SpanqaError
+from spanqa.corpus.formats import write_corpus
+from spanqa.core.span import Span
+from spanqa.model.distributed import (_config, _fold_files, _write_back, encode_shard_job, fold_resources,
                                         read_job_corpus, run_fold_job)
-from spanqa.tagging.features import load_features, merge_features
-from spanqa.tagging.kfold import features_target, run_kfold, run_order, shard_ranges
+from spanqa.model.features import load_features, merge_features
+from spanqa.model.kfold import features_target, run_kfold, run_order, shard_ranges
 
 CFG = load_config(overrides=["model.init=random_tiny", "train.folds=2", "train.epochs=1", "train.batch_size=8",
                              "train.max_length=32", "train.stride=8", "fast.max_epochs=2", "fast.hidden=16",
@@ -95,7 +95,7 @@ def test_distributed_cuda_without_gpu_is_E402(corpus_file, tmp_path):
 
 
 def test_distributed_gpu_less_driver_accepts_cuda_config(corpus_file, tmp_path):
-    from spanqa.tagging.distributed import _driver_config
+    from spanqa.model.distributed import _driver_config
 
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():
@@ -146,7 +146,7 @@ def test_distributed_corpus_shards_merge_into_the_cache_a_plain_run_writes(corpu
 
 
 def test_distributed_fold_job_without_run_dir_uses_the_features_it_is_sent(corpus_file, tmp_path, monkeypatch):
-    import spanqa.tagging.features
+    import spanqa.model.features
 
     corpus = read_job_corpus(corpus_file, "jsonl")
     plain = run_kfold(corpus, CFG, run_dir=tmp_path / "plain", progress=False)
@@ -155,7 +155,7 @@ def test_distributed_fold_job_without_run_dir_uses_the_features_it_is_sent(corpu
     def no_encoding(*a, **k):
         raise AssertionError("the fold job encoded the corpus again")
 
-    monkeypatch.setattr(spanqa.tagging.features, "compute_features", no_encoding)
+    monkeypatch.setattr(spanqa.model.features, "compute_features", no_encoding)
     for k in range(CFG.train.folds):
         files = _fold_files(str(corpus_file), "jsonl", CFG.to_dict(), k, str(tmp_path / "absent" / "run"),
                             (path.name, path.read_bytes()))
@@ -168,7 +168,7 @@ def test_distributed_fold_job_without_run_dir_uses_the_features_it_is_sent(corpu
 @pytest.mark.slow
 def test_distributed_ray_local_cluster_equals_plain_run(corpus_file, tmp_path):
     ray = pytest.importorskip("ray")
-    from spanqa.tagging.distributed import run_kfold_ray
+    from spanqa.model.distributed import run_kfold_ray
 
     corpus = read_job_corpus(corpus_file, "jsonl")
     plain = run_kfold(corpus, CFG, progress=False)
@@ -187,8 +187,8 @@ def test_nested_fine_tuning_folds_as_jobs_land_where_the_audit_finds_them(tmp_pa
     """Fine-tuning a nested corpus: one flat run per layer on the corpus restricted to that layer, in
     run/layers/layerN - each fold a job (the Ray task body, called here without Ray); the audit then resumes them
     all and writes what a plain audit writes."""
-    from spanqa.pipeline import audit
-    from spanqa.tagging.distributed import _fold_plan, _layer_fold_files
+    from spanqa.run.pipeline import audit
+    from spanqa.model.distributed import _fold_plan, _layer_fold_files
 
     drugs = ["aspirin", "warfarin", "metoprolol", "lisinopril"]
     docs = []
@@ -224,7 +224,7 @@ def test_nested_fine_tuning_folds_as_jobs_land_where_the_audit_finds_them(tmp_pa
 def test_audit_ray_address_where_nothing_answers_is_E413_not_minutes_of_retries(corpus_file, tmp_path, capsys):
     pytest.importorskip("ray")
     from spanqa.cli import main
-    from spanqa.tagging.distributed import reachable
+    from spanqa.model.distributed import reachable
 
     assert not reachable("127.0.0.1:1") and reachable("auto")
     with pytest.raises(SystemExit) as ex:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from spanqa.document import Corpus, Document
-from spanqa.errors import Reporter, SpanqaError
-from spanqa.formats import detect_format, docbin, read_corpus, write_corpus
-from spanqa.span import Span
+from spanqa.core.document import Corpus, Document
+from spanqa.core.errors import Reporter, SpanqaError
+from spanqa.corpus.formats import detect_format, docbin, read_corpus, write_corpus
+from spanqa.core.span import Span
 
 
 def _core(corpus: Corpus) -> list[tuple]:

@@ -1,4 +1,4 @@
-"""Span edges kept out of words when decoding (spanqa.tagging.edges) and the split/merge support rules."""
+"""Span edges kept out of words when decoding (spanqa.model.edges) and the split/merge support rules."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ import doctest
 
 import numpy as np
 
-from spanqa.comparison import compare_spans
-from spanqa.document import Document
-from spanqa.quality import WordIndex
-from spanqa.ranking.consistency import SurfaceIndex
-from spanqa.ranking.signals import coordination_splits, structure_support
-from spanqa.span import Span
-from spanqa.tagging import edges
-from spanqa.tagging.edges import ATOMIC, joiner_edges_allowed, word_boundaries
-from spanqa.tagging.predictions import DocMarginals, decode
+from spanqa.compare.comparison import compare_spans
+from spanqa.core.document import Document
+from spanqa.score.quality import WordIndex
+from spanqa.score.ranking.consistency import SurfaceIndex
+from spanqa.score.ranking.signals import coordination_splits, structure_support
+from spanqa.core.span import Span
+from spanqa.model import edges
+from spanqa.model.edges import ATOMIC, joiner_edges_allowed, word_boundaries
+from spanqa.model.predictions import DocMarginals, decode
 
 TAGS = ["O", "B-D", "I-D"]
 
@@ -59,7 +59,7 @@ def test_split_needs_support_beyond_the_model():
     def support(text, labels, other, corpus_docs=(), coordination=True):
         words = [(m.start(), m.end()) for m in __import__("re").finditer(r"\w+|[^\w\s]", text)]
         docs = [Document("d", text, tuple(labels)), *corpus_docs]
-        surface = SurfaceIndex(__import__("spanqa.document", fromlist=["Corpus"]).Corpus.from_docs(docs),
+        surface = SurfaceIndex(__import__("spanqa.core.document", fromlist=["Corpus"]).Corpus.from_docs(docs),
                                {d.id: [(m.start(), m.end()) for m in __import__("re").finditer(r"\w+|[^\w\s]", d.text)]
                                 for d in docs})
         comp = next(c for c in compare_spans("d", labels, other) if c.kind.value in ("split", "merge"))

@@ -1,4 +1,4 @@
-"""spanqa.tagging.features: one feature row per word from the owning window, pooling, cache keyed by content.
+"""spanqa.model.features: one feature row per word from the owning window, pooling, cache keyed by content.
 
 Uses the tiny random BERT (``model.init = "random_tiny"``) with MiniLM's tokenizer.
 """
@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spanqa.config import load_config
-from spanqa.tagging.align import encode_words
-from spanqa.tagging.features import (_segment_means, build_encoder, cache_path, encode_features, features_key,
+from spanqa.core.config import load_config
+from spanqa.model.align import encode_words
+from spanqa.model.features import (_segment_means, build_encoder, cache_path, encode_features, features_key,
                                      load_features, word_features)
-from spanqa.tagging.tagger import load_tokenizer, torch_threads
-from spanqa.tokenize import tokenize
+from spanqa.model.tagger import load_tokenizer, torch_threads
+from spanqa.corpus.tokenize import tokenize
 
 TEXTS = ["Pt started aspirin 81mg PO daily; BP 180/110, HbA1c 8.9%. Stop warfarin if bleeding.",
          "Hx of CHF, on metoprolol 25 mg. " * 6,

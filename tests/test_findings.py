@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from spanqa.findings import FINDING_KINDS, TEMPLATES, Finding, doc_findings, ood_findings, render_message, sort_findings
-from spanqa.quality import NoteStats, score_spans
-from spanqa.span import Span
-from spanqa.tagging.predictions import DocMarginals, decode
+from spanqa.score.findings import FINDING_KINDS, TEMPLATES, Finding, doc_findings, ood_findings, render_message, sort_findings
+from spanqa.score.quality import NoteStats, score_spans
+from spanqa.core.span import Span
+from spanqa.model.predictions import DocMarginals, decode
 
 TEXT = "Pt started aspirin 81mg PO daily"
 WORDS = ((0, 2), (3, 10), (11, 18), (19, 21), (21, 23), (24, 26), (27, 32))  # Pt started aspirin 81 mg PO daily
@@ -137,7 +137,7 @@ def test_findings_out_of_distribution():
 
 def test_findings_every_kind_has_a_template_and_one_sentence():
     # inconsistent findings have one sentence per action (relabel, delete, add)
-    # patterns write their own sentence (spanqa.patterns, tests/test_patterns.py)
+    # patterns write their own sentence (spanqa.score.patterns, tests/test_patterns.py)
     assert {k.split("_")[0] if k.startswith("inconsistent_") else k for k in TEMPLATES} == set(FINDING_KINDS) - {
         "pattern"}
     assert {k for k in TEMPLATES if k.startswith("inconsistent_")} == {
@@ -161,7 +161,7 @@ def test_findings_records_are_json_with_stable_ids():
 
 
 def test_findings_evaluate_against_injected_errors():
-    from spanqa.demo.evaluate import evaluate_findings, fixes
+    from spanqa.measure.demo.evaluate import evaluate_findings, fixes
 
     d = lambda s, e, lab: {"start": s, "end": e, "label": lab}  # noqa: E731
     injected = [
@@ -201,10 +201,10 @@ def test_findings_nested_span_unseen_by_flat_tagger_is_not_called_spurious():
 
 
 def test_the_demo_evaluation_moved_and_its_old_path_warns():
-    import spanqa.demo.evaluate as moved
-    import spanqa.findings as old
+    import spanqa.measure.demo.evaluate as moved
+    import spanqa.score.findings as old
 
-    with pytest.warns(DeprecationWarning, match="moved to spanqa.demo.evaluate"):
+    with pytest.warns(DeprecationWarning, match="moved to spanqa.measure.demo.evaluate"):
         assert old.evaluate_findings is moved.evaluate_findings
     with pytest.raises(AttributeError):
         old.no_such_name  # noqa: B018
@@ -213,8 +213,8 @@ def test_the_demo_evaluation_moved_and_its_old_path_warns():
 def test_findings_and_messages_doctests():
     import doctest
 
-    import spanqa.findings
-    import spanqa.messages
+    import spanqa.score.findings
+    import spanqa.score.messages
 
-    for module in (spanqa.findings, spanqa.messages):
+    for module in (spanqa.score.findings, spanqa.score.messages):
         assert doctest.testmod(module).failed == 0, module.__name__

@@ -1,4 +1,4 @@
-"""The phrase memory (spanqa.tagging.gazetteer) and abbreviation links (spanqa.tagging.abbreviations)."""
+"""The phrase memory (spanqa.model.gazetteer) and abbreviation links (spanqa.model.abbreviations)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import doctest
 import numpy as np
 import pytest
 
-from spanqa.tagging import abbreviations, gazetteer
-from spanqa.tagging.abbreviations import abbreviation_links, find_definitions
-from spanqa.tagging.gazetteer import FormTable, word_spans
+from spanqa.model import abbreviations, gazetteer
+from spanqa.model.abbreviations import abbreviation_links, find_definitions
+from spanqa.model.gazetteer import FormTable, word_spans
 
 
 def test_gazetteer_and_abbreviation_doctests():
@@ -92,8 +92,8 @@ def test_abbreviations_definitions_stay_in_their_sentence_and_link_later_uses():
 
 def test_heads_read_extra_features():
     torch = pytest.importorskip("torch")
-    from spanqa.tagging.heads import predict_head, train_head
-    from spanqa.tagging.tagger import seeded
+    from spanqa.model.heads import predict_head, train_head
+    from spanqa.model.tagger import seeded
 
     rng = np.random.default_rng(0)
     feats = [rng.normal(size=(30, 8)).astype(np.float32) for _ in range(20)]

@@ -1,4 +1,4 @@
-"""spanqa.tagging.heads and the fast mode of spanqa.tagging.kfold: segments, held-back groups, learning, determinism, OOF, resume.
+"""spanqa.model.heads and the fast mode of spanqa.model.kfold: segments, held-back groups, learning, determinism, OOF, resume.
 
 The k-fold runs use the tiny random BERT (``model.init = "random_tiny"``) as the frozen encoder.
 """
@@ -8,14 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spanqa.bio import tag_inventory
-from spanqa.config import load_config
-from spanqa.document import Corpus, Document
-from spanqa.errors import SpanqaError
-from spanqa.tagging.heads import HEAD_KINDS, predict_head, segments, split_dev, train_head
-from spanqa.tagging.kfold import ENSEMBLE_FOLD, fingerprint, run_kfold
-from spanqa.tagging.tagger import seeded, torch_threads
-from spanqa.tokenize import doc_words
+from spanqa.corpus.bio import tag_inventory
+from spanqa.core.config import load_config
+from spanqa.core.document import Corpus, Document
+from spanqa.core.errors import SpanqaError
+from spanqa.model.heads import HEAD_KINDS, predict_head, segments, split_dev, train_head
+from spanqa.model.kfold import ENSEMBLE_FOLD, fingerprint, run_kfold
+from spanqa.model.tagger import seeded, torch_threads
+from spanqa.corpus.tokenize import doc_words
 
 
 # --------------------------------------------------------------------------- heads alone

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from spanqa.document import Corpus, Document
-from spanqa.errors import SpanqaError
-from spanqa.formats import read_corpus, write_corpus
-from spanqa.span import Span
+from spanqa.core.document import Corpus, Document
+from spanqa.core.errors import SpanqaError
+from spanqa.corpus.formats import read_corpus, write_corpus
+from spanqa.core.span import Span
 
 
 def brat_dir(tmp_path: Path, text: str | bytes, ann: str | bytes | None, stem: str = "d") -> Path:

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_review_run import TEXTS, make_run
 
-from spanqa.document import Corpus, Document
-from spanqa.errors import SpanqaError
-from spanqa.span import Span
+from spanqa.core.document import Corpus, Document
+from spanqa.core.errors import SpanqaError
+from spanqa.core.span import Span
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 IDS = ["f_type", "f_ood", "f_shrink2", "nope", "", None]
@@ -71,7 +71,7 @@ def review_run(tmp_path_factory):
 def test_property_apply_ends_in_a_version_or_a_coded_error(case, review_run, tmp_path):
     """Every decision file: a version (whose counts account for every decision read) or a coded error."""
     from spanqa.review.apply import apply_run
-    from spanqa.review.run import load_run
+    from spanqa.run.reader import load_run
 
     run_dir, cpath = review_run
     name, text = case
@@ -105,7 +105,7 @@ annotations = st.dictionaries(st.sampled_from(["a", "b"]), spans, min_size=0, ma
 def test_property_consensus_ends_in_a_corpus_or_a_coded_error(sides, method):
     """Any number of annotators, documents on some sides only, empty or odd labels: a consensus corpus or a coded
     error; every consensus span lies inside its document."""
-    from spanqa.consensus import dawid_skene, majority_vote
+    from spanqa.compare.consensus import dawid_skene, majority_vote
 
     try:
         corpora = [_corpus(s) for s in sides]
@@ -121,8 +121,8 @@ def test_property_consensus_ends_in_a_corpus_or_a_coded_error(sides, method):
 def test_property_impact_refuses_bad_versions_before_training(before, after, with_eval):
     """Versions with nothing to learn, different notes without --eval, an evaluation corpus without labels: a coded
     error before any training starts (the trainer is never reached); otherwise measuring may begin."""
-    from spanqa.config import load_config
-    from spanqa.impact.measure import Version, measure_impact
+    from spanqa.core.config import load_config
+    from spanqa.measure.impact.measure import Version, measure_impact
 
     class Reached(Exception):
         pass

@@ -334,7 +334,7 @@ class _FullDisk:
 
 @pytest.mark.parametrize("command", ["report", "export"])
 def test_hostile_full_disk_E409_names_the_bytes_and_leaves_no_temp_file(command, tmp_path, capsys, monkeypatch):
-    import spanqa.output as output
+    import spanqa.core.output as output
 
     run_dir, _ = make_run(tmp_path)
     real = os.fdopen
@@ -348,7 +348,7 @@ def test_hostile_full_disk_E409_names_the_bytes_and_leaves_no_temp_file(command,
 
 
 def test_hostile_permission_denied_E411(tmp_path, capsys, monkeypatch):
-    import spanqa.output as output
+    import spanqa.core.output as output
 
     run_dir, _ = make_run(tmp_path)
 
@@ -377,8 +377,8 @@ def test_hostile_report_on_a_changed_corpus_warns_W509(tmp_path, capsys):
 
 def test_hostile_findings_damaged_after_the_audit_are_blamed_on_the_findings_W515(tmp_path, capsys):
     """The corpus is the audited one (its hash is in summary.json): a finding that no longer matches it was edited."""
-    from spanqa.document import corpus_hash
-    from spanqa.formats import read_corpus
+    from spanqa.core.document import corpus_hash
+    from spanqa.corpus.formats import read_corpus
 
     run_dir, cpath = make_run(tmp_path)
     summary = json.loads((run_dir / "summary.json").read_text())
@@ -415,7 +415,7 @@ def test_hostile_unexpected_exception_is_E900_with_where_and_debug_traceback(tmp
 
 
 def test_hostile_written_files_get_the_usual_mode_not_mkstemps_0600(tmp_path):
-    from spanqa.output import write_text
+    from spanqa.core.output import write_text
 
     mask = os.umask(0o022)
     os.umask(mask)

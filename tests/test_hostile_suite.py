@@ -25,9 +25,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spanqa.check import check_corpus
-from spanqa.errors import SpanqaError
-from spanqa.formats import read_corpus
+from spanqa.corpus.check import check_corpus
+from spanqa.core.errors import SpanqaError
+from spanqa.corpus.formats import read_corpus
 
 # --------------------------------------------------------------------------- the intact corpora
 TEXT_A, TEXT_B = "Pt on aspirin 81mg daily.", "Warfarin 5 mg held."  # aspirin [6,13) 81mg [14,18); Warfarin [0,8)
@@ -418,8 +418,8 @@ def hf_cases() -> list[Case]:
 
 
 def _two_docs():
-    from spanqa.document import Corpus, Document
-    from spanqa.span import Span
+    from spanqa.core.document import Corpus, Document
+    from spanqa.core.span import Span
 
     return Corpus.from_docs([Document("a", TEXT_A, (Span("a", 6, 13, "Drug"), Span("a", 14, 18, "Strength"))),
                              Document("b", TEXT_B, (Span("b", 0, 8, "Drug"),))])
@@ -428,7 +428,7 @@ def _two_docs():
 def xmi_case(name: str, code: str, damage: Callable[[Path], None], spans: int | None = None) -> Case:
     """An INCEpTION/UIMA XMI folder (a.xmi intact, b.xmi damaged by ``damage(folder)``)."""
     def build(root: Path) -> Path:
-        from spanqa.formats import write_corpus
+        from spanqa.corpus.formats import write_corpus
 
         folder = root / "xmi"
         write_corpus(_two_docs(), folder, "xmi")
@@ -461,7 +461,7 @@ def xmi_cases() -> list[Case]:
 
 def docbin_case(name: str, code: str, damage: Callable[[bytes], bytes]) -> Case:
     def build(root: Path) -> Path:
-        from spanqa.formats import write_corpus
+        from spanqa.corpus.formats import write_corpus
 
         path = root / "c.spacy"
         write_corpus(_two_docs(), path, "spacy")

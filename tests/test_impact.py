@@ -9,16 +9,16 @@ import pytest
 from typer.testing import CliRunner
 
 from spanqa.cli import app
-from spanqa.comparison import compare_corpora
-from spanqa.config import load_config
-from spanqa.document import Corpus, Document
-from spanqa.errors import SpanqaError
-from spanqa.formats import read_corpus
-from spanqa.impact import Version, changes_against, measure_impact, versions_from_corpora
-from spanqa.impact.chart import impact_page, is_curve
-from spanqa.impact.scores import bootstrap_delta, bootstrap_f1, doc_counts
+from spanqa.compare.comparison import compare_corpora
+from spanqa.core.config import load_config
+from spanqa.core.document import Corpus, Document
+from spanqa.core.errors import SpanqaError
+from spanqa.corpus.formats import read_corpus
+from spanqa.measure.impact import Version, changes_against, measure_impact, versions_from_corpora
+from spanqa.review.chart import impact_page, is_curve
+from spanqa.measure.impact.scores import bootstrap_delta, bootstrap_f1, doc_counts
 from spanqa.review.apply import Change
-from spanqa.span import Span
+from spanqa.core.span import Span
 
 runner = CliRunner(env={"COLUMNS": "200"})
 #: the tiny random encoder and a head that stops after two epochs: plumbing, not quality
@@ -85,7 +85,7 @@ def test_changes_against_truth():
 # --------------------------------------------------------------------------- measuring (tiny model)
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    from spanqa.demo import write_demo
+    from spanqa.measure.demo import write_demo
 
     root = tmp_path_factory.mktemp("impact")
     write_demo(root / "train", n_notes=8, seed=3)
@@ -141,7 +141,7 @@ def test_measure_impact_errors(demo):
         measure_impact([Version("a", clean), Version("bare", bare)], cfg)
     assert e.value.problem.code == "E602" and "'bare'" in str(e.value)
     # without --eval the versions are paired note by note: one more note in AFTER is E602 before any training
-    from spanqa.document import Document
+    from spanqa.core.document import Document
 
     more = clean.evolve(documents=clean.documents + (Document("extra_note", "Pt on aspirin.", ()),))
     with pytest.raises(SpanqaError) as e:
@@ -170,7 +170,7 @@ def test_cli_two_corpora_writes_json_and_page(demo, tmp_path):
 
 @pytest.mark.slow
 def test_cli_run_mode_curve_in_ranking_order_and_report_chart(tmp_path):
-    from spanqa.demo import write_demo
+    from spanqa.measure.demo import write_demo
 
     demo_out = tmp_path / "demo"
     args = ["demo", "--out", str(demo_out), "--notes", "10", "--seed", "2"]
@@ -217,8 +217,8 @@ def test_report_shows_a_damaged_impact_record_instead_of_dropping_it(tmp_path):
 
 
 def test_retrainer_splits_training_words_at_span_edges_but_never_a_target_s():
-    from spanqa.bio import tag_inventory
-    from spanqa.tagging.trainer import Retrainer, doc_key
+    from spanqa.corpus.bio import tag_inventory
+    from spanqa.model.trainer import Retrainer, doc_key
 
     doc = _doc("a", "took aspirin81mg daily", [(5, 12, "Drug"), (12, 16, "Strength")])
     tagger = Retrainer(load_config(overrides=TINY), tag_inventory(["Drug", "Strength"]))
@@ -247,9 +247,9 @@ def test_unseen_evaluation_label_is_reported(demo):
 def test_impact_and_consensus_doctests():
     import doctest
 
-    import spanqa.consensus
-    import spanqa.impact.measure
-    import spanqa.impact.scores
+    import spanqa.compare.consensus
+    import spanqa.measure.impact.measure
+    import spanqa.measure.impact.scores
 
-    for module in (spanqa.impact.scores, spanqa.impact.measure, spanqa.consensus):
+    for module in (spanqa.measure.impact.scores, spanqa.measure.impact.measure, spanqa.compare.consensus):
         assert doctest.testmod(module).failed == 0, module.__name__

@@ -1,8 +1,10 @@
-"""The package has no import cycles: every ``spanqa`` import - at module level or inside a function - points one way.
+"""The package has no import cycles and nothing points up: every ``spanqa`` import follows the data.
 
 An import tucked into a function to dodge a cycle is still a cycle in the design: a newcomer cannot read the
 modules in any order. This test walks every module's imports of ``spanqa.*`` (``import`` and ``from ... import``,
-wherever they sit) and fails naming the modules of any cycle.
+wherever they sit) and fails naming the modules of any cycle, and of any import from a later stage of the flow
+(:data:`LAYERS`). The one exception is a module-level ``__getattr__``: a deprecation shim that serves an old name
+for one release (and is removed with it).
 """
 
 from __future__ import annotations
@@ -35,7 +37,12 @@ def _graph(mods: dict[str, Path]) -> dict[str, set[str]]:
 
     graph: dict[str, set[str]] = {m: set() for m in mods}
     for name, path in mods.items():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        shims = {id(n) for f in tree.body if isinstance(f, ast.FunctionDef) and f.name == "__getattr__"
+                 for n in ast.walk(f)}
+        for node in ast.walk(tree):
+            if id(node) in shims:
+                continue
             targets: list[str] = []
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names if a.name.startswith("spanqa")]
@@ -91,3 +98,36 @@ def test_no_import_cycles():
 
 def test_the_cycle_finder_finds_one():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+#: the flow, first to last: a module may import its own stage and earlier ones, never a later one
+LAYERS = ["core", "corpus", "model", "compare", "score", "run", "review", "measure", "cli"]
+#: modules directly under ``spanqa/``: the version and the old-path finder sit below everything, the package's
+#: ``__init__`` (the public API) and ``__main__`` above everything
+BOTTOM, TOP = {"spanqa._version", "spanqa._moved"}, {"spanqa", "spanqa.__main__"}
+
+
+def _layer(module: str) -> int:
+    if module in BOTTOM:
+        return -1
+    if module in TOP:
+        return len(LAYERS)
+    return LAYERS.index(module.split(".")[1])
+
+
+def test_every_module_sits_in_a_stage_of_the_flow():
+    mods = _modules()
+    loose = [m for m in mods if m not in BOTTOM | TOP and m.split(".")[1] not in LAYERS]
+    assert loose == [], f"modules outside the flow's folders {LAYERS}: {loose}"
+
+
+def test_nothing_imports_a_later_stage():
+    graph = _graph(_modules())
+    up = sorted(f"{a} -> {b}" for a, deps in graph.items() for b in deps if _layer(b) > _layer(a))
+    assert up == [], "imports pointing up the flow: " + "; ".join(up)
+
+
+def test_the_layer_check_sees_an_upward_import():
+    assert _layer("spanqa.core.span") < _layer("spanqa.model.kfold") < _layer("spanqa.cli.audit")
+    assert _layer("spanqa._version") < _layer("spanqa.core.span") and _layer("spanqa") > _layer("spanqa.cli")
+

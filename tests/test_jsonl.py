@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spanqa.document import Corpus, Document
-from spanqa.errors import SpanqaError
-from spanqa.formats import detect_format, jsonl, read_corpus, write_corpus
-from spanqa.span import Span
+from spanqa.core.document import Corpus, Document
+from spanqa.core.errors import SpanqaError
+from spanqa.corpus.formats import detect_format, jsonl, read_corpus, write_corpus
+from spanqa.core.span import Span
 
 
 def put(path: Path, *records) -> Path:
@@ -178,8 +178,8 @@ def test_jsonl_roundtrip_random_documents(tmp_path_factory, docs):
 
 def test_jsonl_utf16_file_is_E103_naming_the_encoding_in_check_and_read(tmp_path, capsys):
     from spanqa.cli import main
-    from spanqa.errors import SpanqaError
-    from spanqa.formats import read_corpus
+    from spanqa.core.errors import SpanqaError
+    from spanqa.corpus.formats import read_corpus
 
     f = tmp_path / "notes.jsonl"
     f.write_bytes('{"id": "d", "text": "aspirin 81mg", "spans": []}\n'.encode("utf-16"))

@@ -1,4 +1,4 @@
-"""spanqa.tagging.kfold / spanqa.tagging.predictions: group folds, OOF marginals, determinism, resume, decoding.
+"""spanqa.model.kfold / spanqa.model.predictions: group folds, OOF marginals, determinism, resume, decoding.
 
 All runs use the tiny random BERT (``model.init = "random_tiny"``) with MiniLM's tokenizer.
 """
@@ -8,13 +8,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spanqa.config import load_config
-from spanqa.document import Corpus, Document
-from spanqa.errors import SpanqaError
-from spanqa.span import Span
-from spanqa.tagging.kfold import ENSEMBLE_FOLD, assign_folds, doc_groups, run_kfold
-from spanqa.tagging.predictions import DocMarginals, OOFPredictions, decode, viterbi
-from spanqa.tokenize import doc_words
+from spanqa.core.config import load_config
+from spanqa.core.document import Corpus, Document
+from spanqa.core.errors import SpanqaError
+from spanqa.core.span import Span
+from spanqa.model.kfold import ENSEMBLE_FOLD, assign_folds, doc_groups, run_kfold
+from spanqa.model.predictions import DocMarginals, OOFPredictions, decode, viterbi
+from spanqa.corpus.tokenize import doc_words
 
 SENTS = ["Pt started {d} 81mg PO daily.", "BP 180/110, HbA1c 8.9%.", "Stop {d} if bleeding.",
          "Hx of CHF, on {d} 5 mg."]

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spanqa.document import Corpus, Document
-from spanqa.errors import Reporter, SpanqaError
-from spanqa.formats import detect_format, labelstudio, read_corpus
-from spanqa.span import Span
+from spanqa.core.document import Corpus, Document
+from spanqa.core.errors import Reporter, SpanqaError
+from spanqa.corpus.formats import detect_format, labelstudio, read_corpus
+from spanqa.core.span import Span
 
 TEXT = "Pt took aspirin 81 mg daily."
 

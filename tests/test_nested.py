@@ -1,4 +1,4 @@
-"""Nested annotation layer by layer (spanqa.tagging.layers, spanqa.nested): every span judged, results merged."""
+"""Nested annotation layer by layer (spanqa.corpus.layers, spanqa.run.nested): every span judged, results merged."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from spanqa.config import load_config
-from spanqa.document import Corpus, Document
-from spanqa.nested import pooled_agreement, pooled_rate
-from spanqa.pipeline import audit
-from spanqa.span import Span
-from spanqa.tagging.layers import conflicts, label_layers, restrict
-from spanqa.tokenize import doc_words
+from spanqa.core.config import load_config
+from spanqa.core.document import Corpus, Document
+from spanqa.run.nested import pooled_agreement, pooled_rate
+from spanqa.run.pipeline import audit
+from spanqa.core.span import Span
+from spanqa.corpus.layers import conflicts, label_layers, restrict
+from spanqa.corpus.tokenize import doc_words
 
 TEXT = "Pt started aspirin 81mg PO daily for 2 weeks. Mother aged 60 had CHF."
 
@@ -84,7 +84,7 @@ def test_nested_audit_judges_every_span_and_merges_the_run(tmp_path):
     # the layered run folder is one run: another corpus or layering there is refused, the same run resumes
     import pytest
 
-    from spanqa.errors import SpanqaError
+    from spanqa.core.errors import SpanqaError
 
     with pytest.raises(SpanqaError) as err:
         audit(CORPUS, load_config(overrides=[*TINY, "data.layers=flat"]), out=tmp_path / "nested", progress=False)
@@ -95,9 +95,9 @@ def test_nested_audit_judges_every_span_and_merges_the_run(tmp_path):
 
 def test_apply_on_a_layered_run_keeps_every_layer(tmp_path):
     """Fixes accepted from any layer are applied to the whole corpus; the other layers' spans are all kept."""
-    from spanqa.formats import read_corpus, write_corpus
+    from spanqa.corpus.formats import read_corpus, write_corpus
     from spanqa.review.apply import apply_run
-    from spanqa.review.run import load_run
+    from spanqa.run.reader import load_run
 
     noisy = Corpus.from_docs([d.evolve(spans=tuple(s for s in d.spans if not (s.label == "Age" and i % 2)))
                               for i, d in enumerate(CORPUS.documents)], format="jsonl")  # Age left out in 4 notes
@@ -117,8 +117,8 @@ def test_apply_on_a_layered_run_keeps_every_layer(tmp_path):
 
 
 def test_a_finding_names_the_span_of_another_layer_it_sits_inside():
-    from spanqa.findings import Finding
-    from spanqa.nested import in_context
+    from spanqa.score.findings import Finding
+    from spanqa.run.nested import in_context
 
     doc = CORPUS.documents[0]
     layer_of = {lab: i for i, layer in enumerate(label_layers(CORPUS), 1) for lab in layer}
@@ -133,8 +133,8 @@ def test_a_finding_names_the_span_of_another_layer_it_sits_inside():
 
 
 def test_layered_head_gives_each_layer_its_own_normalised_marginals(tmp_path):
-    from spanqa.tagging.layered import run_kfold_layers
-    from spanqa.tagging.plan import resolve
+    from spanqa.model.layered import run_kfold_layers
+    from spanqa.model.plan import resolve
 
     layers = label_layers(CORPUS)
     cfg = resolve(load_config(overrides=TINY), CORPUS)[0]

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from spanqa.benchmark import noisebench as nb
-from spanqa.benchmark.noisebench import (DEFAULT_CONLL, DEFAULT_ROOT, LABEL_SETS, apply_normal_patch,
+from spanqa.measure.benchmark import noisebench as nb
+from spanqa.measure.benchmark.noisebench import (DEFAULT_CONLL, DEFAULT_ROOT, LABEL_SETS, apply_normal_patch,
                                          cleanconll_train_blocks, read_noisebench)
-from spanqa.comparison import Kind, compare_corpora
-from spanqa.errors import Reporter
-from spanqa.formats import conll
+from spanqa.compare.comparison import Kind, compare_corpora
+from spanqa.core.errors import Reporter
+from spanqa.corpus.formats import conll
 
 # README of shared/corpora/noisebench: sentence blocks with >= 1 span difference vs clean,
 # as a share of all 6,285 blocks of a file (5,885 sentences + 400 -DOCSTART- blocks), in %
@@ -167,7 +167,7 @@ def test_noisebench_label_sets_and_env_root(monkeypatch, tmp_path):
     monkeypatch.setenv("SPANQA_CORPORA", str(tmp_path))
     assert nb.corpora_root() == tmp_path
     monkeypatch.delenv("SPANQA_CORPORA")
-    assert nb.corpora_root() == Path(nb.__file__).resolve().parents[3] / "shared" / "corpora"
+    assert nb.corpora_root() == Path(nb.__file__).resolve().parents[4] / "shared" / "corpora"
 
 
 # --------------------------------------------------------------------------- real data

@@ -1,4 +1,4 @@
-"""Patterns (spanqa.patterns), competence rules (spanqa.competence) and the evidence notes of review sentences."""
+"""Patterns (spanqa.score.patterns), competence rules (spanqa.score.competence) and the evidence notes of review sentences."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import doctest
 
 import pytest
 
-from spanqa import competence, patterns
-from spanqa.findings import Finding
-from spanqa.messages import abbreviation_note, corpus_note, with_notes
-from spanqa.patterns import find_patterns
-from spanqa.span import Span
+from spanqa.score import competence, patterns
+from spanqa.score.findings import Finding
+from spanqa.score.messages import abbreviation_note, corpus_note, with_notes
+from spanqa.score.patterns import find_patterns
+from spanqa.core.span import Span
 
 
 def test_patterns_and_competence_doctests():
@@ -82,7 +82,7 @@ def test_apply_a_pattern_decision_decides_every_member_without_its_own(tmp_path)
 
     from spanqa.review.apply import apply_decisions
     from spanqa.review.decisions import Decision
-    from spanqa.review.run import load_run
+    from spanqa.run.reader import load_run
 
     members = [  # "heparin" in n4 twice and "Coumadin" in n2 relabelled Drug -> Brand, as one pattern
         {"id": "m1", "doc_id": "n4", "kind": "type", "action": "relabel", "score": 0.2, "labels": [_sp("n4", 8, 15, "Drug")],
@@ -112,8 +112,8 @@ def test_apply_a_pattern_decision_decides_every_member_without_its_own(tmp_path)
 
 
 def test_error_rate_over_the_labels_the_model_can_judge_and_withheld_when_it_cannot():
-    from spanqa.pipeline import honest_error_rate
-    from spanqa.quality import SpanQuality
+    from spanqa.run.pipeline import honest_error_rate
+    from spanqa.score.quality import SpanQuality
 
     def q(label, qual, alt_p, i):
         return SpanQuality(Span(f"d{i}", 0, 1, label), qual, True,
@@ -131,7 +131,7 @@ def test_error_rate_over_the_labels_the_model_can_judge_and_withheld_when_it_can
 
 
 def test_members_follow_their_pattern_in_the_ranking():
-    from spanqa.findings import sort_findings
+    from spanqa.score.findings import sort_findings
 
     fs = [_relabel("d0", 0, 0.3), _relabel("d1", 8, 0.2), _relabel("d2", 16, 0.4), _relabel("d3", 0, 0.1, new="Genus")]
     pats, marked = find_patterns(fs, TEXTS)
@@ -144,9 +144,9 @@ def test_members_follow_their_pattern_in_the_ranking():
 def test_context_readings_skip_a_parenthetical_and_weigh_against_a_contrary_change():
     import re as _re
 
-    from spanqa.competence import weights
-    from spanqa.document import Corpus, Document
-    from spanqa.ranking.consistency import SurfaceIndex
+    from spanqa.score.competence import weights
+    from spanqa.core.document import Corpus, Document
+    from spanqa.score.ranking.consistency import SurfaceIndex
 
     def doc(i, text, spans):
         return Document(f"d{i}", text, tuple(Span(f"d{i}", a, b, lab) for a, b, lab in spans))

@@ -1,13 +1,13 @@
-"""train.mode = auto: the mode an audit uses and its expected cost, said before it starts (spanqa.tagging.plan)."""
+"""train.mode = auto: the mode an audit uses and its expected cost, said before it starts (spanqa.model.plan)."""
 
 from __future__ import annotations
 
 import doctest
 
-from spanqa.config import load_config
-from spanqa.document import Corpus, Document
-from spanqa.tagging import plan as plan_module
-from spanqa.tagging.plan import expected_seconds, plan, resolve
+from spanqa.core.config import load_config
+from spanqa.core.document import Corpus, Document
+from spanqa.model import plan as plan_module
+from spanqa.model.plan import expected_seconds, plan, resolve
 
 
 def test_plan_doctests():
@@ -28,7 +28,7 @@ def test_plan_chooses_by_device_and_budget_and_keeps_an_explicit_mode():
 
 
 def test_resolve_replaces_auto_and_leaves_the_fingerprint_of_fast_runs_alone():
-    from spanqa.tagging.kfold import fingerprint
+    from spanqa.model.kfold import fingerprint
 
     corpus = Corpus.from_docs([Document("d", "aspirin 81 mg daily", ())])
     auto = load_config(overrides=["model.device='cpu'"])
@@ -41,7 +41,7 @@ def test_resolve_replaces_auto_and_leaves_the_fingerprint_of_fast_runs_alone():
 
 
 def test_busy_note_only_when_threads_would_wait():
-    from spanqa.tagging.plan import busy_note
+    from spanqa.model.plan import busy_note
 
     assert busy_note(2, load=10.0, cores=2).startswith("The machine is busy (load 10.0 on 2 cores)")
     assert busy_note(2, load=0.3, cores=2) is None

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spanqa.document import Corpus, Document
-from spanqa.errors import Reporter, SpanqaError
-from spanqa.formats import detect_format, pubtator, read_corpus
-from spanqa.span import Span
+from spanqa.core.document import Corpus, Document
+from spanqa.core.errors import Reporter, SpanqaError
+from spanqa.corpus.formats import detect_format, pubtator, read_corpus
+from spanqa.core.span import Span
 
 PT = (
     "101|t|Lithium toxicity in a newborn.\n"
@@ -229,7 +229,7 @@ def test_pubtator_round_trip_random_documents(docs):
 
 def test_pubtator_abstract_before_title_is_named_as_such_and_keeps_its_mentions(tmp_path):
     """It used to be reported as a duplicate PMID (E107) and the mention dropped."""
-    from spanqa.formats import read_corpus
+    from spanqa.corpus.formats import read_corpus
 
     path = tmp_path / "c.pubtator"
     path.write_text("7|a|Held.\n7|t|Warfarin 5 mg.\n7\t0\t8\tWarfarin\tDrug\tD2\n\n", encoding="utf-8")

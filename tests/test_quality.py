@@ -7,9 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from spanqa.quality import TagLattice, note_stats, score_candidates, score_spans
-from spanqa.span import Span
-from spanqa.tagging.predictions import DocMarginals
+from spanqa.score.quality import TagLattice, note_stats, score_candidates, score_spans
+from spanqa.core.span import Span
+from spanqa.model.predictions import DocMarginals
 
 TEXT = "Pt started aspirin 81mg PO daily"
 WORDS = ((0, 2), (3, 10), (11, 18), (19, 21), (21, 23), (24, 26), (27, 32))  # Pt started aspirin 81 mg PO daily
@@ -153,7 +153,7 @@ def test_quality_label_unknown_to_the_tagger_scores_zero():
 
 
 def test_quality_calibration_table_and_ece():
-    from spanqa.quality import calibration
+    from spanqa.score.quality import calibration
 
     cal = calibration([0.05, 0.15, 0.95, 0.95, 1.0], [False, False, True, True, False])
     assert len(cal["bins"]) == 10 and sum(b["n"] for b in cal["bins"]) == 5
@@ -167,9 +167,9 @@ def test_quality_calibration_table_and_ece():
 def test_lattice_and_quality_doctests():
     import doctest
 
-    import spanqa.lattice
-    import spanqa.quality
+    import spanqa.score.lattice
+    import spanqa.score.quality
 
-    for module in (spanqa.lattice, spanqa.quality):
+    for module in (spanqa.score.lattice, spanqa.score.quality):
         assert doctest.testmod(module).failed == 0, module.__name__
-    assert spanqa.quality.TagLattice is spanqa.lattice.TagLattice  # the old import path still works
+    assert spanqa.score.quality.TagLattice is spanqa.score.lattice.TagLattice  # the old import path still works

@@ -10,20 +10,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spanqa.comparison import compare_corpora, compare_spans
-from spanqa.config import load_config
-from spanqa.document import Corpus, Document
-from spanqa.formats import read_corpus
-from spanqa.pipeline import audit
-from spanqa.quality import CandidateScore, SpanQuality, TagLattice
-from spanqa.ranking.combine import RankingModel
-from spanqa.ranking.consistency import SurfaceIndex
-from spanqa.ranking.error_rate import confident_error_rate, o_threshold
-from spanqa.ranking.injection import KIND_SHARES, inject_errors
-from spanqa.ranking.signals import CANDIDATE_KINDS, SIGNALS, doc_candidates, feature_matrix, feature_names
-from spanqa.span import Span
-from spanqa.tagging.predictions import DocMarginals, OOFPredictions
-from spanqa.tokenize import doc_words
+from spanqa.compare.comparison import compare_corpora, compare_spans
+from spanqa.core.config import load_config
+from spanqa.core.document import Corpus, Document
+from spanqa.corpus.formats import read_corpus
+from spanqa.run.pipeline import audit
+from spanqa.score.quality import CandidateScore, SpanQuality, TagLattice
+from spanqa.score.ranking.combine import RankingModel
+from spanqa.score.ranking.consistency import SurfaceIndex
+from spanqa.score.ranking.error_rate import confident_error_rate, o_threshold
+from spanqa.corpus.injection import KIND_SHARES, inject_errors
+from spanqa.score.ranking.signals import CANDIDATE_KINDS, SIGNALS, doc_candidates, feature_matrix, feature_names
+from spanqa.core.span import Span
+from spanqa.model.predictions import DocMarginals, OOFPredictions
+from spanqa.corpus.tokenize import doc_words
 
 DEMO = Path(__file__).resolve().parents[1] / "corpora" / "demo"
 TEXT = "Pt started aspirin 81mg PO daily"
@@ -87,7 +87,7 @@ def test_ranking_surface_readings_leave_one_out_and_skip_nested_occurrences():
 def test_ranking_signals_cover_every_component_and_read_the_lattice():
     labels = [Span("d", 11, 23, "Drug"), Span("d", 24, 26, "Route")]
     m = DocMarginals("d", WORDS, _probs(MODEL_ROWS), fold=0, seed=13)
-    from spanqa.tagging.predictions import decode
+    from spanqa.model.predictions import decode
 
     preds = decode(m, TAGS)
     comps = compare_spans("d", labels, preds)
@@ -110,7 +110,7 @@ def test_ranking_signals_propose_inconsistent_unlabelled_occurrences():
     ix = SurfaceIndex(corpus, {d.id: WORDS for d in docs})
     rows = {2: "B-Drug", 3: "B-Strength", 4: "I-Strength"}                 # the model misses PO too
     m = DocMarginals("o", WORDS, _probs(rows), fold=0, seed=13)
-    from spanqa.tagging.predictions import decode
+    from spanqa.model.predictions import decode
 
     comps = compare_spans("o", list(docs[-1].spans), decode(m, TAGS))
     cands = doc_candidates("o", WORDS, TagLattice(m.probs, TAGS), comps, surface=ix)

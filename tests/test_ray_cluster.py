@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from spanqa.document import Corpus
-from spanqa.formats import write_corpus
-from spanqa.span import Span
+from spanqa.core.document import Corpus
+from spanqa.corpus.formats import write_corpus
+from spanqa.core.span import Span
 
 pytest.importorskip("ray", reason="Ray is in the test extra: pip install -e '.[test]'")
 BIN = Path(sys.executable).parent

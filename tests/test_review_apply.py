@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from test_review_run import make_run
 
-from spanqa.comparison import compare_corpora
-from spanqa.errors import SpanqaError
-from spanqa.formats import read_corpus
+from spanqa.compare.comparison import compare_corpora
+from spanqa.core.errors import SpanqaError
+from spanqa.corpus.formats import read_corpus
 from spanqa.review.apply import apply_decisions, apply_run, corpus_hash, threshold_decisions
 from spanqa.review.decisions import Decision, read_decisions
 from spanqa.review.exports import labelstudio_tasks, write_csv
-from spanqa.review.run import load_run
+from spanqa.run.reader import load_run
 
 
 def _decisions(path: Path, rows: list[dict]) -> Path:

@@ -16,7 +16,7 @@ from test_review_run import make_run
 
 from spanqa.cli import main
 from spanqa.review.report import write_report
-from spanqa.review.run import load_run
+from spanqa.run.reader import load_run
 
 sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")

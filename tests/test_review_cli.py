@@ -10,8 +10,8 @@ from test_review_run import make_run
 from typer.testing import CliRunner
 
 from spanqa.cli import app, main
-from spanqa.comparison import compare_corpora
-from spanqa.formats import read_corpus
+from spanqa.compare.comparison import compare_corpora
+from spanqa.corpus.formats import read_corpus
 
 runner = CliRunner(env={"COLUMNS": "250"})  # rich wraps at the terminal width
 

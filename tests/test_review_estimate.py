@@ -11,8 +11,8 @@ from conftest import run_cli
 from test_audit import demo_run  # noqa: F401  (the module-scoped tiny demo audit)
 
 from spanqa.cli import main
-from spanqa.comparison import Kind, compare_corpora
-from spanqa.formats import read_corpus
+from spanqa.compare.comparison import Kind, compare_corpora
+from spanqa.corpus.formats import read_corpus
 from spanqa.review.estimate import Design, Unit, Verdict, allocate, design, estimate
 
 

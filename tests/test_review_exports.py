@@ -7,9 +7,9 @@ import json
 
 from test_review_run import TEXTS, make_run
 
-from spanqa.formats import read_corpus
+from spanqa.corpus.formats import read_corpus
 from spanqa.review.exports import CSV_COLUMNS, export_run, labelstudio_tasks
-from spanqa.review.run import load_run
+from spanqa.run.reader import load_run
 
 
 def _check_region(r: dict, text: str, *, scored: bool) -> None:
@@ -112,7 +112,7 @@ def test_review_labelstudio_export_path_config_and_review_text(tmp_path):
     from test_review_run import make_run
 
     from spanqa.review.exports import labeling_config, labelstudio_path, labelstudio_tasks, review_text
-    from spanqa.review.run import load_run
+    from spanqa.run.reader import load_run
 
     assert labelstudio_path(tmp_path) == tmp_path / "export.json"  # an existing folder
     assert labelstudio_path(tmp_path / "review") == tmp_path / "review" / "export.json"  # no suffix

@@ -30,9 +30,9 @@ import pytest
 from test_review_run import TEXTS, make_run
 
 from spanqa.cli import main
-from spanqa.errors import SpanqaError
+from spanqa.core.errors import SpanqaError
 from spanqa.review.exports import labelstudio_tasks
-from spanqa.review.run import load_run
+from spanqa.run.reader import load_run
 
 EXTRA = {"n5": "Held lasix today.", "n6": "Gave tylenol."}
 
@@ -258,7 +258,7 @@ def test_review_labelstudio_real_1_23_2_export_reads_as_the_reviewers_acted(tmp_
     run_dir.mkdir()
     for name in ("findings.jsonl", "summary.json"):
         shutil.copy(REAL / name, run_dir / name)
-    from spanqa.formats import read_corpus, write_corpus
+    from spanqa.corpus.formats import read_corpus, write_corpus
 
     # the export was made against the demo corpus before it held nested Medication spans: the same corpus without them
     demo = read_corpus(Path(__file__).resolve().parents[1] / "corpora" / "demo" / "noisy", format="brat")

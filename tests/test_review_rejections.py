@@ -8,7 +8,7 @@ from conftest import run_cli
 from test_audit import demo_run  # noqa: F401  (the module-scoped tiny demo audit)
 from test_review_run import make_run
 
-from spanqa.review.rejections import DELTA, remember
+from spanqa.score.rejections import DELTA, remember
 
 
 def _lines(path):
@@ -65,10 +65,10 @@ def test_a_rejected_finding_is_suppressed_unless_its_evidence_changed(tmp_path, 
 
 
 def test_auditing_the_new_version_leaves_the_rejected_finding_out(demo_run, tmp_path, capsys):  # noqa: F811
-    from spanqa.config import load_config
-    from spanqa.formats import read_corpus
-    from spanqa.pipeline import audit
-    from spanqa.tagging.predictions import OOFPredictions
+    from spanqa.core.config import load_config
+    from spanqa.corpus.formats import read_corpus
+    from spanqa.run.pipeline import audit
+    from spanqa.model.predictions import OOFPredictions
 
     out, _ = demo_run
     first = _lines(out / "run" / "findings.jsonl")

@@ -22,7 +22,7 @@ import pytest
 from test_review_run import make_run
 
 from spanqa.review.report import build_report, categorize, confusion, guideline_hints, safe_json, write_report
-from spanqa.review.run import load_run
+from spanqa.run.reader import load_run
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",

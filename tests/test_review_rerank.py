@@ -9,7 +9,7 @@ import pytest
 from conftest import run_cli
 from test_review_run import _sp, make_run
 
-from spanqa.ranking.feedback import Feedback, group_keys
+from spanqa.score.ranking.feedback import Feedback, group_keys
 
 
 def _findings() -> list[dict]:

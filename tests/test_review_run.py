@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from spanqa.document import Corpus, Document
-from spanqa.errors import SpanqaError
-from spanqa.formats import write_corpus
-from spanqa.review.run import Finding, corpus_location, load_run
-from spanqa.span import Span
+from spanqa.core.document import Corpus, Document
+from spanqa.core.errors import SpanqaError
+from spanqa.corpus.formats import write_corpus
+from spanqa.run.reader import Finding, corpus_location, load_run
+from spanqa.core.span import Span
 
 TEXTS = {
     "n1": "Pt started aspirin 81mg PO daily for CAD. Continue metoprolol 25 mg bid.",

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_review_run import make_run
 
-from spanqa.formats import read_corpus
-from spanqa.review.run import load_run
+from spanqa.corpus.formats import read_corpus
+from spanqa.run.reader import load_run
 from spanqa.review.sample import SAMPLE_COLUMNS, allocate, sample_items, write_sample
 
 

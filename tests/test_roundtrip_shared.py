@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from conftest import corpus_path
 
-from spanqa.errors import Reporter
-from spanqa.formats import conll, pubtator
+from spanqa.core.errors import Reporter
+from spanqa.corpus.formats import conll, pubtator
 
 SLOW = pytest.mark.slow
 
@@ -84,7 +84,7 @@ CROSS = [  # exact = text, span offsets, labels and fragments; hull = fragments 
 @SLOW
 @pytest.mark.parametrize("source,target,name,w107,equal", CROSS, ids=[f"{c[0]}-{c[2]}" for c in CROSS])
 def test_roundtrip_shared_into_the_new_formats(tmp_path, source, target, name, w107, equal):
-    from spanqa.formats import read_corpus, write_corpus
+    from spanqa.corpus.formats import read_corpus, write_corpus
 
     parts, fmt = CROSS_SOURCES[source]
     pytest.importorskip({"spacy": "spacy", "bioc": "bioc", "xmi": "cassis", "hf": "datasets"}[target])
@@ -101,7 +101,7 @@ def test_roundtrip_shared_into_the_new_formats(tmp_path, source, target, name, w
         elif equal == "hull":
             assert (got.text, sorted(s.key for s in got.spans)) == (d.text, sorted(s.key for s in d.spans))
         else:  # tokens only: the same words (joined by spaces) and as many spans, with the same texts
-            from spanqa.tokenize import doc_words
+            from spanqa.corpus.tokenize import doc_words
 
             words = d.tokens if d.tokens is not None else doc_words(d).ranges
             assert got.text.split(" ") == [d.text[a:b] for a, b in words]

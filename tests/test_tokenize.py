@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spanqa.document import Document
-from spanqa.span import Span
-from spanqa.tokenize import LONG_RUN_CHARS, Words, doc_words, sentence_ranges, tokenize
+from spanqa.core.document import Document
+from spanqa.core.span import Span
+from spanqa.corpus.tokenize import LONG_RUN_CHARS, Words, doc_words, sentence_ranges, tokenize
 
 
 def words_of(text: str, **kw) -> list[str]:

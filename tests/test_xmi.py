@@ -6,15 +6,15 @@ import pytest
 
 cassis = pytest.importorskip("cassis")
 
-from spanqa.document import Corpus, Document  # noqa: E402
-from spanqa.errors import SpanqaError  # noqa: E402
-from spanqa.formats import (  # noqa: E402
+from spanqa.core.document import Corpus, Document  # noqa: E402
+from spanqa.core.errors import SpanqaError  # noqa: E402
+from spanqa.corpus.formats import (  # noqa: E402
     detect_format,
     read_corpus,
     write_corpus,
     xmi,  # noqa: E402
 )
-from spanqa.span import Span  # noqa: E402
+from spanqa.core.span import Span  # noqa: E402
 
 
 def _core(corpus):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from spanqa.cli._app import app
-from spanqa.errors import SpanqaError, fail
+from spanqa.core.errors import SpanqaError, fail
 
 # Command modules (import order = order in --help).
 # (helpers add one import line per command here)
@@ -57,7 +57,7 @@ def _exit(err: SpanqaError) -> NoReturn:
 
 def unexpected(exc: BaseException) -> SpanqaError:
     """The coded error for an exception no part of spanqa turned into one."""
-    from spanqa.output import os_error
+    from spanqa.core.output import os_error
 
     if isinstance(exc, OSError):
         path = Path(exc.filename) if exc.filename else Path(".")

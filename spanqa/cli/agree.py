@@ -1,6 +1,6 @@
 """``spanqa agree A B [C ...]``: agreement between annotators of the same texts.
 
-A thin wrapper over :func:`spanqa.agreement.agreement`.
+A thin wrapper over :func:`spanqa.compare.agreement.agreement`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from spanqa.agreement import Agreement, agreement
+from spanqa.compare.agreement import Agreement, agreement
 from spanqa.cli._app import app
 from spanqa.cli.compare import problem_lines, read_side, reader_options, write_jsonl
 

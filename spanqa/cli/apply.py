@@ -15,7 +15,7 @@ from rich.console import Console
 from spanqa.cli._app import app
 from spanqa.cli.export import counts_line
 from spanqa.review.apply import apply_run
-from spanqa.review.run import load_run
+from spanqa.run.reader import load_run
 
 #: problems that mean a reviewer's decision or edit was left out: the command exits 1 after writing the version
 NOT_APPLIED = frozenset({"W502", "W506", "W510", "W511"})

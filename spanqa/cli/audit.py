@@ -1,8 +1,8 @@
 """``spanqa audit PATH``: k-fold out-of-fold tagging, span quality scores and findings, into a run folder.
 
-A thin wrapper over :func:`spanqa.pipeline.audit`; rerunning with the same ``--out`` resumes
+A thin wrapper over :func:`spanqa.run.pipeline.audit`; rerunning with the same ``--out`` resumes
 from the folds already finished.  With ``--ray ADDRESS`` the corpus shards and folds run
-first as Ray tasks (:func:`spanqa.tagging.distributed.run_kfold_ray`, into the same run folder),
+first as Ray tasks (:func:`spanqa.model.distributed.run_kfold_ray`, into the same run folder),
 and the audit then finds every fold finished.
 """
 
@@ -15,12 +15,12 @@ import typer
 from rich.console import Console
 
 from spanqa.cli._app import app, resumable
-from spanqa.config import AuditConfig, load_config
-from spanqa.formats import read_corpus
-from spanqa.pipeline import audit as run_audit
-from spanqa.pipeline import render_summary
+from spanqa.core.config import AuditConfig, load_config
+from spanqa.corpus.formats import read_corpus
+from spanqa.run.pipeline import audit as run_audit
+from spanqa.run.pipeline import render_summary
 from spanqa.review.report import write_run_report
-from spanqa.tagging.predictions import load_user_predictions
+from spanqa.model.predictions import load_user_predictions
 
 DEFAULT_OUT = Path("spanqa-audit")
 
@@ -78,13 +78,13 @@ def audit(
 def _folds_on_ray(path: Path, cfg: AuditConfig, fmt: Optional[str], out: Path, *, address: Optional[str],
                   shards: Optional[int]) -> None:
     """Every fold (and, in fast mode, the corpus encoding) as Ray tasks, finished into ``out/folds``."""
-    from spanqa.errors import fail
+    from spanqa.core.errors import fail
 
     try:
         import ray  # noqa: F401
     except ImportError:
         raise fail("E407", "--ray needs Ray (pip install 'spanqa[ray]')", key="--ray") from None
-    from spanqa.tagging.distributed import reachable, run_kfold_ray
+    from spanqa.model.distributed import reachable, run_kfold_ray
 
     if address is not None and not reachable(address):  # Ray itself would retry for minutes
         raise fail("E413", f"nothing answers at {address}", key="--ray")

@@ -1,4 +1,4 @@
-"""``spanqa check PATH``: validate a corpus and summarise it (a thin wrapper over :func:`spanqa.check.check_corpus`).
+"""``spanqa check PATH``: validate a corpus and summarise it (a thin wrapper over :func:`spanqa.corpus.check.check_corpus`).
 
 Exit codes: 0 = no errors (warnings allowed), 1 = the corpus has errors
 (``E2xx`` offsets/text, ``E1xx`` malformed input), 2 = the path or format
@@ -16,11 +16,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from spanqa.check import CheckReport, LengthStats, check_corpus, problems_by_code
+from spanqa.corpus.check import CheckReport, LengthStats, check_corpus, problems_by_code
 from spanqa.cli._app import app
-from spanqa.document import Corpus
-from spanqa.errors import CATALOGUE
-from spanqa.formats import detect_format, format_module, read_corpus
+from spanqa.core.document import Corpus
+from spanqa.core.errors import CATALOGUE
+from spanqa.corpus.formats import detect_format, format_module, read_corpus
 
 DEFAULT_SHOWN = 5
 

@@ -1,7 +1,7 @@
 """``spanqa compare A B``: align two annotations of the same texts and count the kinds of difference.
 
-A thin wrapper over :func:`spanqa.comparison.compare_corpora` and
-:mod:`spanqa.metrics`.  ``A`` is the annotation under audit (``labels``), ``B``
+A thin wrapper over :func:`spanqa.compare.comparison.compare_corpora` and
+:mod:`spanqa.compare.metrics`.  ``A`` is the annotation under audit (``labels``), ``B``
 the one held to be right (``other``: a model, a second annotator, a corrected
 version); precision is the share of A's spans that B confirms.
 """
@@ -19,12 +19,12 @@ from rich.console import Console
 from rich.table import Table
 
 from spanqa.cli._app import app
-from spanqa.comparison import KINDS, Comparison, compare_corpora
-from spanqa.document import Corpus
-from spanqa.errors import Problem
-from spanqa.formats import detect_format, format_module, read_corpus
-from spanqa.metrics import SpanMetrics, metrics_report, span_metrics
-from spanqa.output import atomic_open
+from spanqa.compare.comparison import KINDS, Comparison, compare_corpora
+from spanqa.core.document import Corpus
+from spanqa.core.errors import Problem
+from spanqa.corpus.formats import detect_format, format_module, read_corpus
+from spanqa.compare.metrics import SpanMetrics, metrics_report, span_metrics
+from spanqa.core.output import atomic_open
 
 
 def reader_options(**given: Any) -> dict[str, Any]:

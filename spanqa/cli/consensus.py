@@ -1,6 +1,6 @@
 """``spanqa consensus A B [C ...] --out DIR``: one consensus corpus from several annotators of the same texts.
 
-A thin wrapper over :mod:`spanqa.consensus` (Dawid-Skene over words by default; ``--method`` for the crowd HMM,
+A thin wrapper over :mod:`spanqa.compare.consensus` (Dawid-Skene over words by default; ``--method`` for the crowd HMM,
 a word majority vote or the exact-extent methods; ``--model`` adds the out-of-fold tagger as one more annotator).
 """
 
@@ -17,10 +17,10 @@ from rich.table import Table
 from spanqa.cli._app import app
 from spanqa.cli.agree import display_names
 from spanqa.cli.compare import problem_lines, read_side
-from spanqa.consensus import DEFAULT, LEARN, METHODS, annotator_table, disagreements
-from spanqa.consensus import consensus as run_consensus
-from spanqa.formats import write_corpus
-from spanqa.output import atomic_open, write_text
+from spanqa.compare.consensus import DEFAULT, LEARN, METHODS, annotator_table, disagreements
+from spanqa.compare.consensus import consensus as run_consensus
+from spanqa.corpus.formats import write_corpus
+from spanqa.core.output import atomic_open, write_text
 
 
 def annotator_names(paths: List[Path]) -> list[str]:
@@ -59,8 +59,8 @@ def consensus(
     if model:
         if method == "vote":
             raise typer.BadParameter("--model joins a fitted consensus; use a method other than vote", param_hint="--model")
-        from spanqa.config import load_config
-        from spanqa.consensus import MODEL_NAME, with_model
+        from spanqa.core.config import load_config
+        from spanqa.compare.consensus import MODEL_NAME, with_model
 
         result, predicted = with_model(corpora, load_config(config, set_), names=names, method=method,
                                        learn=learn)

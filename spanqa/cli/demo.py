@@ -1,8 +1,8 @@
 """``spanqa demo``: generate synthetic notes with injected errors, audit the noisy copy, score the audit.
 
-Steps (each an importable function): :func:`spanqa.demo.write_demo` writes ``OUT/corpus/``
+Steps (each an importable function): :func:`spanqa.measure.demo.write_demo` writes ``OUT/corpus/``
 (``clean/`` and ``noisy/`` brat folders and ``manifest.jsonl``, one injected error a line);
-:func:`spanqa.pipeline.audit` audits ``noisy/`` into ``OUT/run/``; :func:`spanqa.pipeline.evaluate_demo`
+:func:`spanqa.run.pipeline.audit` audits ``noisy/`` into ``OUT/run/``; :func:`spanqa.measure.demo.evaluate.evaluate_demo`
 compares the findings with the manifest (per-kind recall and precision) and the span
 qualities with the clean annotation (calibration), and adds both to ``OUT/run/summary.json``.
 """
@@ -19,9 +19,10 @@ from rich.console import Console
 from rich.table import Table
 
 from spanqa.cli._app import app, resumable
-from spanqa.config import load_config
-from spanqa.formats import read_corpus
-from spanqa.pipeline import AuditResult, audit, evaluate_demo, render_summary
+from spanqa.core.config import load_config
+from spanqa.corpus.formats import read_corpus
+from spanqa.measure.demo.evaluate import evaluate_demo
+from spanqa.run.pipeline import AuditResult, audit, render_summary
 from spanqa.review.report import write_run_report
 
 DEFAULT_OUT = Path("spanqa-demo")
@@ -45,7 +46,7 @@ def _demo_paths(written: Any, corpus_dir: Path) -> tuple[Path, Path, Path]:
 def run_demo(out: Path, *, n_notes: int = 150, seed: int = 0, rate: float = 0.10, overrides: Sequence[str] = (),
              progress: bool = True) -> tuple[AuditResult, dict[str, Any]]:
     """Generate, audit and evaluate; returns the audit result and ``{"demo_eval", "calibration"}``."""
-    from spanqa.demo import write_demo
+    from spanqa.measure.demo import write_demo
 
     out = Path(out)
     t0 = time.perf_counter()

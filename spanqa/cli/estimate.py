@@ -14,7 +14,7 @@ from rich.console import Console
 from spanqa.cli._app import app
 from spanqa.review.estimate import estimate as run_estimate
 from spanqa.review.estimate import expected_errors, plan, read_verdicts
-from spanqa.review.run import load_run
+from spanqa.run.reader import load_run
 
 
 def _pct(x: float) -> str:

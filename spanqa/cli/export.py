@@ -14,7 +14,7 @@ from rich.console import Console
 
 from spanqa.cli._app import app
 from spanqa.review.exports import export_run, labelstudio_path
-from spanqa.review.run import load_run, warn_if_changed
+from spanqa.run.reader import load_run, warn_if_changed
 
 
 class ReviewFormat(str, Enum):

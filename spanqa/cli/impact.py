@@ -4,8 +4,8 @@
     spanqa impact RUN --all-above 0.9 --eval GOLD             # a run + the fixes `spanqa apply` would make
     spanqa impact RUN --accept decisions.jsonl                # no --eval: k-fold consistency (not truth)
 
-A thin wrapper over :func:`spanqa.impact.measure_impact` (the method is described in
-:mod:`spanqa.impact.measure` and :mod:`spanqa.impact.scores`).  With a run folder the model
+A thin wrapper over :func:`spanqa.measure.impact.measure_impact` (the method is described in
+:mod:`spanqa.measure.impact.measure` and :mod:`spanqa.measure.impact.scores`).  With a run folder the model
 and mode are the audit's own (its recorded configuration; ``--set`` overrides), the learning
 curve follows the ranking, ``impact.json`` is written into the run folder (or ``--out``) and
 the run's ``report.html`` is rebuilt with the chart.  With two corpora ``--out`` is needed and
@@ -25,9 +25,9 @@ from rich.table import Table
 from spanqa.cli._app import app
 from spanqa.cli.agree import display_names
 from spanqa.cli.compare import problem_lines, read_side
-from spanqa.impact import measure_impact, summary_rows, versions_from_corpora, versions_from_run
-from spanqa.impact.chart import impact_page
-from spanqa.output import write_text
+from spanqa.measure.impact import measure_impact, summary_rows, versions_from_corpora, versions_from_run
+from spanqa.review.chart import impact_page
+from spanqa.core.output import write_text
 
 
 def _batches(text: Optional[str]) -> list[int] | None:
@@ -63,14 +63,14 @@ def impact(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines."),
 ) -> None:
     """Measure what the fixes are worth: F1 of the model trained before vs after them, with intervals."""
-    from spanqa.config import load_config
-    from spanqa.errors import fail
+    from spanqa.core.config import load_config
+    from spanqa.core.errors import fail
 
     err = Console(stderr=True)
     notify = None if quiet else (lambda msg: err.print(f"impact: {msg}", markup=False, highlight=False))
     run = None
     if len(paths) == 1:
-        from spanqa.review.run import load_run
+        from spanqa.run.reader import load_run
 
         if accept is None and all_above is None:
             raise typer.BadParameter("with one path (a run folder) give --accept DECISIONS and/or --all-above T",
@@ -116,7 +116,7 @@ def impact(
 
 def _decisions(run, accept: Optional[Path], all_above: Optional[float]) -> tuple[list, list]:
     """The decisions ``spanqa apply`` would read, and the problems met reading them."""
-    from spanqa.errors import Problem
+    from spanqa.core.errors import Problem
     from spanqa.review.apply import threshold_decisions
     from spanqa.review.decisions import Decision, read_decisions
 
@@ -148,7 +148,7 @@ def _print(record: dict, target: Path, pages: list[Path]) -> None:
                       f"{r['delta']:+.4f} [{r['delta_ci95'][0]:+.3f}, {r['delta_ci95'][1]:+.3f}]",
                       "" if r["p_not_better"] is None else f"{r['p_not_better']:.3f}")
         con.print(t)
-    from spanqa.errors import Location, Problem
+    from spanqa.core.errors import Location, Problem
 
     problems = [Problem(p["code"], Location(**p["where"]), p["detail"]) for p in record["problems"]
                 if p["code"] not in ("W401", "W403")]  # the tagger's own notes stay in impact.json

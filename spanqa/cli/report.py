@@ -13,7 +13,7 @@ from rich.console import Console
 
 from spanqa.cli._app import app
 from spanqa.review.report import CONTEXT_CHARS, write_report
-from spanqa.review.run import load_run, warn_if_changed
+from spanqa.run.reader import load_run, warn_if_changed
 
 
 @app.command()

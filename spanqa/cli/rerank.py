@@ -1,6 +1,6 @@
 """``spanqa rerank RUN_DIR --decisions FILE [...]``: reviewers' decisions re-rank the findings not yet reviewed.
 
-A thin wrapper over :func:`spanqa.review.rerank.rerank` (the model: :mod:`spanqa.ranking.feedback`).
+A thin wrapper over :func:`spanqa.review.rerank.rerank` (the model: :mod:`spanqa.score.ranking.feedback`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from spanqa.cli.compare import problem_lines
 from spanqa.review.decisions import read_decisions, resolve
 from spanqa.review.rerank import rerank as run_rerank
 from spanqa.review.rerank import write_findings
-from spanqa.review.run import load_run
+from spanqa.run.reader import load_run
 
 
 @app.command()

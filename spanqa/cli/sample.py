@@ -16,7 +16,7 @@ from rich.console import Console
 
 from spanqa.cli._app import app
 from spanqa.cli.export import ReviewFormat, counts_line
-from spanqa.review.run import load_run, warn_if_changed
+from spanqa.run.reader import load_run, warn_if_changed
 from spanqa.review.sample import SampleFormat, write_sample
 
 

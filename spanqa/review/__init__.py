@@ -1,6 +1,6 @@
 """The review workflow: from an audit run folder to reviewed fixes and a new corpus version.
 
-- :mod:`spanqa.review.run`        load a run folder (findings.jsonl, spans.jsonl, summary.json)
+- :mod:`spanqa.run.reader`        load a run folder (findings.jsonl, spans.jsonl, summary.json)
 - :mod:`spanqa.review.report`     one self-contained HTML page (``spanqa report``)
 - :mod:`spanqa.review.exports`    Label Studio tasks, brat with AnnotatorNotes, CSV sheet (``spanqa export``)
 - :mod:`spanqa.review.decisions`  reviewer decisions from CSV / JSONL / a Label Studio export
@@ -14,7 +14,7 @@ from spanqa.review.apply import ApplyResult, Change, apply_decisions, apply_run,
 from spanqa.review.decisions import Decision, read_decisions
 from spanqa.review.exports import export_run, labelstudio_tasks, write_brat, write_csv, write_labelstudio
 from spanqa.review.report import build_report, guideline_hints, write_report
-from spanqa.review.run import Finding, Run, load_run
+from spanqa.run.reader import Finding, Run, load_run
 from spanqa.review.sample import sample_items, write_sample
 
 __all__ = ["ApplyResult", "Change", "Decision", "Finding", "Run", "apply_decisions", "apply_run", "build_report",

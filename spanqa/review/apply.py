@@ -18,7 +18,7 @@ suggestion by that one span.  For each document, in order:
    it); other new spans get a fresh brat ``T`` id when the document uses them.
 
 ``--all-above T`` accepts every finding that has a fix and whose
-:attr:`~spanqa.review.run.Finding.confidence` (``evidence.p_suggestion``, the
+:attr:`~spanqa.run.reader.Finding.confidence` (``evidence.p_suggestion``, the
 out-of-fold model's probability that the suggested spans are right; ``1 - score``
 when absent) is **strictly greater** than ``T``.  An explicit decision on the same
 finding wins over the threshold.
@@ -31,7 +31,7 @@ The new version (:func:`write_version`) is a folder::
     OUT/VERSION.json           parent (path, format, hash), hash, counts, time, run
     OUT/problems.jsonl         every problem met (W501 stale, W502 conflict, W505 already applied, ...)
     OUT/rejections.jsonl       every rejected finding (spans, reviewer, time, reason), with the parent version's:
-                               auditing this version does not raise them again (spanqa.review.rejections)
+                               auditing this version does not raise them again (spanqa.score.rejections)
 
 Why one module of ~480 lines: the fix, its override forms, the new span ids and the change log must stay consistent
 with each other.
@@ -48,13 +48,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from spanqa.document import Corpus, Document, corpus_hash
-from spanqa.errors import Location, Problem, SpanqaError, fail
-from spanqa.formats._text import json_lines
-from spanqa.output import contained, inside, write_text
+from spanqa.core.document import Corpus, Document, corpus_hash
+from spanqa.core.errors import Location, Problem, SpanqaError, fail
+from spanqa.corpus.formats._text import json_lines
+from spanqa.core.output import contained, inside, write_text
 from spanqa.review.decisions import Decision, resolve
-from spanqa.review.run import Finding, Run, span_key
-from spanqa.span import Span, sort_spans
+from spanqa.run.reader import Finding, Run, span_key
+from spanqa.core.span import Span, sort_spans
 
 _T_NUM = re.compile(r"^T(\d+)$")
 REJECTIONS = "rejections.jsonl"
@@ -169,7 +169,7 @@ def _matches_text(s: Span, text: str) -> bool:
 
 def expand_patterns(chosen: Mapping[str, Decision], known: Mapping[str, Finding],
                     problems: list[Problem]) -> tuple[dict[str, Decision], int]:
-    """A decision on a ``pattern`` finding (:mod:`spanqa.patterns`) decides each of its members that has no decision
+    """A decision on a ``pattern`` finding (:mod:`spanqa.score.patterns`) decides each of its members that has no decision
     of its own; a label override carries over, an offset override cannot (``W513``, the pattern's label alone is
     used).  Returns the decisions with the members' added and how many were added."""
     out = dict(chosen)
@@ -332,7 +332,7 @@ def apply_decisions(run: Run, decisions: Iterable[Decision], *, reviewer: str | 
             "already_applied", "duplicate",
             "conflicts", "stale", "no_fix", "bad_override", "unknown", "documents_changed", "spans_before",
             "spans_after")
-    from spanqa.review.rejections import record
+    from spanqa.score.rejections import record
 
     rejections = tuple(record(known[fid], replace(d, reviewer=d.reviewer or reviewer), docs[known[fid].doc_id].text,
                               d.time or time)
@@ -371,7 +371,7 @@ def write_version(result: ApplyResult, out: str | Path, *, parent: Corpus, run: 
     Returns the ``VERSION.json`` record.
     """
     from spanqa._version import __version__
-    from spanqa.formats import write_corpus
+    from spanqa.corpus.formats import write_corpus
 
     out = Path(out)
     source = Path(parent.source) if parent.source else None
@@ -408,8 +408,8 @@ def write_version(result: ApplyResult, out: str | Path, *, parent: Corpus, run: 
     write_text(log, "".join(line + "\n" for line in lines), root=out)
     write_text(out / "problems.jsonl", "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n"
                                                for p in result.problems), root=out)
-    from spanqa.review.rejections import load as load_rejections
-    from spanqa.review.rejections import merge
+    from spanqa.score.rejections import load as load_rejections
+    from spanqa.score.rejections import merge
 
     carried = load_rejections(parent.source)
     rejections = merge(carried, result.rejections)

@@ -39,10 +39,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping
 
-from spanqa.errors import Location, Problem, fail
-from spanqa.formats._text import JsonError, is_int, json_lines, loads_json
+from spanqa.core.errors import Location, Problem, fail
+from spanqa.corpus.formats._text import JsonError, is_int, json_lines, loads_json
 from spanqa.review.cells import read_cell
-from spanqa.review.run import Finding, Run, span_key
+from spanqa.run.reader import Finding, Run, span_key
 
 Verdict = Literal["accept", "reject"]
 

@@ -326,7 +326,7 @@ def population(run: Any, corpus: Any) -> tuple[list[tuple[str, int, int, str, fl
     """The design's two populations from a run folder: every labelled span with its quality (``spans.jsonl``;
     1.0 where the run has none) and every sentence with its strongest candidate missing entity and their summed
     probability (the ``missing`` findings)."""
-    from spanqa.tokenize import sentence_ranges
+    from spanqa.corpus.tokenize import sentence_ranges
 
     quality = {(s.doc_id, s.start, s.end, s.label): float(s.score) for s in run.spans if s.score is not None}
     spans = [(d.id, s.start, s.end, s.label, quality.get((d.id, s.start, s.end, s.label), 1.0))
@@ -374,7 +374,7 @@ def write_design(corpus: Any, d: Design, path: str | Path) -> dict[str, int]:
     import csv
     import json
 
-    from spanqa.output import atomic_open, write_text
+    from spanqa.core.output import atomic_open, write_text
     from spanqa.review.cells import safe_row
     from spanqa.review.exports import context_string
 
@@ -400,7 +400,7 @@ def read_verdicts(path: str | Path) -> tuple[Design, list[Verdict], int]:
     import csv
     import json
 
-    from spanqa.errors import fail
+    from spanqa.core.errors import fail
 
     path = Path(path)
     dpath = design_path(path)

@@ -40,12 +40,12 @@ import json
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal, Mapping, Sequence
 
-from spanqa.document import Corpus, Document
-from spanqa.output import atomic_open, write_text
+from spanqa.core.document import Corpus, Document
+from spanqa.core.output import atomic_open, write_text
 from spanqa.review.cells import safe_row
 from spanqa.review.decisions import ARGILLA_QUESTION, Decision
-from spanqa.review.run import Finding, Run, span_key
-from spanqa.span import Span, sort_spans
+from spanqa.run.reader import Finding, Run, span_key
+from spanqa.core.span import Span, sort_spans
 
 ExportFormat = Literal["labelstudio", "brat", "csv", "argilla"]
 EXPORT_FORMATS: tuple[str, ...] = ("labelstudio", "brat", "csv", "argilla")
@@ -312,7 +312,7 @@ def write_brat(corpus: Corpus, findings: Sequence[Finding], out: str | Path, *,
     Returns counts: documents, notes written, findings without a labelled span (only
     visible in ``suggested_out``).
     """
-    from spanqa.formats import write_corpus
+    from spanqa.corpus.formats import write_corpus
 
     by_doc: dict[str, list[Finding]] = {}
     for f in findings:
@@ -401,6 +401,6 @@ def export_run(run: Run, to: ExportFormat, out: str | Path, *, suggested_out: st
         counts = None
     if counts is not None:
         return {**counts, "of_findings": len(run.findings)} if len(findings) < len(run.findings) else counts
-    from spanqa.errors import fail
+    from spanqa.core.errors import fail
 
     raise fail("E507", f"unknown export format {to!r}; use one of {', '.join(EXPORT_FORMATS)}")

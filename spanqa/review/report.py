@@ -7,7 +7,7 @@ The page has three parts:
    and the label confusion matrix (labelled label vs suggested label; ``-`` = no span;
    the diagonal holds boundary disagreements, off-diagonal cells type confusions).
    When the run folder holds ``impact.json`` (``spanqa impact RUN``), the overview is followed
-   by *What the fixes are worth*: downstream F1 by fixes applied (:mod:`spanqa.impact.chart`).
+   by *What the fixes are worth*: downstream F1 by fixes applied (:mod:`spanqa.review.chart`).
 2. **Guideline hints**: the most frequent confusion patterns - a surface form labelled
    X that the model reads as Y, boundary patterns such as strength/unit words inside
    Drug spans - worded as candidate guideline questions (:func:`guideline_hints`).
@@ -39,10 +39,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from spanqa.document import Corpus
-from spanqa.output import write_text
+from spanqa.core.document import Corpus
+from spanqa.core.output import write_text
 from spanqa.review.exports import excerpt
-from spanqa.review.run import Finding, Run
+from spanqa.run.reader import Finding, Run
 
 PAGE_SIZE = 20
 #: characters of context on each side of a finding in the report
@@ -480,7 +480,7 @@ def _impact(run: Run) -> str:
     path = run.path / "impact.json"
     if not path.is_file():
         return ""
-    from spanqa.impact.chart import impact_section
+    from spanqa.review.chart import impact_section
 
     try:
         return impact_section(json.loads(path.read_text(encoding="utf-8")))
@@ -502,7 +502,7 @@ def run_key(run: Run) -> str:
 
 def write_run_report(run_dir: str | Path, corpus: Corpus | None = None) -> Path:
     """``RUN_DIR/report.html`` for a finished audit (``spanqa audit`` and ``spanqa demo`` end with it)."""
-    from spanqa.review.run import load_run
+    from spanqa.run.reader import load_run
 
     run = load_run(run_dir)
     if corpus is not None:

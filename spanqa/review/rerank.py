@@ -2,7 +2,7 @@
 
 Decisions (the report's file, the CSV sheet, a Label Studio or Argilla export: anything
 :func:`spanqa.review.decisions.read_decisions` reads) mark findings as real errors (accept) or not (reject);
-:class:`spanqa.ranking.feedback.Feedback` fits how each group of similar findings fared (kind, kind x label,
+:class:`spanqa.score.ranking.feedback.Feedback` fits how each group of similar findings fared (kind, kind x label,
 the same words) and moves every unreviewed finding of a group by it. ``findings.jsonl`` is rewritten in place:
 
 - ``score`` = ``1 - p_error`` after the reviews (the file stays the run's one ranking: report, export and
@@ -22,10 +22,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from spanqa.document import Corpus
-from spanqa.output import atomic_open
-from spanqa.ranking.feedback import SIGMA, Feedback, group_keys
-from spanqa.review.run import Finding, Run
+from spanqa.core.document import Corpus
+from spanqa.core.output import atomic_open
+from spanqa.score.ranking.feedback import SIGMA, Feedback, group_keys
+from spanqa.run.reader import Finding, Run
 
 KIND_WORDS = {"missing": "a missing {label}", "spurious": "{label} that may be no entity",
               "type": "{label} that may be another type", "boundary": "{label} whose edges may differ",
@@ -39,7 +39,7 @@ def _label(f: Finding) -> str | None:
 
 
 def finding_keys(findings: Sequence[Finding], corpus: Corpus) -> list[tuple[str, ...]]:
-    """Each finding's groups, coarse to fine (:func:`spanqa.ranking.feedback.group_keys`)."""
+    """Each finding's groups, coarse to fine (:func:`spanqa.score.ranking.feedback.group_keys`)."""
     docs = corpus.by_id()
     out = []
     for f in findings:

@@ -33,12 +33,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Literal, Sequence
 
-from spanqa.document import Corpus
-from spanqa.output import atomic_open
+from spanqa.core.document import Corpus
+from spanqa.core.output import atomic_open
 from spanqa.review.cells import safe_row
 from spanqa.review.exports import context_string, write_brat, write_labelstudio
-from spanqa.review.run import Finding, Run
-from spanqa.span import Span
+from spanqa.run.reader import Finding, Run
+from spanqa.core.span import Span
 
 Allocation = Literal["proportional", "equal"]
 SampleFormat = Literal["labelstudio", "csv", "brat"]
@@ -153,7 +153,7 @@ def write_sample(run: Run, n: int, out: str | Path, *, to: SampleFormat = "csv",
     elif to == "brat":
         counts = write_brat(corpus, items, out)
     else:
-        from spanqa.errors import fail
+        from spanqa.core.errors import fail
 
         raise fail("E507", f"unknown sample format {to!r}; use one of labelstudio, csv, brat")
     return {"sampled": len(items), **counts,

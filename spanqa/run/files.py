@@ -1,0 +1,69 @@
+"""The run folder's files: their names, what an audit returns, and how its records and stage messages are written.
+
+Both audit paths - one flat layer (:mod:`spanqa.run.pipeline`) and nested labels in layers (:mod:`spanqa.run.nested`) - write
+through this module, so neither needs the other's internals.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from spanqa.score.findings import Finding
+from spanqa.core.output import atomic_open
+from spanqa.score.quality import CandidateScore, SpanQuality
+from spanqa.core.span import Span
+from spanqa.model.predictions import OOFPredictions
+
+FILES = {"spans": "spans.jsonl", "findings": "findings.jsonl", "predictions": "predictions.jsonl",
+         "marginals": "marginals.npz", "summary": "summary.json", "problems": "problems.jsonl"}
+
+
+@dataclass
+class AuditResult:
+    """What :func:`audit` computed and wrote.
+
+    ``spans``: the quality of every labelled span, in corpus order; ``findings``: most
+    suspicious first; ``predictions``: decoded spans per document; ``candidates``: the
+    candidate missing entities; ``summary``: the content of ``summary.json``.
+    """
+
+    out: Path
+    oof: OOFPredictions
+    spans: list[SpanQuality]
+    findings: list[Finding]
+    predictions: dict[str, list[Span]]
+    candidates: list[CandidateScore]
+    summary: dict[str, Any] = field(default_factory=dict)
+    ranking: Any = None
+
+
+#: reason of spans nested in another labelled span, which flat tagging could not train or predict on
+NESTED = "overlap_dropped"
+
+
+def write_jsonl(path: Path, records: Sequence[Mapping[str, Any]]) -> None:
+    with atomic_open(path, root=path.parent) as fh:  # run files sit at the top of --out
+        for rec in records:
+            fh.write(json.dumps(rec, ensure_ascii=False, sort_keys=False) + "\n")
+
+
+def notify(progress: bool) -> Callable[[str], None]:
+    """Stage messages on stderr: timestamped rich lines on a terminal; plain ``HH:MM:SS message`` lines, unwrapped,
+    when stderr is a log file or a pipe (a job on a shared server, CI, nohup).  Never a source location."""
+    if not progress:
+        return lambda msg: None
+    from rich.console import Console
+
+    from spanqa.model.progress import log_lines
+
+    plain = log_lines(progress)  # None on a terminal
+    if plain is not None:
+        return plain
+    console = Console(stderr=True, log_path=False)
+    return lambda msg: console.log(msg)
+
+
+__all__ = ["AuditResult", "FILES", "NESTED", "notify", "write_jsonl"]
