@@ -84,3 +84,7 @@ def test_auditing_the_new_version_leaves_the_rejected_finding_out(demo_run, tmp_
     assert target["id"] not in ids and target["id"] not in {f.id for f in result.findings}
     assert [r["id"] for r in _lines(tmp_path / "run2" / "suppressed.jsonl")] == [target["id"]]
     assert result.summary["findings"]["suppressed"]["count"] == 1
+    memory = audit(corpus, cfg, out=None, progress=False, oof=OOFPredictions.load(out / "run" / "marginals.npz"))
+    assert [r["id"] for r in memory.rows["findings"]] == [r["id"] for r in _lines(tmp_path / "run2" / "findings.jsonl")]
+    assert [r["id"] for r in memory.rows["suppressed"]] == [target["id"]]  # the same, with nothing written
+    assert memory.summary["findings"] == result.summary["findings"]

@@ -3,7 +3,8 @@
 Three entry points, each a thin layer over :func:`spanqa.run.pipeline.audit`:
 
 - :func:`audit` - the whole run; returns an :class:`AuditRun` with ``.findings`` and
-  ``.spans`` as pandas DataFrames and ``.summary`` as a dict (the run folder is written too);
+  ``.spans`` as pandas DataFrames and ``.summary`` as a dict; with ``out=`` the run folder is written too
+  (the report and exports read it), without it nothing is left on disk;
 - :func:`find_span_issues` - the findings DataFrame only (one row per finding, most
   suspicious first), like ``cleanlab.token_classification.filter.find_label_issues``;
 - :func:`span_quality_scores` - one row per labelled span with its quality in [0, 1]
@@ -26,17 +27,17 @@ note with a model that did not see it, e.g. k-fold).
 >>> probs = np.full((len(words), 5), 0.01, np.float32); probs[:, 0] = 0.96
 >>> probs[2] = [0.01, 0.95, 0.01, 0.02, 0.01]  # "aspirin": the model says Drug
 >>> mine = OOFPredictions(tags, {"n1": DocMarginals("n1", words, probs, fold=0, seed=0)})
->>> issues = find_span_issues(labels, mine, out=tmp_run_dir())
+>>> issues = find_span_issues(labels, mine)      # nothing written
 >>> issues[["doc_id", "kind", "action", "labelled", "suggested"]].iloc[0].tolist()
 ['n1', 'type', 'relabel', [(6, 13, 'Problem')], [(6, 13, 'Drug')]]
->>> round(float(span_quality_scores(labels, mine, out=tmp_run_dir())["quality"].iloc[0]), 2)
+>>> round(float(span_quality_scores(labels, mine)["quality"].iloc[0]), 2)
 0.02
 """
 
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
@@ -57,9 +58,10 @@ SPAN_COLUMNS = ("doc_id", "start", "end", "label", "text", "quality", "fold", "a
 
 @dataclass
 class AuditRun:
-    """A finished audit: ``findings`` and ``spans`` DataFrames, ``summary`` (``summary.json``), ``path`` (run folder)."""
+    """A finished audit: ``findings`` and ``spans`` DataFrames, ``summary`` (``summary.json``), ``path`` (the run
+    folder; ``None`` when none was written)."""
 
-    path: Path
+    path: Path | None
     findings: "pd.DataFrame"
     spans: "pd.DataFrame"
     summary: Mapping[str, Any] = field(default_factory=dict)
@@ -79,7 +81,9 @@ def audit(labels: Corpus | str | Path, predictions: "OOFPredictions | str | Path
         labels: the annotated corpus, or a path in any format spanqa reads.
         predictions: out-of-sample word marginals (an object or a ``.npz`` path); ``None`` trains
             spanqa's own out-of-fold tagger (minutes on a CPU).
-        out: the run folder (default: a new temporary folder); the report and exports read it.
+        out: the run folder the report and exports read; ``None`` (the default) writes none: with
+            ``predictions`` nothing touches the disk, without them the tagger trains in a temporary folder
+            that is removed afterwards.
         config: an :class:`AuditConfig` or a TOML path (default: spanqa's defaults).
         overrides: ``"section.key=value"`` strings, as ``--set`` on the command line.
         progress: show progress bars on stderr.
@@ -99,11 +103,15 @@ def audit(labels: Corpus | str | Path, predictions: "OOFPredictions | str | Path
     elif isinstance(predictions, OOFPredictions) and "predictions" not in predictions.meta:
         predictions.meta["predictions"] = {"source": "user-supplied word marginals (Python object)",
                                            "note": "must be out-of-sample; spanqa trained no model"}
-    run_dir = Path(out) if out is not None else tmp_run_dir()
-    result = run_audit(corpus, cfg, out=run_dir, progress=progress, oof=predictions)
+    if out is not None or predictions is not None:
+        result = run_audit(corpus, cfg, out=out, progress=progress, oof=predictions)
+    else:  # the tagger's checkpoints need a folder; none is kept
+        with tempfile.TemporaryDirectory(prefix="spanqa-run-") as tmp:
+            result = run_audit(corpus, cfg, out=tmp, progress=progress)
+        result = replace(result, out=None)
     texts = corpus.by_id()
-    return AuditRun(run_dir, findings_frame(result.findings, texts), spans_frame(result.spans, texts),
-                    json.loads((run_dir / "summary.json").read_text(encoding="utf-8")))
+    return AuditRun(result.out, findings_frame(result.findings, texts), spans_frame(result.spans, texts),
+                    json.loads(json.dumps(result.summary)))
 
 
 def find_span_issues(labels: Corpus | str | Path, predictions: "OOFPredictions | str | Path | None" = None, *,

@@ -173,16 +173,14 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
         rec["evidence"] = dict(rec.get("evidence") or {}, layer=layer_of.get(labs[0]) if labs else None)
         finding_recs.append(rec)
     write_jsonl(out / FILES["findings"], finding_recs)
-    pred_recs = []
+    pred_recs: list[dict[str, Any]] = []
     for i, r in enumerate(results, 1):
-        for line in (r.out / FILES["predictions"]).read_text(encoding="utf-8").splitlines():
-            pred_recs.append(dict(json.loads(line), layer=i))
+        pred_recs.extend(dict(rec, layer=i) for rec in r.rows["predictions"])
     write_jsonl(out / FILES["predictions"], pred_recs)
     problems = [p.to_dict() for p in corpus.problems]
     seen = {json.dumps(p, sort_keys=True) for p in problems}
     for r in results:  # each layer repeats the corpus's problems: every problem once
-        for line in (r.out / FILES["problems"]).read_text(encoding="utf-8").splitlines():
-            rec = json.loads(line)
+        for rec in r.rows["problems"]:
             key = json.dumps(rec, sort_keys=True)
             if key not in seen:
                 seen.add(key)
@@ -223,7 +221,8 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
                                                     for r in results), Counter())),
         "rule": "a split or merge only the model's path supports is not offered as a fix (spanqa.score.competence)"}
     write_text(out / FILES["summary"], json.dumps(summary, indent=2, ensure_ascii=False) + "\n", root=out)
-    return AuditResult(out, results[0].oof, qualities, findings, predictions, candidates, summary, None)
+    return AuditResult(out, results[0].oof, qualities, findings, predictions, candidates, summary, None,
+                       {"spans": span_recs, "findings": finding_recs, "predictions": pred_recs, "problems": problems})
 
 
 __all__ = ["audit_layers", "in_context", "pooled_agreement", "pooled_rate"]

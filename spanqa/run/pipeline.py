@@ -27,8 +27,11 @@ Everything after k-fold is deterministic given the marginals, and k-fold is dete
 and resumable, so a rerun into the same folder - after an interruption or not - writes
 the same ``spans.jsonl``, ``findings.jsonl`` and ``predictions.jsonl``.
 
-Why ~580 lines: computing the audit and writing its run folder are still one function; splitting them (compute
-returning the result, ``write_run`` persisting it) is open work.
+:func:`audit` = :func:`compute` (every record, nothing written) + :func:`~spanqa.run.files.write_run` (the run
+folder), so ``audit(..., out=None, oof=...)`` writes nothing at all.
+
+Why ~600 lines: the audit's one long function (:func:`compute`) reads top to bottom as the stages above; the
+summary and its console rendering (:func:`build_summary`, :func:`render_summary`) sit beside it.
 """
 
 from __future__ import annotations
@@ -52,14 +55,13 @@ from spanqa.core.document import Corpus, Document, corpus_hash
 from spanqa.core.errors import Location, Problem, fail
 from spanqa.score.findings import FINDING_KINDS, Finding, doc_findings, ood_findings, rank_findings, sort_findings
 from spanqa.run.nested import audit_layers
-from spanqa.core.output import inside, write_text
+from spanqa.core.output import inside
 from spanqa.score.patterns import find_patterns
 from spanqa.score.quality import CandidateScore, SpanQuality, TagLattice, note_stats, score_spans
 from spanqa.score.ranking.error_rate import bootstrap_ratio, confident_error_rate, o_threshold
 from spanqa.score.ranking.ranker import rank_corpus
-from spanqa.run.files import FILES, NESTED, AuditResult
+from spanqa.run.files import FILES, NESTED, AuditResult, write_run
 from spanqa.run.files import notify as _notify
-from spanqa.run.files import write_jsonl as _write_jsonl
 from spanqa.core.span import Span
 from spanqa.model.predictions import OOFPredictions, decode
 
@@ -127,29 +129,16 @@ def _span_problems(doc: Document, qualities: Sequence[SpanQuality], *, has_margi
     return out
 
 
-def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: bool = True,
+def audit(corpus: Corpus, config: AuditConfig, *, out: str | Path | None, progress: bool = True,
           oof: OOFPredictions | None = None, on_fold_done: Callable[[int], None] | None = None,
           remember: bool = True) -> AuditResult:
-    """Audit ``corpus`` and write the run folder ``out`` (module docstring); with ``remember`` (the default) the
-    findings a reviewer rejected on this corpus version are left out (:mod:`spanqa.score.rejections`)."""
-    result = _audit(corpus, config, out=out, progress=progress, oof=oof, on_fold_done=on_fold_done)
-    if not remember:
-        return result
-    from spanqa.score.rejections import remember as suppress_rejected
+    """Audit ``corpus``: :func:`compute`, then :func:`~spanqa.run.files.write_run` into the run folder ``out``
+    (module docstring).
 
-    remembered = suppress_rejected(result.out, corpus.source)
-    if remembered is None:
-        return result
-    entry, kept = remembered
-    _notify(progress)(f"{entry['count']} findings rejected before on this corpus version left out "
-                      f"({entry['file']}); {entry['raised_again']} raised again on new evidence")
-    return replace(result, findings=[f for f in result.findings if f.id in kept],
-                   summary=json.loads((result.out / FILES["summary"]).read_text(encoding="utf-8")))
-
-
-def _audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: bool = True,
-           oof: OOFPredictions | None = None, on_fold_done: Callable[[int], None] | None = None) -> AuditResult:
-    """Audit ``corpus`` and write the run folder ``out`` (module docstring).
+    With ``out=None`` nothing is written: the result holds every record (``result.rows``) and ``result.out`` is
+    ``None``.  That needs ``oof`` - k-fold training keeps its checkpoints and caches in the run folder.  With
+    ``remember`` (the default) the findings a reviewer rejected on this corpus version are left out
+    (:mod:`spanqa.score.rejections`).
 
     Args:
         corpus: the corpus under audit; only annotated documents get scores and findings,
@@ -163,6 +152,11 @@ def _audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: bo
     """
     from spanqa.model.foldstore import make_run_dir
 
+    if out is None:
+        if oof is None:
+            raise ValueError("audit(out=None) needs oof=: k-fold training keeps its checkpoints in a run folder")
+        result = compute(corpus, config, progress=progress, oof=oof)
+        return _forget_rejected(result, corpus.source, progress) if remember else result
     if corpus.source and Path(corpus.source).is_dir() and inside(Path(out), Path(corpus.source)):
         raise fail("E505", f"{out} lies inside the corpus folder {corpus.source}; the run's files would be read as "
                    "part of the corpus next time", path=str(out))
@@ -172,8 +166,61 @@ def _audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: bo
 
         layers = label_layers(corpus)
         if len(layers) > 1:  # nested labels: one flat audit per layer, merged (spanqa.run.nested)
-            return audit_layers(corpus, config, layers, out=out, progress=progress, on_fold_done=on_fold_done,
-                                audit_flat=partial(audit, remember=False), summarize=build_summary)
+            result = audit_layers(corpus, config, layers, out=out, progress=progress, on_fold_done=on_fold_done,
+                                  audit_flat=partial(audit, remember=False), summarize=build_summary)
+            return _remember_written(result, corpus.source, progress) if remember else result
+    result = compute(corpus, config, work_dir=out, progress=progress, oof=oof, on_fold_done=on_fold_done)
+    if remember:
+        result = _forget_rejected(result, corpus.source, progress)
+    return write_run(result, out)
+
+
+def _forget_rejected(result: AuditResult, source: str | Path | None, progress: bool) -> AuditResult:
+    """The computed ``result`` without the findings a reviewer rejected on this corpus version (in memory)."""
+    from spanqa.score.rejections import forget
+
+    got = forget(result.rows["findings"], result.summary, source)
+    if got is None:
+        return result
+    kept, gone, entry = got
+    _say_remembered(entry, progress)
+    ids = {r["id"] for r in kept}
+    return replace(result, findings=[f for f in result.findings if f.id in ids],
+                   rows={**result.rows, "findings": kept, "suppressed": gone})
+
+
+def _remember_written(result: AuditResult, source: str | Path | None, progress: bool) -> AuditResult:
+    """As :func:`_forget_rejected`, for a run folder already written (the nested audit's merged folder)."""
+    from spanqa.score.rejections import remember as suppress_rejected
+
+    assert result.out is not None  # audit_layers writes its folder
+    remembered = suppress_rejected(result.out, source)
+    if remembered is None:
+        return result
+    entry, kept = remembered
+    _say_remembered(entry, progress)
+    lines = (result.out / FILES["findings"]).read_text(encoding="utf-8").splitlines()
+    return replace(result, findings=[f for f in result.findings if f.id in kept],
+                   summary=json.loads((result.out / FILES["summary"]).read_text(encoding="utf-8")),
+                   rows={**result.rows, "findings": [json.loads(x) for x in lines if x.strip()]})
+
+
+def _say_remembered(entry: Mapping[str, Any], progress: bool) -> None:
+    _notify(progress)(f"{entry['count']} findings rejected before on this corpus version left out "
+                      f"({entry['file']}); {entry['raised_again']} raised again on new evidence")
+
+
+def compute(corpus: Corpus, config: AuditConfig, *, work_dir: Path | None = None, progress: bool = True,
+            oof: OOFPredictions | None = None, on_fold_done: Callable[[int], None] | None = None) -> AuditResult:
+    """Everything one flat audit computes, nothing written: the result holds the record of every run file
+    (``result.rows``) and the summary; ``result.out`` is ``None``.  :func:`~spanqa.run.files.write_run` writes it.
+
+    Without ``oof`` the out-of-fold tagger is trained and needs ``work_dir`` (the run folder: its checkpoints
+    make a killed run resume).  Arguments as :func:`audit`; nested labels are :func:`audit`'s (one flat audit
+    per layer).
+    """
+    if oof is None and work_dir is None:
+        raise ValueError("compute(oof=None) trains the out-of-fold tagger and needs work_dir for its checkpoints")
     say = _notify(progress)
     chosen = None
     if oof is None:
@@ -207,9 +254,9 @@ def _audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: bo
         else:
             say(f"k-fold ({config.train.mode}): {config.train.folds} folds x {config.train.epochs} epochs, "
                 f"model {config.model.init}")
-        oof = run_kfold(corpus, config, run_dir=out, progress=progress, on_fold_done=on_fold_done)
+        assert work_dir is not None  # checked above
+        oof = run_kfold(corpus, config, run_dir=work_dir, progress=progress, on_fold_done=on_fold_done)
     timings["kfold_s"] = time.perf_counter() - t0
-    oof.save(out / FILES["marginals"])
 
     t0 = time.perf_counter()
     predictions, seams = decode_corpus(corpus, oof)
@@ -284,8 +331,6 @@ def _audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: bo
 
     t0 = time.perf_counter()
     by_id = corpus.by_id()
-    _write_jsonl(out / FILES["spans"], [q.to_dict(by_id[q.span.doc_id].text) for q in qualities])
-    _write_jsonl(out / FILES["findings"], [x.to_dict(by_id[x.doc_id].text) for x in findings])
     pred_recs = []
     for doc in corpus.documents:
         m = oof.docs.get(doc.id)
@@ -300,11 +345,12 @@ def _audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: bo
             pred_recs.append({"doc_id": doc.id, **s.to_dict(doc.text), "score": round(float(s.score), 6),
                               "p_exact": None if p is None else round(p, 6), "fold": m.fold,
                               "annotated": doc.spans is not None})
-    _write_jsonl(out / FILES["predictions"], pred_recs)
     problems = ([p.to_dict() for p in corpus.problems] + list(oof.meta.get("problems", []))
                 + [p.to_dict() for p in audit_problems])
-    _write_jsonl(out / FILES["problems"], problems)
-    timings["write_s"] = time.perf_counter() - t0
+    rows = {"spans": [q.to_dict(by_id[q.span.doc_id].text) for q in qualities],
+            "findings": [x.to_dict(by_id[x.doc_id].text) for x in findings],
+            "predictions": pred_recs, "problems": problems}
+    timings["write_s"] = time.perf_counter() - t0  # the records; write_run adds the writing
     timings["total_s"] = time.perf_counter() - t_all
 
     summary = build_summary(corpus, config, oof, qualities, findings, candidates, per_doc_err, per_doc_n,
@@ -316,8 +362,7 @@ def _audit(corpus: Corpus, config: AuditConfig, *, out: str | Path, progress: bo
     summary["findings"]["withheld"] = {"split_or_merge_without_support": withheld,
                                        "rule": "a split or merge only the model's path supports is not offered as a "
                                                "fix (spanqa.score.competence)"}
-    write_text(out / FILES["summary"], json.dumps(summary, indent=2, ensure_ascii=False) + "\n", root=out)
-    return AuditResult(out, oof, qualities, findings, predictions, candidates, summary, ranking)
+    return AuditResult(None, oof, qualities, findings, predictions, candidates, summary, ranking, rows)
 
 
 def honest_error_rate(qualities: Sequence[SpanQuality], candidates: Sequence[CandidateScore],

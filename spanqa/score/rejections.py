@@ -114,32 +114,43 @@ def suppress(records: Sequence[dict[str, Any]], rejections: Sequence[Mapping[str
     return kept, gone, again
 
 
-def remember(run_dir: Path, source: str | Path | None) -> tuple[dict[str, Any], set[str]] | None:
-    """Suppress the rejected findings in a written run folder (module docstring); returns the summary entry and the
-    ids of the findings kept, or None when the corpus is not in a version folder with rejections."""
-    from spanqa.core.output import write_text
-
+def forget(records: Sequence[dict[str, Any]], summary: dict[str, Any], source: str | Path | None
+           ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]] | None:
+    """Suppress the rejected findings among finding ``records`` in memory (module docstring) and count them in
+    ``summary`` (changed in place); returns ``(kept, suppressed, entry)``, or None when the corpus is not in a
+    version folder with rejections."""
     rejections = load(source)
     if not rejections:
         return None
-    fpath = run_dir / "findings.jsonl"
-    records = [json.loads(x) for x in fpath.read_text(encoding="utf-8").splitlines() if x.strip()]
     kept, gone, again = suppress(records, rejections)
-    write_text(fpath, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept), root=run_dir)
-    write_text(run_dir / SUPPRESSED, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in gone), root=run_dir)
     entry = {"count": len(gone), "raised_again": again, "rejections": len(rejections), "file": SUPPRESSED,
              "by_reviewer": dict(Counter(str((r["suppressed"].get("reviewer") or "(unnamed)")) for r in gone
                                          if r.get("kind") != "pattern")),
              "rule": f"a finding rejected on this corpus version (rejections.jsonl beside VERSION.json) is not raised "
                      f"again unless the model's confidence in its fix rose by {DELTA:g} or more"}
-    spath = run_dir / "summary.json"
-    summary = json.loads(spath.read_text(encoding="utf-8"))
     fs = summary.setdefault("findings", {})
     fs["total"] = len(kept)
     fs["by_kind"] = dict(Counter(r["kind"] for r in kept))
     fs["suppressed"] = entry
+    return kept, gone, entry
+
+
+def remember(run_dir: Path, source: str | Path | None) -> tuple[dict[str, Any], set[str]] | None:
+    """:func:`forget` for a run folder already written: rewrites its ``findings.jsonl`` and ``summary.json`` and
+    writes ``suppressed.jsonl``; returns the summary entry and the ids of the findings kept."""
+    from spanqa.core.output import write_text
+
+    if not load(source):
+        return None
+    fpath, spath = run_dir / "findings.jsonl", run_dir / "summary.json"
+    records = [json.loads(x) for x in fpath.read_text(encoding="utf-8").splitlines() if x.strip()]
+    summary = json.loads(spath.read_text(encoding="utf-8"))
+    got = forget(records, summary, source)
+    assert got is not None  # rejections were found above
+    kept, gone, entry = got
+    write_text(fpath, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept), root=run_dir)
+    write_text(run_dir / SUPPRESSED, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in gone), root=run_dir)
     write_text(spath, json.dumps(summary, indent=2, ensure_ascii=False) + "\n", root=run_dir)
     return entry, {r["id"] for r in kept}
 
-
-__all__ = ["DELTA", "FILE", "SUPPRESSED", "key", "load", "merge", "record", "remember", "suppress", "version_folder"]
+__all__ = ["DELTA", "FILE", "SUPPRESSED", "forget", "key", "load", "merge", "record", "remember", "suppress", "version_folder"]

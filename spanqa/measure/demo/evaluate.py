@@ -127,6 +127,8 @@ def evaluate_demo(result: AuditResult, clean: Corpus, manifest: Sequence[Mapping
       the same characters and label), plus the ECE of the two alternative estimators kept
       as evidence (raw product of marginals, weakest marginal) for comparison.
     """
+    if result.out is None:
+        raise ValueError("evaluate_demo needs a written run (audit with out=...)")
     clean_keys = {d.id: {(s.pieces, s.label) for s in (d.spans or ())} for d in clean.documents}
     scored = [q for q in result.spans if q.quality is not None]
     right = [(q.span.pieces, q.span.label) in clean_keys.get(q.span.doc_id, set()) for q in scored]
