@@ -130,24 +130,15 @@ def read_original(stem: str, data: Path, n: int | None) -> Corpus:
 
 
 def run_key(config: AuditConfig) -> str:
-    """10 hex digits over the settings that change the out-of-fold model (not [findings] or [ranking])."""
-    from spanqa.model.kfold import LATER_MODEL_KEYS, RESOLVED_TRAIN_KEYS, fast_settings, uses_probes
+    """10 hex digits over the settings that change the out-of-fold model (the k-fold fingerprint's
+    :func:`~spanqa.model.fingerprint.model_settings`, and the nested layers), naming a benchmark run folder."""
+    from spanqa.model.fingerprint import model_settings
     from spanqa.model.plan import resolve
 
     config = resolve(config)[0]                  # train.mode = auto -> the mode this machine gets
-    cfg = config.to_dict()
-    train = {k: v for k, v in cfg["train"].items() if k not in RESOLVED_TRAIN_KEYS}
-    model = {k: v for k, v in cfg["model"].items() if k not in LATER_MODEL_KEYS or v != LATER_MODEL_KEYS[k]}
-    head = {"model": model, "train": train, "group_regex": cfg["data"]["group_regex"]}
-    if cfg["data"].get("layers", "flat") != "flat":  # nested labels audited layer by layer: another run folder
-        head["layers"] = cfg["data"]["layers"]
-
-    if train.pop("mode", "finetune") != "finetune":
-        head["mode"] = cfg["train"]["mode"]
-        head["fast"] = fast_settings(config)
-
-    if uses_probes(config):
-        head["probes"] = {"rate": config.ranking.inject_rate, "seed": config.ranking.inject_seed}
+    head = model_settings(config)
+    if config.data.layers != "flat":  # nested labels audited layer by layer: another run folder
+        head["layers"] = config.data.layers
     return hashlib.sha256(json.dumps(head, sort_keys=True).encode()).hexdigest()[:10]
 
 

@@ -16,8 +16,9 @@ import importlib.util
 import sys
 import warnings
 from types import ModuleType
+from typing import Any, Callable, Mapping
 
-__all__ = ["MOVED", "install", "new_name"]
+__all__ = ["MOVED", "install", "new_name", "renamed"]
 
 #: old module path -> new module path; a package's whole subtree moves with it
 MOVED: dict[str, str] = {
@@ -96,3 +97,19 @@ def install() -> None:
     """Put the finder first on ``sys.meta_path`` (once), ahead of the path finder."""
     if not any(isinstance(f, _Alias) for f in sys.meta_path):
         sys.meta_path.insert(0, _Alias())
+
+
+def renamed(module: str, names: Mapping[str, str]) -> Callable[[str], Any]:
+    """A module-level ``__getattr__`` that serves the old ``names`` of things renamed in ``module`` (old -> new) for
+    one release, with a :class:`DeprecationWarning`::
+
+        __getattr__ = renamed(__name__, {"Change": "AppliedFix"})
+    """
+    def __getattr__(name: str) -> Any:
+        if name in names:
+            warnings.warn(f"{module}.{name} is now {module}.{names[name]}; the old name works until spanqa 0.3",
+                          DeprecationWarning, stacklevel=2)
+            return getattr(sys.modules[module], names[name])
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return __getattr__

@@ -11,7 +11,8 @@ import pytest
 
 from spanqa.core.config import load_config
 from spanqa.core.document import Corpus, Document
-from spanqa.run.pipeline import FILES, audit, error_rate
+from spanqa.run.pipeline import FILES, audit
+from spanqa.score.ranking.error_rate import upper_bound_rate
 from spanqa.core.span import Span
 from spanqa.model.predictions import DocMarginals, OOFPredictions
 
@@ -110,11 +111,11 @@ def test_audit_reports_hull_scored_spans_and_notes_without_marginals(tmp_path):
 
 
 def test_audit_error_rate_bootstrap_is_seeded():
-    a = error_rate([0.5, 2.0, 0.0, 1.0], [10, 5, 8, 7])
-    assert a == error_rate([0.5, 2.0, 0.0, 1.0], [10, 5, 8, 7])
+    a = upper_bound_rate([0.5, 2.0, 0.0, 1.0], [10, 5, 8, 7])
+    assert a == upper_bound_rate([0.5, 2.0, 0.0, 1.0], [10, 5, 8, 7])
     assert a["estimate"] == pytest.approx(3.5 / 30, abs=1e-6)
     assert a["ci95"][0] < a["estimate"] < a["ci95"][1]
-    assert error_rate([], [])["estimate"] is None
+    assert upper_bound_rate([], [])["estimate"] is None
 
 
 # --------------------------------------------------------------------------- end to end, tiny random model

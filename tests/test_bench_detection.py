@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score
 
-from spanqa.measure.benchmark import (DROPPED, FALSE_POSITIVE, Change, Detection, Sentence, at_k, average_precision,
+from spanqa.measure.benchmark import (DROPPED, FALSE_POSITIVE, Correction, Detection, Sentence, at_k, average_precision,
                               changes_from_comparison, claims, cleanlab_baseline, corpus_sentences, corrected_word_tags,
                               finding_detections, hits, match, nessie_retag, nessie_uncertainty, r_precision, rank,
                               sentence_metrics, sentence_min_scores, sentence_truth, sentence_truth_from_tags,
@@ -32,14 +32,14 @@ def _doc(doc_id: str, text: str, spans: list[tuple[int, int, str]]) -> Document:
 
 # --------------------------------------------------------------------------- hit definition
 def test_bench_detection_hit_needs_same_doc_and_shared_character():
-    c = Change("d", 10, 15, "type")
+    c = Correction("d", 10, 15, "type")
     assert hits(Detection("d", 14, 20, "missing", 0.1), c)                 # one shared character; kinds never count
     assert not hits(Detection("d", 15, 20, "type", 0.1), c)                # touching is not overlapping
     assert not hits(Detection("e", 10, 15, "type", 0.1), c)                # other document
 
 
 def test_bench_detection_match_is_one_to_one_largest_overlap_first():
-    changes = [Change("d", 0, 10, "type"), Change("d", 8, 20, "type")]
+    changes = [Correction("d", 0, 10, "type"), Correction("d", 8, 20, "type")]
     ranked = rank([Detection("d", 9, 20, "type", 0.1), Detection("d", 9, 20, "type", 0.2),
                    Detection("d", 9, 20, "type", 0.3)])
     # the first claims [8, 20) (overlap 11), the second [0, 10) (overlap 1), the third nothing is left
@@ -73,7 +73,7 @@ def test_bench_detection_r_precision_exact_values():
 
 
 def test_bench_detection_span_metrics_overall_and_per_kind():
-    changes = [Change("d", 0, 5, "type"), Change("d", 10, 15, "missing"), Change("e", 0, 4, "spurious")]
+    changes = [Correction("d", 0, 5, "type"), Correction("d", 10, 15, "missing"), Correction("e", 0, 4, "spurious")]
     dets = [Detection("d", 0, 5, "type", 0.1), Detection("d", 20, 25, "spurious", 0.2),
             Detection("d", 11, 12, "type", 0.3), Detection("e", 0, 4, "spurious", 0.4)]
     m = span_metrics(dets, changes, ks=(2, 4, 5))
@@ -90,7 +90,7 @@ def test_bench_detection_span_metrics_overall_and_per_kind():
 
 
 def test_bench_detection_lenient_drops_repeat_hits_of_claimed_changes_only():
-    changes = [Change("d", 0, 10, "boundary")]
+    changes = [Correction("d", 0, 10, "boundary")]
     dets = [Detection("d", 0, 3, None, 0.1), Detection("d", 4, 6, None, 0.2),   # a second word of the same change
             Detection("d", 20, 25, None, 0.3), Detection("d", 7, 9, None, 0.4)]
     strict = span_metrics(dets, changes, ks=())
@@ -127,7 +127,7 @@ def test_bench_detection_changes_from_comparison_kinds_and_ranges():
 
 def test_bench_detection_sentence_truth_scores_and_sklearn_metrics():
     sents = [Sentence("d", 0, 10, (0, 2)), Sentence("d", 11, 20, (2, 4)), Sentence("e", 0, 9, (0, 2))]
-    truth = sentence_truth(sents, [Change("d", 8, 13, "boundary")])                 # crosses a sentence break
+    truth = sentence_truth(sents, [Correction("d", 8, 13, "boundary")])                 # crosses a sentence break
     assert truth.tolist() == [True, True, False]
     scores = sentence_min_scores(sents, [Detection("d", 0, 3, "type", 0.4), Detection("d", 5, 6, "type", 0.2),
                                          Detection("e", 1, 2, "type", 0.7)])

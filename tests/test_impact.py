@@ -17,7 +17,7 @@ from spanqa.corpus.formats import read_corpus
 from spanqa.measure.impact import Version, changes_against, measure_impact, versions_from_corpora
 from spanqa.review.chart import impact_page, is_curve
 from spanqa.measure.impact.scores import bootstrap_delta, bootstrap_f1, doc_counts
-from spanqa.review.apply import Change
+from spanqa.review.apply import AppliedFix
 from spanqa.core.span import Span
 
 runner = CliRunner(env={"COLUMNS": "200"})
@@ -74,9 +74,9 @@ def test_versions_from_corpora_apply_the_differences_in_batches():
 
 def test_changes_against_truth():
     truth = Corpus.from_docs([_doc("a", "aspirin 81 mg", [(0, 7, "Drug"), (8, 13, "Strength")])])
-    right = Change("f1", "a", "boundary", "split", (Span("a", 0, 13, "Drug"),),
+    right = AppliedFix("f1", "a", "boundary", "split", (Span("a", 0, 13, "Drug"),),
                    (Span("a", 0, 7, "Drug"), Span("a", 8, 13, "Strength")))
-    wrong = Change("f2", "a", "spurious", "delete", (Span("a", 0, 7, "Drug"),), ())
+    wrong = AppliedFix("f2", "a", "spurious", "delete", (Span("a", 0, 7, "Drug"),), ())
     r = changes_against([right, wrong], truth)
     assert (r["changes"], r["right"], r["share_right"], r["closer"]) == (2, 1, 0.5, 1)
     assert r["by_kind"] == {"boundary": {"changes": 1, "right": 1}, "spurious": {"changes": 1, "right": 0}}

@@ -101,13 +101,13 @@ def test_review_report_is_self_contained_and_escaped(report):
 
 
 def test_review_report_error_rate_read_defensively():
-    from spanqa.review.report import error_rate
+    from spanqa.review.report import summary_rate
 
-    assert error_rate({"error_rate": {"estimate": 0.2, "ci95": [0.1, 0.3]}}) == (0.2, 0.1, 0.3, "95% CI")
-    assert error_rate({"error_rate": {"value": 0.2, "low": 0.1, "high": 0.3, "level": 0.9}}) == (0.2, 0.1, 0.3, "90% CI")
-    assert error_rate({"error_rate": 0.2, "error_rate_ci": [0.1, 0.3]})[:3] == (0.2, 0.1, 0.3)
-    assert error_rate({}) == (None, None, None, "95% CI")
-    assert error_rate({"error_rate": {"estimate": None, "ci95": [None, None]}})[:3] == (None, None, None)
+    assert summary_rate({"error_rate": {"estimate": 0.2, "ci95": [0.1, 0.3]}}) == (0.2, 0.1, 0.3, "95% CI")
+    assert summary_rate({"error_rate": {"value": 0.2, "low": 0.1, "high": 0.3, "level": 0.9}}) == (0.2, 0.1, 0.3, "90% CI")
+    assert summary_rate({"error_rate": 0.2, "error_rate_ci": [0.1, 0.3]})[:3] == (0.2, 0.1, 0.3)
+    assert summary_rate({}) == (None, None, None, "95% CI")
+    assert summary_rate({"error_rate": {"estimate": None, "ci95": [None, None]}})[:3] == (None, None, None)
 
 
 def test_review_report_safe_json_round_trips():

@@ -18,7 +18,7 @@ from spanqa.model.foldstore import FOLD_FORMAT
 from spanqa.model.probes import uses_probes
 
 __all__ = ["LATER_FAST_KEYS", "LATER_MODEL_KEYS", "RESOLVED_TRAIN_KEYS", "RUNTIME_KEYS", "fast_settings",
-           "fingerprint"]
+           "fingerprint", "model_settings"]
 
 #: ``[model]`` keys that choose where the models run, not what they compute: left out of the fingerprint
 RUNTIME_KEYS = ("device", "compile", "threads")
@@ -39,16 +39,15 @@ def fast_settings(config: AuditConfig) -> dict[str, Any]:
             if k not in LATER_FAST_KEYS or v != LATER_FAST_KEYS[k]}
 
 
-def fingerprint(corpus: Corpus, tags: Sequence[str], config: AuditConfig) -> str:
-    """SHA-256 of what determines the fold models: corpus content, tags, and the model/train settings."""
-    h = hashlib.sha256()
+def model_settings(config: AuditConfig) -> dict[str, Any]:
+    """The settings that determine the fold models, JSON-native: ``data.group_regex``, ``[model]`` but its runtime
+    keys, ``[train]``, ``[fast]`` in fast mode, the probe settings when probes are used (``train.mode`` resolved)."""
     cfg = config.to_dict()
     train = {k: v for k, v in cfg["train"].items() if k not in RESOLVED_TRAIN_KEYS}
     mode = train.pop("mode")
     model = {k: v for k, v in cfg["model"].items()
              if k not in RUNTIME_KEYS and (k not in LATER_MODEL_KEYS or v != LATER_MODEL_KEYS[k])}
-    head = {"format": FOLD_FORMAT, "tags": list(tags), "group_regex": cfg["data"]["group_regex"],
-            "model": model, "train": train}
+    head: dict[str, Any] = {"group_regex": cfg["data"]["group_regex"], "model": model, "train": train}
     if mode != "finetune":  # finetune fingerprints stay what they were before train.mode existed
         head["mode"] = mode
         head["fast"] = fast_settings(config)
@@ -56,6 +55,13 @@ def fingerprint(corpus: Corpus, tags: Sequence[str], config: AuditConfig) -> str
         head["probes"] = {"rate": config.ranking.inject_rate, "seed": config.ranking.inject_seed}
         if config.ranking.inject_systematic:
             head["probes"]["systematic"] = config.ranking.inject_systematic
+    return head
+
+
+def fingerprint(corpus: Corpus, tags: Sequence[str], config: AuditConfig) -> str:
+    """SHA-256 of what determines the fold models: corpus content, tags, and :func:`model_settings`."""
+    h = hashlib.sha256()
+    head = {"format": FOLD_FORMAT, "tags": list(tags), **model_settings(config)}
     h.update(json.dumps(head, sort_keys=True).encode())
     for d in corpus.documents:
         rec = {"id": d.id, "group": d.group, "annotated": d.spans is not None,

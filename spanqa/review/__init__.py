@@ -10,14 +10,17 @@
 Offsets are half-open document character offsets throughout.
 """
 
-from spanqa.review.apply import ApplyResult, Change, apply_decisions, apply_run, corpus_hash, write_version
+from spanqa._moved import renamed
+from spanqa.review.apply import ApplyResult, AppliedFix, apply_decisions, apply_run, corpus_hash, write_version
 from spanqa.review.decisions import Decision, read_decisions
 from spanqa.review.exports import export_run, labelstudio_tasks, write_brat, write_csv, write_labelstudio
 from spanqa.review.report import build_report, guideline_hints, write_report
 from spanqa.run.reader import Finding, Run, load_run
 from spanqa.review.sample import sample_items, write_sample
 
-__all__ = ["ApplyResult", "Change", "Decision", "Finding", "Run", "apply_decisions", "apply_run", "build_report",
+__all__ = ["ApplyResult", "AppliedFix", "Decision", "Finding", "Run", "apply_decisions", "apply_run", "build_report",
            "corpus_hash", "export_run", "guideline_hints", "labelstudio_tasks", "load_run", "read_decisions",
            "sample_items", "write_brat", "write_csv", "write_labelstudio", "write_report", "write_sample",
            "write_version"]
+
+__getattr__ = renamed(__name__, {"Change": "AppliedFix"})  # old names, for one release

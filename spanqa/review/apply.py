@@ -48,6 +48,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from spanqa._moved import renamed
 from spanqa.core.document import Corpus, Document, corpus_hash
 from spanqa.core.errors import Location, Problem, SpanqaError, fail
 from spanqa.corpus.formats._text import json_lines
@@ -63,7 +64,7 @@ OFFSET_META = frozenset({"text", "token_start", "token_end", "brat_tail"})
 
 
 @dataclass(frozen=True)
-class Change:
+class AppliedFix:
     """One applied fix: the spans before and after, who decided and why."""
 
     finding_id: str
@@ -94,7 +95,7 @@ class ApplyResult:
     """
 
     corpus: Corpus
-    changes: tuple[Change, ...]
+    changes: tuple[AppliedFix, ...]
     problems: tuple[Problem, ...]
     counts: Mapping[str, int] = field(default_factory=dict)
     reviewers: Mapping[str, int] = field(default_factory=dict)
@@ -266,7 +267,7 @@ def apply_decisions(run: Run, decisions: Iterable[Decision], *, reviewer: str | 
             problems.append(Problem("W501", Location(**where, excerpt=doc.text[f.start:f.end]),
                                     f"finding {fid}: its labelled spans are not in the corpus"))
             counts["stale"] += 1
-    changes: list[Change] = []
+    changes: list[AppliedFix] = []
     new_docs: dict[str, Document] = {}
     for doc_id, items in pending.items():
         doc = docs[doc_id]
@@ -320,7 +321,7 @@ def apply_decisions(run: Run, decisions: Iterable[Decision], *, reviewer: str | 
                     problems.append(Problem("W508", Location(path=d.source, doc_id=doc_id, start=o.start, end=o.end,
                                                              excerpt=doc.text[o.start:o.end]),
                                             f"finding {f.id} removed {o.id}, still used by: {'; '.join(refs)[:120]}"))
-            changes.append(Change(f.id, doc_id, f.kind, f.action, sort_spans(old), sort_spans(new),
+            changes.append(AppliedFix(f.id, doc_id, f.kind, f.action, sort_spans(old), sort_spans(new),
                                   d.reviewer or reviewer, d.reason, d.time or time, d.source))
             counts["applied"] += 1
         new_docs[doc_id] = doc.evolve(spans=sort_spans(spans))
@@ -444,7 +445,7 @@ def write_version(result: ApplyResult, out: str | Path, *, parent: Corpus, run: 
     return version
 
 
-def changed_spans(changes: Sequence[Change]) -> tuple[set[tuple], set[tuple]]:
+def changed_spans(changes: Sequence[AppliedFix]) -> tuple[set[tuple], set[tuple]]:
     """``({(doc_id, pieces, label)} removed, {...} added)`` over all changes (for tests and summaries)."""
     rem = {(c.doc_id,) + span_key(s) for c in changes for s in c.before}
     add = {(c.doc_id,) + span_key(s) for c in changes for s in c.after}
@@ -485,3 +486,5 @@ def apply_run(run: Run, out: str | Path, *, accept: str | Path | None = None, al
     extra = {"decisions": str(Path(accept).resolve()) if accept is not None else None, "all_above": all_above}
     version = write_version(result, out, parent=parent, run=run, format=format, extra=extra)
     return result, version
+
+__getattr__ = renamed(__name__, {"Change": "AppliedFix"})  # old names, for one release

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from spanqa._moved import renamed
 from spanqa.core.document import Corpus
 from spanqa.core.output import write_text
 from spanqa.review.exports import excerpt
@@ -66,7 +67,7 @@ def safe_json(data: Any) -> str:
 
 
 # --------------------------------------------------------------------------- numbers for the overview
-def error_rate(summary: Mapping[str, Any]) -> tuple[float | None, float | None, float | None, str]:
+def summary_rate(summary: Mapping[str, Any]) -> tuple[float | None, float | None, float | None, str]:
     """``(estimate, low, high, interval name)`` from a summary, read defensively.
 
     Accepts ``error_rate: {estimate, ci95: [lo, hi]}`` (what ``spanqa audit`` writes) and
@@ -424,7 +425,7 @@ def build_report(run: Run, *, corpus: Corpus | None = None, title: str | None = 
     n_ann = (sum(1 for d in corpus if d.annotated) if corpus is not None else csum.get("n_annotated_docs"))
     n_spans = (sum(len(d.spans or ()) for d in corpus) if corpus is not None
                else csum.get("n_spans", len(run.spans) or summary.get("spans")))
-    est, lo, hi, ci_name = error_rate(summary)
+    est, lo, hi, ci_name = summary_rate(summary)
     rate = "n/a" if est is None else f"{est:.1%}"
     ci = f"{ci_name} {lo:.1%} \u2013 {hi:.1%}" if lo is not None and hi is not None else ""
     raw_rate = summary.get("error_rate")
@@ -458,7 +459,7 @@ def build_report(run: Run, *, corpus: Corpus | None = None, title: str | None = 
                                                           {s.label for s in f.labels + f.suggestion}}),
             "all_labels": labels_seen, "page_size": PAGE_SIZE,
             "hints": {str(i): list(h.finding_ids) for i, h in enumerate(hints, 1)},
-            "run_key": run_key(run), "triage": triage(est, n_spans, len(findings))}
+            "run_key": storage_key(run), "triage": triage(est, n_spans, len(findings))}
     run_name = html.escape(str(run.path))
     page_title = html.escape(title or f"spanqa review - {run.path.name}")
     legend = "".join(f'<span class="lg"><i style="background:{c}"></i>{html.escape(lab)}</span>'
@@ -489,7 +490,7 @@ def _impact(run: Run) -> str:
                 "could not be read; rerun <code>spanqa impact</code>.</p></section>")
 
 
-def run_key(run: Run) -> str:
+def storage_key(run: Run) -> str:
     """Which run the page's decisions belong to (the browser keeps them under this key): the run folder and
     its finding ids."""
     import hashlib
@@ -572,3 +573,6 @@ _TEMPLATE = """<!DOCTYPE html>
 <script>{js}</script>
 </body></html>
 """
+
+
+__getattr__ = renamed(__name__, {"error_rate": "summary_rate", "run_key": "storage_key"})  # old names, one release

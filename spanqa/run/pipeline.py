@@ -20,8 +20,8 @@ predicted span no label overlaps) adds ``p_entity``.  The rate is::
     (sum over labelled spans of (1 - quality) + sum over candidates of p_entity) / number of labelled spans
 
 (spans without marginals are left out of both sums).  Its 95% interval is the 2.5/97.5
-percentile of :data:`BOOTSTRAP_RESAMPLES` bootstrap resamples *of documents* (seed
-:data:`BOOTSTRAP_SEED`), so notes with many errors weigh as a unit.
+percentile of :data:`~spanqa.score.ranking.error_rate.BOOTSTRAP_RESAMPLES` bootstrap resamples *of documents*
+(seed :data:`~spanqa.score.ranking.error_rate.BOOTSTRAP_SEED`), so notes with many errors weigh as a unit.
 
 Everything after k-fold is deterministic given the marginals, and k-fold is deterministic
 and resumable, so a rerun into the same folder - after an interruption or not - writes
@@ -58,15 +58,13 @@ from spanqa.run.nested import audit_layers
 from spanqa.core.output import inside
 from spanqa.score.patterns import find_patterns
 from spanqa.score.quality import CandidateScore, SpanQuality, TagLattice, note_stats, score_spans
-from spanqa.score.ranking.error_rate import bootstrap_ratio, confident_error_rate, o_threshold
+from spanqa.score.ranking.error_rate import confident_error_rate, o_threshold, upper_bound_rate
 from spanqa.score.ranking.ranker import rank_corpus
 from spanqa.run.files import FILES, NESTED, AuditResult, write_run
 from spanqa.run.files import notify as _notify
 from spanqa.core.span import Span
 from spanqa.model.predictions import OOFPredictions, decode
 
-BOOTSTRAP_RESAMPLES = 2000
-BOOTSTRAP_SEED = 0
 
 def words_marginals(marginals: Mapping[str, Any], lattices: Mapping[str, TagLattice]) -> dict[str, Any]:
     """The marginals of the documents that were scored (those with a lattice)."""
@@ -92,23 +90,6 @@ def _versions() -> dict[str, str]:
         except PackageNotFoundError:  # pragma: no cover
             out[name] = "absent"
     return out
-
-
-def error_rate(per_doc_errors: Sequence[float], per_doc_spans: Sequence[int], *,
-               resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> dict[str, Any]:
-    """Ratio estimate ``sum(errors) / sum(spans)`` with a document-bootstrap 95% interval.
-
-    >>> r = error_rate([1.0, 0.0, 1.0, 0.0], [10, 10, 10, 10])
-    >>> r["estimate"], r["ci95"][0] <= 0.05 <= r["ci95"][1]
-    (0.05, True)
-    """
-    est, ci = bootstrap_ratio(np.asarray(per_doc_errors, dtype=np.float64),
-                              np.asarray(per_doc_spans, dtype=np.float64), resamples=resamples, seed=seed)
-    return {"estimate": None if est is None else round(est, 6),
-            "ci95": [None if c is None else round(c, 6) for c in ci],
-            "method": "(sum of (1 - quality) over labelled spans + sum of p_entity over candidate missing entities)"
-                      " / labelled spans; 95% interval: bootstrap over documents",
-            "bootstrap": {"resamples": resamples, "seed": seed, "unit": "document"}}
 
 
 def _span_problems(doc: Document, qualities: Sequence[SpanQuality], *, has_marginals: bool) -> list[Problem]:
@@ -446,7 +427,7 @@ def build_summary(corpus: Corpus, config: AuditConfig, oof: OOFPredictions, qual
                           "n_findings": int(sum(kinds.values())),
                           "findings_by_kind": {k: kinds[k] for k in FINDING_KINDS if kinds[k]}}
     unalignable = Counter(q.reason for q in qualities if not q.alignable)
-    upper = error_rate(per_doc_err, per_doc_n)
+    upper = upper_bound_rate(per_doc_err, per_doc_n)
     rate: dict[str, Any] = dict(confident) if confident is not None else dict(upper)
     rate["upper_bound"] = {k: upper[k] for k in ("estimate", "ci95", "method")}
     rate["expected_errors_in_labels"] = round(float(sum(1.0 - q.quality for q in qualities
@@ -595,7 +576,14 @@ def render_summary(summary: Mapping[str, Any], findings: Sequence[Finding] = (),
 
 def __getattr__(name: str) -> Any:
     """``evaluate_demo`` moved to :mod:`spanqa.measure.demo.evaluate` (the run layer does not import the measure
-    layer); the old name works for one release, with a warning."""
+    layer), ``error_rate`` to :func:`spanqa.score.ranking.error_rate.upper_bound_rate`; the old names work for one
+    release, with a warning."""
+    if name == "error_rate":
+        import warnings
+
+        warnings.warn("spanqa.run.pipeline.error_rate is now spanqa.score.ranking.error_rate.upper_bound_rate",
+                      DeprecationWarning, stacklevel=2)
+        return upper_bound_rate
     if name == "evaluate_demo":
         import warnings
 

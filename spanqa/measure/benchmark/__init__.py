@@ -18,6 +18,7 @@ Numbers only; no model is trained here.  The flow is the benchmark's:
 All offsets are half-open character offsets of the audited (original) document.
 """
 
+from spanqa._moved import renamed
 from spanqa.measure.benchmark.adapters import (ACTION_GROUP, ALTERNATIVE_GROUP, CANDIDATE_GROUP, FINDING_GROUP,
                                        SIGNAL_DIRECTION, candidate_detections, finding_detections, gold_path_scores,
                                        quality_detections, sentence_noisy_or)
@@ -27,9 +28,9 @@ from spanqa.measure.benchmark.scoring import (DEFAULT_KS, DROPPED, FALSE_POSITIV
                                       cut_weights, hits, match, r_precision, rank, span_metrics)
 from spanqa.measure.benchmark.sentences import (Sentence, corpus_sentences, merge_tag, sentence_metrics, sentence_min_scores,
                                         sentence_truth, sentence_truth_from_tags, trapezoid_auprc)
-from spanqa.measure.benchmark.truth import GROUPS, KIND_GROUP, Change, changes_from_comparison, corrected_word_tags
+from spanqa.measure.benchmark.truth import GROUPS, KIND_GROUP, Correction, changes_from_comparison, corrected_word_tags
 
-__all__ = ["ACTION_GROUP", "ALTERNATIVE_GROUP", "CANDIDATE_GROUP", "Change", "CleanlabOutput", "DEFAULT_KS",
+__all__ = ["ACTION_GROUP", "ALTERNATIVE_GROUP", "CANDIDATE_GROUP", "Correction", "CleanlabOutput", "DEFAULT_KS",
            "DROPPED", "Detection", "FALSE_POSITIVE", "FINDING_GROUP", "GROUPS", "KIND_GROUP", "SIGNAL_DIRECTION",
            "Sentence", "at_k", "average_precision", "candidate_detections", "changes_from_comparison", "claims",
            "cleanlab_baseline", "cleanlab_inputs", "corpus_sentences", "corrected_word_tags", "cut_weights",
@@ -37,3 +38,5 @@ __all__ = ["ACTION_GROUP", "ALTERNATIVE_GROUP", "CANDIDATE_GROUP", "Change", "Cl
            "nessie_uncertainty", "quality_detections", "r_precision", "rank", "sentence_metrics",
            "sentence_min_scores", "sentence_noisy_or", "sentence_truth", "sentence_truth_from_tags", "span_metrics",
            "surface_form_detections", "trapezoid_auprc"]
+
+__getattr__ = renamed(__name__, {"Change": "Correction"})  # old names, for one release

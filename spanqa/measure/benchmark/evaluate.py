@@ -25,7 +25,7 @@ from spanqa.measure.benchmark.adapters import (SIGNAL_DIRECTION, candidate_detec
 from spanqa.measure.benchmark.baselines import cleanlab_baseline, nessie_retag, nessie_uncertainty, surface_form_detections
 from spanqa.measure.benchmark.scoring import DEFAULT_KS, Detection, span_metrics
 from spanqa.measure.benchmark.sentences import Sentence, corpus_sentences, sentence_metrics, sentence_min_scores
-from spanqa.measure.benchmark.truth import Change
+from spanqa.measure.benchmark.truth import Correction
 from spanqa.core.document import Corpus
 
 
@@ -121,7 +121,7 @@ def detect(corpus: Corpus, result: Any, *, timings: dict[str, float] | None = No
     return Detected(sentences, dets, sent, signals)
 
 
-def list_lengths(detected: Detected, changes: Sequence[Change], ks: Sequence[int] = DEFAULT_KS
+def list_lengths(detected: Detected, changes: Sequence[Correction], ks: Sequence[int] = DEFAULT_KS
                  ) -> dict[str, dict[str, int]]:
     """Per matching rule, the list lengths P@k and R@k are read at: ``ks`` and, per cleanlab class set, the length
     of the shorter of spanqa's and cleanlab's cut lists *as the rule scores them* (the lenient rule drops repeat
@@ -144,7 +144,7 @@ def list_lengths(detected: Detected, changes: Sequence[Change], ks: Sequence[int
     return out
 
 
-def score(detected: Detected, changes: Sequence[Change], positive: np.ndarray, *,
+def score(detected: Detected, changes: Sequence[Correction], positive: np.ndarray, *,
           lengths: Mapping[str, Mapping[str, int]], with_signals: bool = False) -> dict[str, Any]:
     """Every method's span metrics (strict and lenient, at ``lengths[rule]``) and sentence metrics against
     ``changes`` and the sentence truth ``positive``."""

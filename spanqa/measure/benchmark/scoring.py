@@ -32,7 +32,7 @@ kinds, the share of their hits whose stated kind group is the change's (``kind_a
   share (``places * tp_group / n_group``), so no number depends on the tie order.  A list with
   fewer than ``k`` detections has no P@k / R@k (``None``).
 
->>> changes = [Change("d", 0, 5, "type"), Change("d", 10, 15, "missing")]
+>>> changes = [Correction("d", 0, 5, "type"), Correction("d", 10, 15, "missing")]
 >>> dets = [Detection("d", 0, 5, "type", 0.1), Detection("d", 20, 25, "spurious", 0.2),
 ...         Detection("d", 11, 12, "type", 0.3)]
 >>> m = span_metrics(dets, changes, ks=(2,))
@@ -48,7 +48,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from spanqa.measure.benchmark.truth import GROUPS, Change
+from spanqa.measure.benchmark.truth import GROUPS, Correction
 
 #: ``claims`` value of a detection that claims no change (a false positive)
 FALSE_POSITIVE = -1
@@ -75,7 +75,7 @@ def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
     return max(0, min(a1, b1) - max(a0, b0))
 
 
-def hits(d: Detection, c: Change) -> bool:
+def hits(d: Detection, c: Correction) -> bool:
     """Same document and at least one shared character."""
     return d.doc_id == c.doc_id and _overlap(d.start, d.end, c.start, c.end) > 0
 
@@ -85,7 +85,7 @@ def rank(detections: Iterable[Detection]) -> list[Detection]:
     return sorted(detections, key=lambda d: (d.score, d.doc_id, d.start, d.end, d.group or "", d.source))
 
 
-def claims(ranked: Sequence[Detection], changes: Sequence[Change], *, lenient: bool = False) -> np.ndarray:
+def claims(ranked: Sequence[Detection], changes: Sequence[Correction], *, lenient: bool = False) -> np.ndarray:
     """``(len(ranked),)`` int64: the index of the change each detection claims, :data:`FALSE_POSITIVE`, or (lenient)
     :data:`DROPPED` (module docstring)."""
     by_doc: dict[str, list[int]] = defaultdict(list)
@@ -113,7 +113,7 @@ def claims(ranked: Sequence[Detection], changes: Sequence[Change], *, lenient: b
     return out
 
 
-def match(ranked: Sequence[Detection], changes: Sequence[Change]) -> np.ndarray:
+def match(ranked: Sequence[Detection], changes: Sequence[Correction]) -> np.ndarray:
     """``(len(ranked),)`` bool: True where the detection claims a change (strict rule)."""
     return claims(ranked, changes) >= 0
 
@@ -193,7 +193,7 @@ def at_k(scores: Sequence[float], tp: Sequence[bool], k: int, n_relevant: int) -
     return {"precision": round(got / k, 4), "recall": round(got / n_relevant, 4) if n_relevant else None}
 
 
-def span_metrics(detections: Sequence[Detection], changes: Sequence[Change], *, lenient: bool = False,
+def span_metrics(detections: Sequence[Detection], changes: Sequence[Correction], *, lenient: bool = False,
                  ks: Sequence[int] = DEFAULT_KS) -> dict[str, Any]:
     """Every span-level number of one method under one matching rule (module docstring).
 

@@ -25,7 +25,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from spanqa.measure.benchmark.scoring import Detection, _overlap
-from spanqa.measure.benchmark.truth import Change
+from spanqa.measure.benchmark.truth import Correction
 from spanqa.core.document import Corpus
 
 Range = tuple[int, int]
@@ -68,7 +68,7 @@ def _by_doc(items: Iterable[Any]) -> dict[str, list[Any]]:
     return out
 
 
-def sentence_truth(sentences: Sequence[Sentence], changes: Sequence[Change]) -> np.ndarray:
+def sentence_truth(sentences: Sequence[Sentence], changes: Sequence[Correction]) -> np.ndarray:
     """``(n_sentences,)`` bool: some change overlaps the sentence."""
     by_doc = _by_doc(changes)
     return np.array([any(_overlap(s.start, s.end, c.start, c.end) for c in by_doc.get(s.doc_id, ()))

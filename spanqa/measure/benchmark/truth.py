@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+from spanqa._moved import renamed
 from spanqa.corpus.bio import spans_to_tags
 from spanqa.compare.comparison import Comparison, Kind
 
@@ -38,7 +39,7 @@ Range = tuple[int, int]
 
 
 @dataclass(frozen=True)
-class Change:
+class Correction:
     """One real correction: ``[start, end)`` in the original text, its kind group and comparator kind."""
 
     doc_id: str
@@ -48,14 +49,14 @@ class Change:
     kind: str = ""
 
 
-def changes_from_comparison(cmp: Comparison) -> list[Change]:
-    """Every non-``exact`` component of ``compare_corpora(original, corrected)`` as a :class:`Change`."""
+def changes_from_comparison(cmp: Comparison) -> list[Correction]:
+    """Every non-``exact`` component of ``compare_corpora(original, corrected)`` as a :class:`Correction`."""
     out = []
     for c in cmp.components:
         if c.kind is Kind.EXACT:
             continue
         spans = c.labels + c.other
-        out.append(Change(c.doc_id, min(s.start for s in spans), max(s.end for s in spans),
+        out.append(Correction(c.doc_id, min(s.start for s in spans), max(s.end for s in spans),
                           KIND_GROUP[c.kind.value], c.kind.value))
     return out
 
@@ -69,4 +70,6 @@ def corrected_word_tags(cmp: Comparison, words: Mapping[str, Sequence[Range]]) -
     return {d: spans_to_tags(words[d], spans) for d, spans in other.items() if d in words}
 
 
-__all__ = ["Change", "GROUPS", "KIND_GROUP", "changes_from_comparison", "corrected_word_tags"]
+__all__ = ["Correction", "GROUPS", "KIND_GROUP", "changes_from_comparison", "corrected_word_tags"]
+
+__getattr__ = renamed(__name__, {"Change": "Correction"})  # old names, for one release

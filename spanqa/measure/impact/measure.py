@@ -135,7 +135,7 @@ def versions_from_run(run: Any, decisions: Sequence[Any], *, batches: Sequence[i
 
 
 def changes_against(changes: Sequence[Any], truth: Corpus) -> dict[str, Any]:
-    """How many applied changes (``Change``: ``doc_id``, ``before``, ``after`` spans) a truth corpus confirms.
+    """How many applied changes (:class:`~spanqa.review.apply.AppliedFix`: ``doc_id``, ``before``, ``after`` spans) a truth corpus confirms.
 
     *right*: every span it added is in the truth and none it removed is; *closer*: it leaves the document's
     spans with fewer differences from the truth (added-and-true + removed-and-false outweigh the rest).
