@@ -131,3 +131,20 @@ def test_the_layer_check_sees_an_upward_import():
     assert _layer("spanqa.core.span") < _layer("spanqa.model.kfold") < _layer("spanqa.cli.audit")
     assert _layer("spanqa._version") < _layer("spanqa.core.span") and _layer("spanqa") > _layer("spanqa.cli")
 
+
+def test_every_module_says_what_it_exports():
+    """``__all__`` on every module (the CLI's command modules aside), and every name in it exists."""
+    import importlib
+
+    missing, unknown = [], []
+    for name in sorted(_modules()):
+        if name.startswith("spanqa.cli") or name == "spanqa.__main__":
+            continue
+        module = importlib.import_module(name)
+        if not hasattr(module, "__all__"):
+            missing.append(name)
+            continue
+        unknown += [f"{name}.{x}" for x in module.__all__ if not hasattr(module, x)]
+    assert missing == [], f"modules without __all__: {missing}"
+    assert unknown == [], f"names in __all__ that do not exist: {unknown}"
+

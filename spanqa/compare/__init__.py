@@ -7,3 +7,5 @@
 
 Imports :mod:`spanqa.core`, :mod:`spanqa.corpus` and (for consensus with a model) :mod:`spanqa.model`.
 """
+
+__all__: list[str] = []

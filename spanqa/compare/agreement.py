@@ -292,3 +292,6 @@ def agreement(corpora: Sequence[Corpus], *, names: Sequence[str] | None = None, 
                                                       f"above {flag_share:.0%}"),),
                            result.n_words, result.dropped_spans)
     return result
+
+
+__all__ = ["Agreement", "PairAgreement", "agreement", "alpha", "kappa", "word_tags"]

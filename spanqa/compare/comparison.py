@@ -588,3 +588,7 @@ def compare_corpora(labels: Corpus, other: Corpus, *, match: Match = "auto") -> 
         components.extend(comps)
         docs.append(DocPair(ld.id, od.id, ld.text, od.text, alignment, len(ld.spans or ()), len(mapped)))
     return Comparison(tuple(components), tuple(docs), tuple(problems), how, tuple(only_l), tuple(only_o), unannotated)
+
+
+__all__ = ["ACTIONS", "Comparison", "Component", "DocPair", "KINDS", "Kind", "Match", "SWAPPED", "TextMap",
+           "align_documents", "compare_corpora", "compare_spans", "match_documents", "text_difference"]

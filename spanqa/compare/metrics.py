@@ -234,3 +234,7 @@ def semeval_table(source: Comparison | Iterable[Component]) -> dict[str, dict[st
         p, r = _ratio(hit, row["actual"]), _ratio(hit, row["possible"])
         row["precision"], row["recall"], row["f1"] = p, r, _f1(p, r)
     return table
+
+
+__all__ = ["MODES", "Mode", "PRF", "SCHEMAS", "SpanMetrics", "component_outcomes", "matched_pairs", "metrics_report",
+           "semeval_table", "span_metrics"]

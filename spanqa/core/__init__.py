@@ -8,3 +8,5 @@
 
 Nothing here imports from another spanqa package.
 """
+
+__all__: list[str] = []

@@ -365,3 +365,8 @@ def default_config_path() -> Path:
 
 if __name__ == "__main__":  # pragma: no cover - maintenance: regenerate the TOML files
     sys.stdout.write(render_toml())
+
+
+__all__ = ["AuditConfig", "DataConfig", "Device", "FastConfig", "FeatureDtype", "FindingsConfig", "HeadKind", "Layers",
+           "ModelConfig", "ModelInit", "PACKAGED_TOML", "Pooling", "RankMethod", "RankingConfig", "SECTIONS",
+           "TrainConfig", "TrainMode", "default_config_path", "load_config", "render_toml"]

@@ -113,3 +113,6 @@ def corpus_hash(corpus: Corpus) -> str:
         h.update(json.dumps([doc.id, doc.text, spans], ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
         h.update(b"\n")
     return "sha256:" + h.hexdigest()
+
+
+__all__ = ["Corpus", "Document", "Range", "corpus_hash"]

@@ -255,3 +255,6 @@ class Reporter:
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "warning"]
+
+
+__all__ = ["CATALOGUE", "Location", "Problem", "Reporter", "Severity", "SpanqaError", "fail", "require"]

@@ -170,3 +170,7 @@ def set_aside(path: Path, why: str, problems: list | None) -> None:
         pass  # already gone, or a read-only folder: it is recomputed (or rewritten) all the same
     if problems is not None:
         problems.append(Problem("W406", Location(path=str(path)), why))
+
+
+__all__ = ["atomic_open", "contained", "dangling_link", "disk_full", "inside", "os_error", "set_aside", "write_bytes",
+           "write_text"]

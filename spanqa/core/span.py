@@ -99,3 +99,6 @@ class Span:
 def sort_spans(spans) -> tuple[Span, ...]:
     """Spans in canonical order: by start, end, label, then id."""
     return tuple(sorted(spans, key=lambda s: (s.start, s.end, s.label, s.id or "")))
+
+
+__all__ = ["Fragment", "Span", "sort_spans"]

@@ -10,3 +10,5 @@
 
 Imports only :mod:`spanqa.core`.
 """
+
+__all__: list[str] = []

@@ -213,3 +213,7 @@ def convert_tags(tags: Sequence[str], src: Scheme, dst: Scheme) -> list[str]:
     words = [(i, i + 1) for i in range(len(tags))]
     spans = tags_to_spans(words, tags, doc_id="", scheme=src)
     return spans_to_tags(words, spans, scheme=dst)
+
+
+__all__ = ["PREFIXES", "Range", "SCHEMES", "Scheme", "convert_tags", "spans_to_tags", "split_tag", "tag_inventory",
+           "tags_to_spans", "to_iob2", "validate_tag"]

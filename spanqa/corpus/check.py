@@ -382,3 +382,6 @@ def problems_by_code(problems: Iterable[Problem]) -> dict[str, list[Problem]]:
     for p in problems:
         groups[p.code].append(p)
     return dict(sorted(groups.items()))
+
+
+__all__ = ["CHAR_BINS", "CheckReport", "LengthStats", "WORD_BINS", "check_corpus", "problems_by_code"]

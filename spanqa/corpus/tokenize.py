@@ -351,3 +351,7 @@ def sentence_ranges(doc: "Document", words: Words | None = None) -> list[Range]:
     firsts = np.concatenate([starts[:1], gap_b[cuts]]).tolist()
     lasts = np.concatenate([gap_a[cuts], ends[-1:]]).tolist()
     return list(zip(firsts, lasts))
+
+
+__all__ = ["CHUNK_CHARS", "CLINICAL_INFIXES", "CLINICAL_SUFFIXES", "LONG_RUN_CHARS", "Range", "Words",
+           "clinical_tokenizer", "doc_words", "gc_paused", "sentence_ranges", "span_edges", "tokenize", "word_bounds"]

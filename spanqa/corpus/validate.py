@@ -51,3 +51,6 @@ def check_span(span: Span, text: str, reporter: Reporter, *, recorded_text: str 
                             f"(first difference at span character {first})", excerpt=actual, **loc)
             return False
     return True
+
+
+__all__ = ["check_span"]

@@ -4,3 +4,5 @@
 - :mod:`~spanqa.measure.benchmark`: detectors scored against real corrections (``scripts/bench_detection.py``);
 - :mod:`~spanqa.measure.demo`: the synthetic demo corpus, its injected errors and their evaluation.
 """
+
+__all__: list[str] = []

@@ -14,3 +14,5 @@
 - :mod:`~spanqa.model.predictions`: the out-of-fold marginals and their ``.npz`` file;
 - :mod:`~spanqa.model.distributed`: the same folds as Ray tasks.
 """
+
+__all__: list[str] = []

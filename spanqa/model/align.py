@@ -290,3 +290,7 @@ def encode_words(tokenizer: Any, text: str, words: Sequence[Range], *, doc_id: s
         windows.append(Window(np.asarray(ids, dtype=np.int64), s, e, np.asarray(heads, dtype=np.int64)))
     chars = np.asarray([c for cs in per_chars for c in cs], dtype=np.int64).reshape(-1, 2)
     return DocEncoding(doc_id, words, tuple(tuple(p) for p in per_word), chars, tuple(windows), owner, tuple(problems))
+
+
+__all__ = ["AlignmentError", "DocEncoding", "IGNORE", "Range", "Window", "assign_words", "check_fast", "encode_words",
+           "plan_windows", "sentence_word_starts", "special_tokens"]

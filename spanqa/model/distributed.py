@@ -284,3 +284,7 @@ def run_kfold_ray(corpus_path: str | Path, config: AuditConfig | Mapping[str, An
     oof = firsts[0]
     oof.meta["distributed"] = info
     return oof
+
+
+__all__ = ["encode_corpus_ray", "encode_shard_job", "fold_resources", "reachable", "read_job_corpus", "run_fold_job",
+           "run_kfold_ray"]

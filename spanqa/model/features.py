@@ -392,3 +392,8 @@ def reduce_features(feats: dict[str, np.ndarray], dims: int, *, seed: int = 0,
                np.zeros((0, pca.n_components_), dtype=dtype)) for d in ids}
     return out, {"dims": int(pca.n_components_), "explained_variance": round(float(pca.explained_variance_ratio_.sum()), 4),
                  "seconds": round(time.perf_counter() - t0, 3), "sample": int(len(sample))}
+
+
+__all__ = ["ENCODE_BATCH", "ENCODE_BATCH_CUDA", "REDUCE_SAMPLE", "WordFeatures", "build_encoder", "cache_path",
+           "compute_features", "encode_features", "encoder_features_key", "features_key", "load_features",
+           "merge_features", "model_digest", "reduce_features", "save_features", "word_features"]

@@ -492,3 +492,7 @@ def predict_head(head: TrainedHead | Any, features: Sequence[np.ndarray], *, seq
                 p = probs[r, :np_lens[r]]
                 out[d][a:a + np_lens[r]] = renormalise(p, blocks).astype(np.float32)
     return out
+
+
+__all__ = ["CNN_KERNEL", "CNN_LAYERS", "HEAD_KINDS", "Range", "Sequences", "TrainedHead", "block_loss",
+           "fit_temperature", "make_sequences", "predict_head", "renormalise", "segments", "split_dev", "train_head"]

@@ -424,3 +424,7 @@ def decode(m: DocMarginals, tags: list[str], seams: np.ndarray | None = None) ->
     spans = tags_to_spans(m.words, [tags[k] for k in path], doc_id=m.doc_id)  # the one BIO codec; path is valid
     return [s.evolve(score=float(np.mean([m.probs[t, path[t]] for t in range(first[s.start], last[s.end] + 1)])))
             for s in spans]
+
+
+__all__ = ["DocMarginals", "OOFPredictions", "Range", "SPAN_FLOOR", "decode", "load_user_predictions",
+           "marginals_from_spans", "to_iob2_columns", "viterbi"]

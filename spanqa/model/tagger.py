@@ -285,3 +285,8 @@ def predict_windows(net: Any, inputs: Sequence[np.ndarray], *, pad_id: int, batc
             if on_batch is not None:
                 on_batch(len(batch))
     return out  # type: ignore[return-value]
+
+
+__all__ = ["MAX_GRAD_NORM", "PREDICT_BATCH", "PREDICT_BATCH_CUDA", "TINY", "autocast", "build_model", "device_info",
+           "load_tokenizer", "predict_windows", "resolve_device", "resolve_model_path", "seeded", "threads_for",
+           "to_device", "torch_threads", "train_model"]

@@ -488,3 +488,7 @@ def apply_run(run: Run, out: str | Path, *, accept: str | Path | None = None, al
     return result, version
 
 __getattr__ = renamed(__name__, {"Change": "AppliedFix"})  # old names, for one release
+
+
+__all__ = ["AppliedFix", "ApplyResult", "OFFSET_META", "REJECTIONS", "apply_decisions", "apply_run", "changed_spans",
+           "expand_patterns", "threshold_decisions", "write_version"]

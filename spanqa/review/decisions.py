@@ -552,3 +552,8 @@ def resolve(decisions: Iterable[Decision]) -> tuple[dict[str, Decision], list[Pr
                                         f"{d.decision} at {d.source}"))
             bad.add(d.finding_id)
     return {k: v for k, v in seen.items() if k not in bad}, problems
+
+
+__all__ = ["ARGILLA_QUESTION", "Decision", "Verdict", "compare_review", "decisions_from_argilla",
+           "decisions_from_labelstudio", "json_format", "read_decisions", "resolve", "touched", "unexplained_problems",
+           "user_names"]

@@ -404,3 +404,9 @@ def export_run(run: Run, to: ExportFormat, out: str | Path, *, suggested_out: st
     from spanqa.core.errors import fail
 
     raise fail("E507", f"unknown export format {to!r}; use one of {', '.join(EXPORT_FORMATS)}")
+
+
+__all__ = ["CSV_COLUMNS", "DECISION_COLUMNS", "EXPORT_FORMATS", "ExportFormat", "argilla_records", "argilla_settings",
+           "context_string", "describe", "excerpt", "export_run", "labeling_config", "labelstudio_path",
+           "labelstudio_tasks", "model_version", "proposed", "review_documents", "review_text", "selected",
+           "write_argilla", "write_brat", "write_csv", "write_labelstudio"]

@@ -576,3 +576,9 @@ _TEMPLATE = """<!DOCTYPE html>
 
 
 __getattr__ = renamed(__name__, {"error_rate": "summary_rate", "run_key": "storage_key"})  # old names, one release
+
+
+__all__ = ["CONTEXT_CHARS", "EVIDENCE_LIST_MAX", "Hint", "PAGE_SIZE", "PALETTE", "TRIAGE_MIN", "bar_chart",
+           "build_report", "categorize", "confusion", "confusion_cells", "confusion_table", "guideline_hints",
+           "histogram", "page_data", "review_order", "safe_json", "storage_key", "summary_rate", "triage",
+           "write_report", "write_run_report"]

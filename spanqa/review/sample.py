@@ -158,3 +158,7 @@ def write_sample(run: Run, n: int, out: str | Path, *, to: SampleFormat = "csv",
         raise fail("E507", f"unknown sample format {to!r}; use one of labelstudio, csv, brat")
     return {"sampled": len(items), **counts,
             **{f"label:{lab}": k for lab, k in sorted(Counter(f.labels[0].label for f in items).items())}}
+
+
+__all__ = ["Allocation", "SAMPLE_COLUMNS", "SampleFormat", "allocate", "sample_items", "sample_spans", "write_sample",
+           "write_sample_csv"]

@@ -6,3 +6,5 @@
 - :mod:`~spanqa.run.reader`: a run folder read back (what every review command starts from);
 - :mod:`~spanqa.run.api`: the library entry points (``spanqa.audit``, ``find_span_issues``, ``span_quality_scores``).
 """
+
+__all__: list[str] = []

@@ -152,3 +152,7 @@ def spans_frame(qualities: Sequence[Any], docs: Mapping[str, Any]) -> "pd.DataFr
              "text": q.span.text_in(docs[q.span.doc_id].text), "quality": q.quality, "fold": q.fold,
              "alignable": q.alignable, "reason": q.reason} for q in qualities]
     return pd.DataFrame(rows, columns=list(SPAN_COLUMNS))
+
+
+__all__ = ["AuditRun", "FINDING_COLUMNS", "SPAN_COLUMNS", "audit", "find_span_issues", "findings_frame",
+           "span_quality_scores", "spans_frame", "tmp_run_dir"]

@@ -593,3 +593,7 @@ def __getattr__(name: str) -> Any:
                       DeprecationWarning, stacklevel=2)
         return evaluate_demo
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["NOT_ASSESSED_WHY", "assessed_line", "assessed_spans", "audit", "build_summary", "compute", "decode_corpus",
+           "gold_word_tags", "honest_error_rate", "model_agreement", "render_summary", "words_marginals"]

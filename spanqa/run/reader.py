@@ -346,3 +346,7 @@ def load_run(path: str | Path, *, corpus: Corpus | str | Path | None = None,
     if corpus is not None:
         return Run(path, findings, tuple(spans), summary, Path(corpus), corpus_format)
     return run
+
+
+__all__ = ["ACTIONS", "Finding", "KINDS", "Run", "SUGGESTION_PROB_KEYS", "corpus_location", "load_run", "span_key",
+           "warn_if_changed"]

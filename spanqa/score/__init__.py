@@ -11,3 +11,5 @@
 
 Imports the layers below it (core, corpus, model, compare), never the run folder or the review.
 """
+
+__all__: list[str] = []

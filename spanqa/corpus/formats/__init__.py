@@ -150,3 +150,6 @@ def write_corpus(corpus: Corpus, path: str | Path, format: str, **options: Any) 
     """
     problems = format_module(format).write(corpus, Path(path), **options)
     return list(problems or [])
+
+
+__all__ = ["FORMATS", "detect_format", "format_module", "read_corpus", "write_corpus"]

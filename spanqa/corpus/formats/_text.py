@@ -116,3 +116,7 @@ def json_lines(text: str, *, code: str, path: str) -> Iterator[tuple[int, dict]]
         if not isinstance(rec, dict):
             raise fail(code, "each line must be a JSON object", path=path, line=n)
         yield n, rec
+
+
+__all__ = ["BOM", "JsonError", "LINE_BREAKS", "decode_utf8", "is_int", "json_lines", "loads_json", "one_line",
+           "read_utf8"]

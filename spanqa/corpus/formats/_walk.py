@@ -83,3 +83,6 @@ def add_document(doc: "Document | None", docs: list, seen: dict[str, str], repor
         return
     seen[doc.id] = str(path)
     docs.append(doc)
+
+
+__all__ = ["add_document", "corpus_files"]

@@ -242,3 +242,6 @@ def _bioc_doc(bioc: Any, doc: Document) -> Any:
             rel.add_node(bioc.BioCNode(node["refid"], node["role"]))
         bdoc.add_relation(rel)
     return bdoc
+
+
+__all__ = ["MAX_GAP", "NAME", "SUFFIXES", "read", "sniff", "write"]

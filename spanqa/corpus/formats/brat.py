@@ -481,3 +481,6 @@ def _ann_lines(doc: Document, counting: _Counting) -> list[str]:
         hash_ids.add(f"#{n}")
         lines.append(f"#{n}\tAnnotatorNotes {sid}\t{one_line(note)}")
     return lines
+
+
+__all__ = ["BomPolicy", "NAME", "NewlinePolicy", "Piece", "read", "sniff", "write"]

@@ -482,3 +482,6 @@ def _source_name(doc: Document) -> str:
         file, _, line = doc.source.rpartition(":")
         return Path(file if line.isdigit() else doc.source).name
     return f"{doc.id.rsplit('-', 1)[0]}.conll"
+
+
+__all__ = ["DOCSTART", "DocBreak", "NAME", "Range", "SUFFIXES", "parse_scheme", "read", "read_text", "sniff", "write"]

@@ -199,3 +199,6 @@ def _set_spans(sdoc: Any, doc: Document, problems: list[Problem], path: Path) ->
         problems.append(Problem("W107", Location(path=str(path), doc_id=doc.id),
                                 f"{len(left)} overlapping span(s) not in doc.ents (flat); all spans are in "
                                 f"doc.spans[{GROUP!r}], which spanqa reads back"))
+
+
+__all__ = ["GROUP", "NAME", "read", "sniff", "write"]

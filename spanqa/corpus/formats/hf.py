@@ -246,3 +246,6 @@ def write(corpus: Corpus, path: Path, *, scheme: str = "IOB2", reporter: Reporte
         for p in problems:
             reporter.report(p.code, p.detail, **p.where.to_dict())
     return problems
+
+
+__all__ = ["NAME", "SPLIT_NAME", "check_split", "read", "sniff", "write"]

@@ -306,3 +306,6 @@ def _span_dict(span: Span, text: str) -> dict[str, Any]:
     if span.score is not None:
         out["score"] = span.score
     return out
+
+
+__all__ = ["NAME", "read", "sniff", "write"]

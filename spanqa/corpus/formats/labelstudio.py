@@ -317,3 +317,6 @@ def write(corpus: Corpus, path: Path, *, source: Source | None = None, text_key:
              for doc in corpus.documents]
     write_text(path, json.dumps(tasks, ensure_ascii=False, indent=2) + "\n")
     return problems
+
+
+__all__ = ["NAME", "Source", "read", "sniff", "write"]

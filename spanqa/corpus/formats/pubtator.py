@@ -291,3 +291,6 @@ def _source_name(doc: Document) -> str:
         file, _, line = doc.source.rpartition(":")
         return Path(file if line.isdigit() else doc.source).name
     return "corpus.pubtator"
+
+
+__all__ = ["NAME", "read", "sniff", "write"]

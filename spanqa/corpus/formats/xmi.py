@@ -213,3 +213,6 @@ def _xmi(cassis: Any, doc: Document, typesystem: Any, problems: list[Problem], r
                     if k in {f.name for f in entity.all_features}}
         cas.add(entity(begin=s.start, end=s.end, **{label_feature: s.label}, **features))
     return cas.to_xmi()
+
+
+__all__ = ["METADATA", "NAME", "NAMED_ENTITY", "SENTENCE", "TOKEN", "read", "sniff", "with_metadata", "write"]

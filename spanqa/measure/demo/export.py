@@ -206,3 +206,6 @@ def write_demo(out_dir: str | Path, *, n_notes: int = 150, seed: int = 0, rate: 
     write_text(paths.documents, "\n".join(rows) + "\n", root=root)
     write_text(paths.readme, _readme(clean, noisy, manifest, n_notes=n_notes, seed=seed, rate=rate), root=root)
     return paths
+
+
+__all__ = ["DemoPaths", "MEDICATION_PARTS", "with_medications", "write_demo"]

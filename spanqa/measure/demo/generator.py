@@ -604,3 +604,6 @@ def generate_notes(*, n_notes: int = 150, seed: int = 0) -> list[Document]:
                 meta={"note_type": kind, "patient": pid, "distractors": [list(d) for d in distractors]},
             ))
     return docs
+
+
+__all__ = ["E", "LABELS", "NoteType", "X", "generate_notes", "group_of", "parse_markup"]

@@ -369,3 +369,7 @@ def apply_manifest_backwards(doc: Document, entries: Sequence[dict[str, Any]]) -
         keys -= {(x["start"], x["end"], x["label"]) for x in e["noisy"]}
         keys |= {(x["start"], x["end"], x["label"]) for x in e["clean"]}
     return tuple(sorted(keys))
+
+
+__all__ = ["ANNOTATORS", "Candidate", "KINDS", "KIND_SHARES", "Kind", "SPLIT_PAIRS", "SYSTEMATIC", "SYSTEMATIC_SHARE",
+           "TYPE_CONFUSIONS", "apply_manifest_backwards", "inject_errors"]

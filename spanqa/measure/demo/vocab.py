@@ -562,3 +562,9 @@ EXAM_EXT: dict[str, tuple[str, ...]] = {
     "cellulitis": ("⟦Problem|erythema⟧ and ⟦Problem|warmth⟧ of the left shin, borders marked",
                    "⟦Problem|tender erythematous area⟧ over the right calf"),
 }
+
+
+__all__ = ["ACUTE", "ADMISSION_NEEDS", "ALLERGENS", "Admission", "CHRONIC", "COURSE_DAYS", "Condition", "DRUGS",
+           "DRUG_CLASSES", "DURATIONS", "DrugSpec", "EXAM_EXT", "EXAM_LUNGS", "FOLLOW_UP_LINES", "FORMS",
+           "FREQUENCIES", "HOLD_WHEN_ACUTE", "LABS", "Lab", "ROUTES", "SEX_WORDS", "SPURIOUS_LINES", "STOPWORDS",
+           "VITALS", "VITAL_NAMES", "VitalRanges"]

@@ -7,3 +7,5 @@
 - :mod:`~spanqa.score.ranking.combine`: the ranking model fitted on injected errors;
 - :mod:`~spanqa.score.ranking.error_rate`: the corpus error rate with the model's own mistakes taken out.
 """
+
+__all__: list[str] = []
