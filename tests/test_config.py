@@ -104,3 +104,40 @@ def test_config_to_dict_round_trips_and_replace_validates():
     with pytest.raises(SpanqaError) as exc:
         cfg.replace(**{"train.folds": 0})
     assert _code(exc) == "E402"
+
+
+def test_no_function_restates_a_config_default():
+    """``core/config.py`` is the only source of defaults: a keyword default in a lower layer that equals the config
+    default of the setting of the same name must be written as a reference to it (``FastConfig.hidden``), so
+    changing the config changes it too. Neutral values (None, booleans, 0, 1, "") are not defaults of a setting."""
+    import ast
+    from pathlib import Path
+
+    import spanqa
+    from spanqa.core.config import AuditConfig
+
+    settings: dict[str, list[tuple[str, object]]] = {}
+    for section, keys in AuditConfig().to_dict().items():
+        for key, value in keys.items():
+            settings.setdefault(key, []).append((section, value))
+    root = Path(spanqa.__file__).parent
+    restated = []
+    for path in sorted(root.rglob("*.py")):
+        if "cli" in path.relative_to(root).parts or path.name == "config.py":
+            continue
+        for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            a = fn.args
+            pairs = list(zip(a.args[len(a.args) - len(a.defaults):], a.defaults))
+            pairs += [(arg, d) for arg, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]
+            for arg, default in pairs:
+                try:
+                    value = ast.literal_eval(default)
+                except ValueError:
+                    continue  # a reference (FastConfig.hidden) or an expression
+                if value in (None, True, False, 0, 1, "") or isinstance(value, bool):
+                    continue
+                restated += [f"{path.relative_to(root)}:{fn.lineno} {fn.name}({arg.arg}={value!r}) = {s}.{arg.arg}"
+                             for s, v in settings.get(arg.arg, ()) if v == value and type(v) is type(value)]
+    assert restated == [], "defaults restated instead of read from core/config.py: " + "; ".join(restated)

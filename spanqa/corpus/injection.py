@@ -50,6 +50,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from spanqa.core.config import RankingConfig
 from spanqa.core.document import Corpus, Document
 from spanqa.core.span import Span, sort_spans
 
@@ -62,7 +63,7 @@ Range = tuple[int, int]
 KIND_SHARES: dict[str, float] = {"type": 0.30, "boundary": 0.22, "missing": 0.16, "spurious": 0.12,
                                  "merge": 0.10, "split": 0.10}
 #: default share of spans changed
-DEFAULT_RATE = 0.08
+DEFAULT_RATE = RankingConfig.inject_rate  # ranking.inject_rate
 #: longest free word run labelled by a ``spurious`` error
 MAX_SPURIOUS_WORDS = 3
 
@@ -133,7 +134,7 @@ class _Doc:
 
 
 def inject_errors(corpus: Corpus, words: Mapping[str, Sequence[Range]], *, rate: float = DEFAULT_RATE,
-                  seed: int = 0, shares: Mapping[str, float] = KIND_SHARES,
+                  seed: int = RankingConfig.inject_seed, shares: Mapping[str, float] = KIND_SHARES,
                   systematic: float = 0.0) -> tuple[Corpus, list[InjectedError]]:
     """A copy of ``corpus`` with about ``rate`` x (word-aligned spans) injected errors, and the errors.
 

@@ -41,7 +41,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from spanqa.core.config import FeatureDtype, Pooling
+from spanqa.core.config import FastConfig, FeatureDtype, Pooling, TrainConfig
 from spanqa.core.errors import Problem
 from spanqa.core.output import atomic_open, set_aside
 from spanqa.model.align import DocEncoding
@@ -96,8 +96,9 @@ def _word_rows(enc: DocEncoding, w: int, hidden: np.ndarray, pooling: Pooling) -
 
 
 # --------------------------------------------------------------------------- encoding
-def encode_features(encodings: Sequence[DocEncoding], net: Any, *, layers: int, pooling: Pooling = "first",
-                    pad_id: int = 0, dtype: FeatureDtype = "float16", batch_size: int | None = None,
+def encode_features(encodings: Sequence[DocEncoding], net: Any, *, layers: int,
+                    pooling: Pooling = FastConfig.pooling, pad_id: int = 0, dtype: FeatureDtype = "float16",
+                    batch_size: int | None = None,
                     on_batch: Callable[[int], None] | None = None, device: str = "cpu") -> list[np.ndarray]:
     """Run the frozen encoder ``net`` once over every window and pool one row per word.
 
@@ -271,8 +272,8 @@ def build_encoder(model: Any, *, tokenizer: Any, seed: int, max_length: int) -> 
     return net.eval()
 
 
-def encoder_features_key(encodings: Sequence[DocEncoding], model: Any, *, layers: int, pooling: Pooling = "first",
-                         dtype: FeatureDtype = "float16", seed: int = 0) -> str:
+def encoder_features_key(encodings: Sequence[DocEncoding], model: Any, *, layers: int,
+                         pooling: Pooling = FastConfig.pooling, dtype: FeatureDtype = "float16", seed: int = 0) -> str:
     """The cache key of ``encodings``' features from the frozen encoder of ``model`` (a ``ModelConfig``)."""
     from spanqa.model.tagger import resolve_model_path
 
@@ -281,8 +282,8 @@ def encoder_features_key(encodings: Sequence[DocEncoding], model: Any, *, layers
 
 
 def compute_features(encodings: Sequence[DocEncoding], model: Any, *, tokenizer: Any, layers: int, key: str,
-                     pooling: Pooling = "first", dtype: FeatureDtype = "float16", seed: int = 0,
-                     max_length: int = 128, on_batch: Callable[[int], None] | None = None,
+                     pooling: Pooling = FastConfig.pooling, dtype: FeatureDtype = "float16", seed: int = 0,
+                     max_length: int = TrainConfig.max_length, on_batch: Callable[[int], None] | None = None,
                      device: str = "cpu") -> WordFeatures:
     """Encode ``encodings`` now (no cache) and label the result with ``key``.
 
@@ -334,8 +335,8 @@ def merge_features(parts: Sequence[WordFeatures]) -> WordFeatures:
 
 
 def word_features(encodings: Sequence[DocEncoding], model: Any, *, tokenizer: Any, layers: int,
-                  pooling: Pooling = "first", dtype: FeatureDtype = "float16", seed: int = 0, max_length: int = 128,
-                  run_dir: Path | None = None, on_batch: Callable[[int], None] | None = None,
+                  pooling: Pooling = FastConfig.pooling, dtype: FeatureDtype = "float16", seed: int = 0,
+                  max_length: int = TrainConfig.max_length, run_dir: Path | None = None, on_batch: Callable[[int], None] | None = None,
                   device: str = "cpu", problems: list[Problem] | None = None) -> WordFeatures:
     """Per-word features of ``encodings`` from the frozen encoder of ``model``, cached in ``run_dir``.
 

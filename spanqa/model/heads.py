@@ -41,7 +41,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from spanqa.core.config import HeadKind
+from spanqa.core.config import FastConfig, HeadKind, TrainConfig
 
 HEAD_KINDS: tuple[str, ...] = typing.get_args(HeadKind)
 #: the ``"cnn"`` head: residual word convolutions of this width and count (context of +-2 words)
@@ -310,9 +310,11 @@ def fit_temperature(logits: Any, gold: Any) -> float:
 
 
 def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], groups: Sequence[str], *,
-               n_tags: int, kind: HeadKind = "cnn", hidden: int = 256, dropout: float = 0.25, lr: float = 2e-3,
-               weight_decay: float = 0.0, max_epochs: int = 30, patience: int = 3, batch_size: int = 8,
-               seq_len: int = 256, dev_fraction: float = 0.1, seed: int = 13,
+               n_tags: int, kind: HeadKind = FastConfig.head, hidden: int = FastConfig.hidden,
+               dropout: float = FastConfig.dropout, lr: float = FastConfig.lr, weight_decay: float = 0.0,
+               max_epochs: int = FastConfig.max_epochs, patience: int = FastConfig.patience,
+               batch_size: int = FastConfig.batch_size, seq_len: int = FastConfig.seq_len,
+               dev_fraction: float = FastConfig.dev_fraction, seed: int = TrainConfig.seed,
                sentence_starts: Sequence[Sequence[int]] | None = None, device: str = "cpu",
                ids: Sequence[np.ndarray] | None = None, buckets: int = 0, ortho_dim: int = 0,
                extra: Sequence[np.ndarray] | None = None, calibrate: bool = False,
@@ -462,7 +464,7 @@ def renormalise(p: np.ndarray, blocks: Sequence[int] | None) -> np.ndarray:
     return out
 
 
-def predict_head(head: TrainedHead | Any, features: Sequence[np.ndarray], *, seq_len: int = 256,
+def predict_head(head: TrainedHead | Any, features: Sequence[np.ndarray], *, seq_len: int = FastConfig.seq_len,
                  sentence_starts: Sequence[Sequence[int]] | None = None, batch_size: int = 64,
                  device: str = "cpu", ids: Sequence[np.ndarray] | None = None,
                  extra: Sequence[np.ndarray] | None = None) -> list[np.ndarray]:

@@ -47,6 +47,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from spanqa.core.config import FindingsConfig
 from spanqa.corpus.bio import spans_to_tags
 from spanqa.compare.comparison import Component, Kind, compare_spans
 from spanqa.score.messages import QUOTE_CHARS, TEMPLATES, abbreviation_note, corpus_note, render_message, with_notes
@@ -130,7 +131,8 @@ def _with_message(f: Finding, text: str) -> Finding:
 
 
 def doc_findings(text: str, labels: Sequence[Span], preds: Sequence[Span], marginals: Any, tags: Sequence[str],
-                 qualities: Sequence[SpanQuality], *, min_quality: float = 0.5, ambiguous_margin: float = 0.25,
+                 qualities: Sequence[SpanQuality], *, min_quality: float = FindingsConfig.min_quality,
+                 ambiguous_margin: float = FindingsConfig.ambiguous_margin,
                  lattice: TagLattice | None = None,
                  components: Sequence[Component] | None = None) -> tuple[list[Finding], list[CandidateScore]]:
     """Findings of one annotated document and the scores of its candidate missing entities.
@@ -250,7 +252,7 @@ def ood_findings(stats: Mapping[str, "NoteStats"], *, quantile: float = 0.98,
 # --------------------------------------------------------------------------- the one ranking
 def rank_findings(findings: Sequence[Finding], ranking: Any, qualities: Sequence[SpanQuality],
                   lattices: Mapping[str, TagLattice], texts: Mapping[str, str], *,
-                  min_p_error: float = 0.05) -> list[Finding]:
+                  min_p_error: float = FindingsConfig.min_p_error) -> list[Finding]:
     """Give every finding the ranking's score and add the candidates the model alone did not flag.
 
     ``ranking`` is a :class:`spanqa.score.ranking.ranker.Ranking` of the same corpus.  A finding

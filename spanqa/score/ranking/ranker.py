@@ -24,6 +24,7 @@ from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
 
+from spanqa.core.config import RankingConfig
 from spanqa.compare.comparison import compare_spans
 from spanqa.score.competence import weights
 from spanqa.core.document import Corpus
@@ -87,7 +88,8 @@ def _positives(cands: Sequence[Candidate], errors: Sequence[Any]) -> np.ndarray:
 
 def rank_corpus(corpus: Corpus, words: Mapping[str, Sequence[tuple[int, int]]],
                 lattices: Mapping[str, TagLattice], predictions: Mapping[str, Sequence[Span]], *,
-                method: Method = "injected", rate: float = 0.08, seed: int = 0,
+                method: Method = RankingConfig.method, rate: float = RankingConfig.inject_rate,
+                seed: int = RankingConfig.inject_seed,
                 margins: Mapping[str, np.ndarray | None] | None = None,
                 copy_margins: Mapping[str, np.ndarray | None] | None = None,
                 reliability: Mapping[str, float] | None = None, systematic: float = 0.0) -> Ranking:
