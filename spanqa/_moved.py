@@ -18,7 +18,7 @@ import warnings
 from types import ModuleType
 from typing import Any, Callable, Mapping
 
-__all__ = ["MOVED", "install", "new_name", "renamed"]
+__all__ = ["MOVED", "install", "new_name", "relocated", "renamed"]
 
 #: old module path -> new module path; a package's whole subtree moves with it
 MOVED: dict[str, str] = {
@@ -110,6 +110,21 @@ def renamed(module: str, names: Mapping[str, str]) -> Callable[[str], Any]:
             warnings.warn(f"{module}.{name} is now {module}.{names[name]}; the old name works until spanqa 0.3",
                           DeprecationWarning, stacklevel=2)
             return getattr(sys.modules[module], names[name])
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return __getattr__
+
+
+def relocated(module: str, names: Mapping[str, str]) -> Callable[[str], Any]:
+    """A module-level ``__getattr__`` that serves names which moved to another module (old name -> the new
+    ``"package.module.name"``) for one release, with a :class:`DeprecationWarning`; the new module is imported only
+    when an old name is asked for, so the shim adds no import to the module that holds it."""
+    def __getattr__(name: str) -> Any:
+        if name in names:
+            where, _, new = names[name].rpartition(".")
+            warnings.warn(f"{module}.{name} moved to {names[name]}; the old name works until spanqa 0.3",
+                          DeprecationWarning, stacklevel=2)
+            return getattr(importlib.import_module(where), new)
         raise AttributeError(f"module {module!r} has no attribute {name!r}")
 
     return __getattr__

@@ -77,7 +77,7 @@ def test_audit_run_folder_from_given_marginals(tmp_path):
     assessed = summary["assessed"]
     assert (assessed["spans"], assessed["assessed"]) == (6, 5) and assessed["not_assessed"]["overlap_dropped"]["spans"] == 1
     assert assessed["by_label"]["Strength"] == {"spans": 2, "assessed": 1, "overlap_dropped": 1}
-    from spanqa.run.pipeline import assessed_line
+    from spanqa.cli.summary import assessed_line
 
     line = assessed_line(assessed)
     assert line.startswith("Assessed 5 of 6 labelled spans (83%)") and "Strength 1 of 2" in line

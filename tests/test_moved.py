@@ -46,3 +46,24 @@ def test_old_imports_in_a_users_script_warn_there_and_work(tmp_path):
     assert f"{script}:1: DeprecationWarning: spanqa.pipeline moved to spanqa.run.pipeline" in res.stderr
     assert "spanqa.tagging.kfold moved to spanqa.model.kfold" in res.stderr
     assert "evaluate_demo moved to spanqa.measure.demo.evaluate.evaluate_demo" in res.stderr
+
+
+@pytest.mark.parametrize("module, old, new", [
+    ("spanqa.run.pipeline", "evaluate_demo", "spanqa.measure.demo.evaluate.evaluate_demo"),
+    ("spanqa.run.pipeline", "error_rate", "spanqa.score.ranking.error_rate.upper_bound_rate"),
+    ("spanqa.run.pipeline", "render_summary", "spanqa.cli.summary.render_summary"),
+    ("spanqa.run.pipeline", "assessed_line", "spanqa.cli.summary.assessed_line"),
+    ("spanqa.score.findings", "evaluate_findings", "spanqa.measure.demo.evaluate.evaluate_findings"),
+    ("spanqa.review", "Change", "spanqa.review.apply.AppliedFix"),
+    ("spanqa.review.apply", "Change", "spanqa.review.apply.AppliedFix"),
+    ("spanqa.measure.benchmark", "Change", "spanqa.measure.benchmark.truth.Correction"),
+    ("spanqa.review.report", "error_rate", "spanqa.review.report.summary_rate"),
+    ("spanqa.review.report", "run_key", "spanqa.review.report.storage_key"),
+])
+def test_renamed_and_relocated_names_still_answer_with_a_warning(module, old, new):
+    where, _, name = new.rpartition(".")
+    with pytest.warns(DeprecationWarning, match=name):
+        got = getattr(importlib.import_module(module), old)
+    assert got is getattr(importlib.import_module(where), name)
+    with pytest.raises(AttributeError):
+        getattr(importlib.import_module(module), "no_such_name")

@@ -18,7 +18,7 @@ from spanqa.cli._app import app, resumable
 from spanqa.core.config import AuditConfig, load_config
 from spanqa.corpus.formats import read_corpus
 from spanqa.run.pipeline import audit as run_audit
-from spanqa.run.pipeline import render_summary
+from spanqa.cli.summary import render_summary
 from spanqa.review.report import write_run_report
 from spanqa.model.predictions import load_user_predictions
 

@@ -22,7 +22,8 @@ from spanqa.cli._app import app, resumable
 from spanqa.core.config import load_config
 from spanqa.corpus.formats import read_corpus
 from spanqa.measure.demo.evaluate import evaluate_demo
-from spanqa.run.pipeline import AuditResult, audit, render_summary
+from spanqa.cli.summary import render_summary
+from spanqa.run.pipeline import AuditResult, audit
 from spanqa.review.report import write_run_report
 
 DEFAULT_OUT = Path("spanqa-demo")

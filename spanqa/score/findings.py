@@ -47,6 +47,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from spanqa._moved import relocated
 from spanqa.core.config import FindingsConfig
 from spanqa.corpus.bio import spans_to_tags
 from spanqa.compare.comparison import Component, Kind, compare_spans
@@ -372,21 +373,9 @@ def sort_findings(findings: Sequence[Finding]) -> list[Finding]:
     return sorted(findings, key=key)
 
 
-_MOVED = {"evaluate_findings": "spanqa.measure.demo.evaluate", "fixes": "spanqa.measure.demo.evaluate",
-          "flags": "spanqa.measure.demo.evaluate"}
-
-
-def __getattr__(name: str) -> Any:
-    """The demo's evaluation moved to :mod:`spanqa.measure.demo.evaluate`; the old names work for one release, with a
-    warning."""
-    if name in _MOVED:
-        import importlib
-        import warnings
-
-        warnings.warn(f"spanqa.score.findings.{name} moved to {_MOVED[name]}.{name}", DeprecationWarning, stacklevel=2)
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+__getattr__ = relocated(__name__, {  # the demo's evaluation moved to spanqa.measure.demo.evaluate (one release)
+    "evaluate_findings": "spanqa.measure.demo.evaluate.evaluate_findings", "fixes": "spanqa.measure.demo.evaluate.fixes",
+    "flags": "spanqa.measure.demo.evaluate.flags"})
 
 __all__ = ["FINDING_KINDS", "FLAG_KINDS", "Finding", "QUOTE_CHARS", "TEMPLATES", "abbreviation_note", "corpus_note",
            "doc_findings", "ood_findings", "rank_findings", "render_message", "sort_findings", "with_notes"]
