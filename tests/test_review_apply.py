@@ -239,7 +239,7 @@ def test_review_csv_cells_cannot_run_as_formulas_and_read_back_unchanged(tmp_pat
 
     run_dir, _ = make_run(tmp_path)
     run = load_run(run_dir)
-    hostile = [replace(f, id=f"-{f.id}" if i == 0 else f"={f.id}" if i == 1 else f.id,
+    hostile = [replace(f, stored_id=f"-{f.id}" if i == 0 else f"={f.id}" if i == 1 else f.id,
                        message='=HYPERLINK("http://evil.example","x")' if i == 0 else f.message)
                for i, f in enumerate(run.findings)]
     write_csv(run.corpus(), hostile, tmp_path / "sheet.csv")

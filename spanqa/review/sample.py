@@ -120,9 +120,10 @@ def sample_items(run: Run, n: int, *, seed: int = 0, allocation: Allocation = "p
         ev = {"quality": q, "fold": meta.get("fold"), "stratum": s.label, "seed": seed}
         qtxt = f" (model quality {q:.2f})" if isinstance(q, (int, float)) else ""
         clean = Span(s.doc_id, s.start, s.end, s.label, fragments=s.fragments)
-        items.append(Finding(sid, s.doc_id, "sample", "review", float(q) if q is not None else 1.0, (clean,), (),
+        items.append(Finding(s.doc_id, "sample", "review", float(q) if q is not None else 1.0, (clean,), (),
                              {k: v for k, v in ev.items() if v is not None},
-                             f"Audit sample {sid}: is this {s.label} span right, extent and label?{qtxt}"))
+                             f"Audit sample {sid}: is this {s.label} span right, extent and label?{qtxt}",
+                             stored_id=sid))
     return items
 
 

@@ -9,7 +9,9 @@ Layout (all offsets are half-open **document character offsets**)::
 
 ``score`` is in ``[0, 1]``, lower = more suspicious.  :func:`load_run` reads all
 three files (``spans.jsonl`` is optional) and finds the audited corpus from the
-summary unless one is passed in.
+summary unless one is passed in.  A finding read back is the audit's own record,
+:class:`spanqa.score.findings.Finding` (:meth:`~spanqa.score.findings.Finding.from_dict`
+keeps the stored id and the whole record); :mod:`spanqa.run.files` is the writing side.
 
 >>> f = Finding.from_dict({"id": "F1", "doc_id": "d", "kind": "type", "action": "relabel", "score": 0.1,
 ...     "labels": [{"start": 0, "end": 7, "label": "Drug", "text": "aspirin"}],
@@ -20,7 +22,6 @@ summary unless one is passed in.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -28,7 +29,8 @@ from typing import Any, Iterator, Mapping
 from spanqa.core.document import Corpus
 from spanqa.core.errors import Location, Problem, fail
 from spanqa.corpus.formats._text import JsonError, json_lines, loads_json
-from spanqa.core.span import Span, sort_spans
+from spanqa.core.span import Span
+from spanqa.score.findings import SUGGESTION_PROB_KEYS, Finding, span_from_record
 
 #: every finding kind the audit writes (``low_quality`` and unknown kinds are accepted too)
 KINDS: tuple[str, ...] = ("type", "boundary", "boundary_type", "split", "merge", "complex", "missing",
@@ -36,123 +38,6 @@ KINDS: tuple[str, ...] = ("type", "boundary", "boundary_type", "split", "merge",
 #: every action; ``review`` carries no fix
 ACTIONS: tuple[str, ...] = ("relabel", "extend", "shrink", "shift", "split", "merge", "add", "delete",
                             "replace", "review")
-#: evidence keys that, when present, hold the model's probability that the suggestion is right
-SUGGESTION_PROB_KEYS: tuple[str, ...] = ("p_suggestion", "suggestion_prob", "suggestion_confidence")
-
-
-def _span(doc_id: str, rec: Mapping[str, Any], *, where: str) -> Span:
-    try:
-        frags = rec.get("fragments")
-        return Span(doc_id, int(rec["start"]), int(rec["end"]), str(rec["label"]),
-                    fragments=tuple((int(a), int(b)) for a, b in frags) if frags and len(frags) > 1 else None,
-                    meta={"text": rec["text"]} if "text" in rec else {})
-    except (KeyError, TypeError, ValueError) as err:
-        raise fail("E502", f"span record {rec!r} lacks start/end/label ({err})", path=where) from None
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One audit finding: the labelled spans it questions and the spans it suggests instead.
-
-    Attributes:
-        id, doc_id, kind, action, score: as in ``findings.jsonl`` (score: lower = more suspicious).
-        labels: the corpus spans the finding is about (``meta["text"]`` = their recorded text).
-        suggestion: the spans the fix puts in their place (empty for ``delete`` and ``review``).
-        evidence, message: the model's numbers and the one-sentence explanation.
-        raw: the whole record, for exports that want every field.
-    """
-
-    id: str
-    doc_id: str
-    kind: str
-    action: str
-    score: float
-    labels: tuple[Span, ...] = ()
-    suggestion: tuple[Span, ...] = ()
-    evidence: Mapping[str, Any] = field(default_factory=dict, hash=False)
-    message: str = ""
-    raw: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
-
-    @classmethod
-    def from_dict(cls, rec: Mapping[str, Any], *, where: str = "findings.jsonl") -> "Finding":
-        try:
-            doc_id = str(rec["doc_id"])
-            fid = str(rec["id"])
-        except KeyError as err:
-            raise fail("E502", f"finding record lacks {err}", path=where) from None
-        score = rec.get("score")
-        if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))
-                                  or not 0.0 <= float(score) <= 1.0):
-            raise fail("E502", f"finding {fid}: score {json.dumps(score)[:40]} is not a number in [0, 1]", path=where,
-                       doc_id=doc_id, key="score")
-        for key, kind in (("labels", list), ("suggestion", list), ("evidence", dict)):
-            if rec.get(key) is not None and not isinstance(rec[key], kind):
-                raise fail("E502", f"finding {fid}: {key} is {type(rec[key]).__name__}, not a "
-                           f"{'list' if kind is list else 'JSON object'}", path=where, doc_id=doc_id, key=key)
-        return cls(id=fid, doc_id=doc_id, kind=str(rec.get("kind", "")), action=str(rec.get("action", "review")),
-                   score=float(score) if score is not None else 1.0,
-                   labels=sort_spans(_span(doc_id, s, where=where) for s in rec.get("labels") or ()),
-                   suggestion=sort_spans(_span(doc_id, s, where=where) for s in rec.get("suggestion") or ()),
-                   evidence=dict(rec.get("evidence") or {}), message=str(rec.get("message") or ""), raw=dict(rec))
-
-    # -- the fix as set differences ------------------------------------------------------------------
-    @property
-    def removed(self) -> tuple[Span, ...]:
-        """Labelled spans the fix takes away (in ``labels`` but not, with the same key, in ``suggestion``);
-        none for a ``review`` flag without a suggestion."""
-        if self.action == "review" and not self.suggestion:
-            return ()  # a flag without a suggestion is not a deletion
-        keep = {_key(s) for s in self.suggestion}
-        return tuple(s for s in self.labels if _key(s) not in keep)
-
-    @property
-    def added(self) -> tuple[Span, ...]:
-        """Spans the fix puts in (in ``suggestion`` but not in ``labels``)."""
-        have = {_key(s) for s in self.labels}
-        return tuple(s for s in self.suggestion if _key(s) not in have)
-
-    @property
-    def has_fix(self) -> bool:
-        """True when accepting the finding changes spans.
-
-        Findings with action ``review`` and no suggestion (``low_confidence``, notes) have
-        none; an ``ambiguous`` finding's fix is its suggested other label.
-        """
-        return bool(self.removed or self.added)
-
-    @property
-    def confidence(self) -> float:
-        """Confidence that the suggested fix is right, in ``[0, 1]`` (used by ``apply --all-above``).
-
-        ``evidence.p_suggestion`` - the out-of-fold model's probability that the words of the
-        finding carry exactly the suggested spans - when the evidence records it
-        (:data:`SUGGESTION_PROB_KEYS`), else ``1 - score``: the probability that the
-        labelled spans are wrong, since ``score`` is the probability that they are right.
-        Since the two explanations are exclusive, ``p_suggestion <= 1 - score``.
-        """
-        for k in SUGGESTION_PROB_KEYS:
-            v = self.evidence.get(k)
-            if isinstance(v, (int, float)):
-                return float(v)
-        return max(0.0, min(1.0, 1.0 - self.score))
-
-    @property
-    def start(self) -> int:
-        spans = self.labels + self.suggestion
-        return min(s.start for s in spans) if spans else int(self.raw.get("start", 0))
-
-    @property
-    def end(self) -> int:
-        spans = self.labels + self.suggestion
-        return max(s.end for s in spans) if spans else int(self.raw.get("end", 0))
-
-    @property
-    def label(self) -> str:
-        """The label the finding is counted under: the first labelled span's, else the first suggested one's."""
-        spans = self.labels or self.suggestion
-        return spans[0].label if spans else str(self.raw.get("label", ""))
-
-
 def _key(s: Span) -> tuple:
     return (s.pieces, s.label)
 
@@ -330,7 +215,7 @@ def load_run(path: str | Path, *, corpus: Corpus | str | Path | None = None,
     sp = path / "spans.jsonl"
     if sp.exists():
         for n, rec in _jsonl(sp):
-            s = _span(str(rec.get("doc_id")), rec, where=f"{sp}:{n}")
+            s = span_from_record(str(rec.get("doc_id")), rec, where=f"{sp}:{n}")
             q = rec.get("quality")
             spans.append(s.evolve(score=float(q) if isinstance(q, (int, float)) else None,
                                   meta={k: v for k, v in rec.items() if k not in ("doc_id", "start", "end", "label")}))

@@ -32,7 +32,7 @@ errors is :mod:`spanqa.measure.demo.evaluate`.
 Every finding has a stable ``id``: the first 12 hex digits of the SHA-1 of
 ``doc_id|kind|labels keys|suggestion keys``, so the same finding keeps its id across runs.
 
->>> from spanqa.core.span import Span
+>>> from spanqa.core.span import Span, sort_spans
 >>> f = Finding("d", "type", "relabel", 0.03, (Span("d", 19, 23, "Drug"),), (Span("d", 19, 23, "Strength"),),
 ...             {"p_suggestion": 0.94}, "")
 >>> render_message(f, "Pt started aspirin 81mg")
@@ -42,6 +42,7 @@ Every finding has a stable ``id``: the first 12 hex digits of the SHA-1 of
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
@@ -49,13 +50,14 @@ import numpy as np
 
 from spanqa._moved import relocated
 from spanqa.core.config import FindingsConfig
+from spanqa.core.errors import fail
 from spanqa.corpus.bio import spans_to_tags
 from spanqa.compare.comparison import Component, Kind, compare_spans
 from spanqa.score.messages import QUOTE_CHARS, TEMPLATES, abbreviation_note, corpus_note, render_message, with_notes
 from spanqa.score.messages import pct as _pct  # noqa: F401 - the old private names, still imported elsewhere
 from spanqa.score.messages import quote as _quote  # noqa: F401
 from spanqa.score.quality import CandidateScore, NoteStats, SpanQuality, TagLattice, WordIndex
-from spanqa.core.span import Span
+from spanqa.core.span import Span, sort_spans
 
 #: finding kinds beyond the comparator's: the score flags, the corpus's inconsistencies, odd notes
 FLAG_KINDS: tuple[str, ...] = ("ambiguous", "low_confidence", "inconsistent", "out_of_distribution")
@@ -65,50 +67,154 @@ FINDING_KINDS: tuple[str, ...] = tuple(k.value for k in Kind if k is not Kind.EX
 OOD_MIN_Z = 2.0
 
 
+#: evidence keys that, when present, hold the model's probability that the suggestion is right
+SUGGESTION_PROB_KEYS: tuple[str, ...] = ("p_suggestion", "suggestion_prob", "suggestion_confidence")
+
+
 @dataclass(frozen=True)
 class Finding:
-    """One thing to review.  Spans are in document character offsets.
+    """One thing to review - the one record of a finding, built by the audit and read back from ``findings.jsonl``
+    (:meth:`to_dict` writes it, :meth:`from_dict` reads it).  Spans are in document character offsets.
 
     Attributes:
         doc_id: the document.
-        kind: one of :data:`FINDING_KINDS`.
+        kind: one of :data:`FINDING_KINDS` (a run folder may hold others: ``sample``, unknown kinds are kept).
         action: the comparator's fix (``relabel``, ``extend``, ``shrink``, ``shift``, ``replace``,
             ``split``, ``merge``, ``add``, ``delete``) or ``review`` for score flags.
         score: in ``[0, 1]``, lower = more suspicious (module docstring).
-        labels: the labelled spans concerned (empty for ``missing`` and notes).
+        labels: the labelled spans concerned (empty for ``missing`` and notes); read back, ``meta["text"]`` holds
+            their recorded text.
         suggestion: the spans that would replace them (empty for ``delete`` and ``review``
             except ``ambiguous``, which suggests the other label).
         evidence: probabilities of both explanations, fold, predicted tag path, ...
         message: one review sentence.
+        stored_id: the id a record carried (read back, or a sample's ``S001``); ``None`` = derived from the content.
+        raw: the whole record it was read from, for exports that want every field (empty when built).
     """
 
     doc_id: str
     kind: str
     action: str
     score: float
-    labels: tuple[Span, ...]
-    suggestion: tuple[Span, ...]
-    evidence: Mapping[str, Any] = field(default_factory=dict)
+    labels: tuple[Span, ...] = ()
+    suggestion: tuple[Span, ...] = ()
+    evidence: Mapping[str, Any] = field(default_factory=dict, hash=False)
     message: str = ""
+    stored_id: str | None = field(default=None, repr=False)
+    raw: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False, repr=False)
 
     @property
     def id(self) -> str:
+        """12 hex digits of document, kind and the spans on both sides (or the stored id)."""
+        if self.stored_id is not None:
+            return self.stored_id
         keys = lambda spans: ",".join(f"{s.start}-{s.end}:{s.label}" for s in spans)  # noqa: E731
         raw = f"{self.doc_id}|{self.kind}|{keys(self.labels)}|{keys(self.suggestion)}"
         return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:12]
 
     @property
-    def start(self) -> int | None:
+    def start(self) -> int:
+        """Where the finding starts: its first span, else the record's ``start``, else 0 (a whole-note finding)."""
         spans = self.labels + self.suggestion
-        return min(s.start for s in spans) if spans else None
+        return min(s.start for s in spans) if spans else int(self.raw.get("start", 0))
 
+    @property
+    def end(self) -> int:
+        """Where it ends: its last span, else the record's ``end``, else 0."""
+        spans = self.labels + self.suggestion
+        return max(s.end for s in spans) if spans else int(self.raw.get("end", 0))
+
+    @property
+    def label(self) -> str:
+        """The label the finding is counted under: the first labelled span's, else the first suggested one's."""
+        spans = self.labels or self.suggestion
+        return spans[0].label if spans else str(self.raw.get("label", ""))
+
+    # -- the fix as set differences ------------------------------------------------------------------
+    @property
+    def removed(self) -> tuple[Span, ...]:
+        """Labelled spans the fix takes away (in ``labels`` but not, with the same key, in ``suggestion``);
+        none for a ``review`` flag without a suggestion."""
+        if self.action == "review" and not self.suggestion:
+            return ()  # a flag without a suggestion is not a deletion
+        keep = {(s.pieces, s.label) for s in self.suggestion}
+        return tuple(s for s in self.labels if (s.pieces, s.label) not in keep)
+
+    @property
+    def added(self) -> tuple[Span, ...]:
+        """Spans the fix puts in (in ``suggestion`` but not in ``labels``)."""
+        have = {(s.pieces, s.label) for s in self.labels}
+        return tuple(s for s in self.suggestion if (s.pieces, s.label) not in have)
+
+    @property
+    def has_fix(self) -> bool:
+        """True when accepting the finding changes spans.
+
+        Findings with action ``review`` and no suggestion (``low_confidence``, notes) have
+        none; an ``ambiguous`` finding's fix is its suggested other label.
+        """
+        return bool(self.removed or self.added)
+
+    @property
+    def confidence(self) -> float:
+        """Confidence that the suggested fix is right, in ``[0, 1]`` (used by ``apply --all-above``).
+
+        ``evidence.p_suggestion`` - the out-of-fold model's probability that the words of the
+        finding carry exactly the suggested spans - when the evidence records it
+        (:data:`SUGGESTION_PROB_KEYS`), else ``1 - score``: the probability that the
+        labelled spans are wrong, since ``score`` is the probability that they are right.
+        Since the two explanations are exclusive, ``p_suggestion <= 1 - score``.
+        """
+        for k in SUGGESTION_PROB_KEYS:
+            v = self.evidence.get(k)
+            if isinstance(v, (int, float)):
+                return float(v)
+        return max(0.0, min(1.0, 1.0 - self.score))
+
+    # -- the record ------------------------------------------------------------------------------------
     def to_dict(self, text: str) -> dict[str, Any]:
-        """``{id, doc_id, kind, action, score, labels, suggestion, evidence, message}``."""
+        """``{id, doc_id, kind, action, score, labels, suggestion, evidence, message}`` (a ``findings.jsonl`` line)."""
         return {"id": self.id, "doc_id": self.doc_id, "kind": self.kind, "action": self.action,
                 "score": round(float(self.score), 6),
                 "labels": [s.to_dict(text) for s in self.labels],
                 "suggestion": [s.to_dict(text) for s in self.suggestion],
                 "evidence": dict(self.evidence), "message": self.message}
+
+    @classmethod
+    def from_dict(cls, rec: Mapping[str, Any], *, where: str = "findings.jsonl") -> "Finding":
+        """A ``findings.jsonl`` line read back (its id kept), checked: ``E502`` names what is wrong and where."""
+        try:
+            doc_id = str(rec["doc_id"])
+            fid = str(rec["id"])
+        except KeyError as err:
+            raise fail("E502", f"finding record lacks {err}", path=where) from None
+        score = rec.get("score")
+        if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))
+                                  or not 0.0 <= float(score) <= 1.0):
+            raise fail("E502", f"finding {fid}: score {json.dumps(score)[:40]} is not a number in [0, 1]", path=where,
+                       doc_id=doc_id, key="score")
+        for key, kind in (("labels", list), ("suggestion", list), ("evidence", dict)):
+            if rec.get(key) is not None and not isinstance(rec[key], kind):
+                raise fail("E502", f"finding {fid}: {key} is {type(rec[key]).__name__}, not a "
+                           f"{'list' if kind is list else 'JSON object'}", path=where, doc_id=doc_id, key=key)
+        return cls(doc_id=doc_id, kind=str(rec.get("kind", "")), action=str(rec.get("action", "review")),
+                   score=float(score) if score is not None else 1.0,
+                   labels=sort_spans(span_from_record(doc_id, s, where=where) for s in rec.get("labels") or ()),
+                   suggestion=sort_spans(span_from_record(doc_id, s, where=where)
+                                         for s in rec.get("suggestion") or ()),
+                   evidence=dict(rec.get("evidence") or {}), message=str(rec.get("message") or ""), stored_id=fid,
+                   raw=dict(rec))
+
+
+def span_from_record(doc_id: str, rec: Mapping[str, Any], *, where: str) -> Span:
+    """A span of a finding record (``{start, end, label[, text, fragments]}``; ``meta["text"]`` = the text)."""
+    try:
+        frags = rec.get("fragments")
+        return Span(doc_id, int(rec["start"]), int(rec["end"]), str(rec["label"]),
+                    fragments=tuple((int(a), int(b)) for a, b in frags) if frags and len(frags) > 1 else None,
+                    meta={"text": rec["text"]} if "text" in rec else {})
+    except (KeyError, TypeError, ValueError) as err:
+        raise fail("E502", f"span record {rec!r} lacks start/end/label ({err})", path=where) from None
 
 
 # --------------------------------------------------------------------------- building
@@ -363,7 +469,7 @@ def sort_findings(findings: Sequence[Finding]) -> list[Finding]:
     """Most suspicious first; ties by document and position (deterministic).  The members of a ``pattern``
     (``evidence.pattern``, :mod:`spanqa.score.patterns`) follow their pattern, most suspicious first: one decision covers
     them, and a reviewer sees the occurrences where the question is asked."""
-    own = lambda f: (f.score, f.doc_id, f.start if f.start is not None else -1, f.kind, f.id)  # noqa: E731
+    own = lambda f: (f.score, f.doc_id, f.start if f.labels or f.suggestion else -1, f.kind, f.id)  # noqa: E731
     patterns = {f.id: f for f in findings if f.kind == "pattern"}
 
     def key(f: Finding) -> tuple:
@@ -377,5 +483,5 @@ __getattr__ = relocated(__name__, {  # the demo's evaluation moved to spanqa.mea
     "evaluate_findings": "spanqa.measure.demo.evaluate.evaluate_findings", "fixes": "spanqa.measure.demo.evaluate.fixes",
     "flags": "spanqa.measure.demo.evaluate.flags"})
 
-__all__ = ["FINDING_KINDS", "FLAG_KINDS", "Finding", "QUOTE_CHARS", "TEMPLATES", "abbreviation_note", "corpus_note",
+__all__ = ["FINDING_KINDS", "FLAG_KINDS", "Finding", "SUGGESTION_PROB_KEYS", "span_from_record", "QUOTE_CHARS", "TEMPLATES", "abbreviation_note", "corpus_note",
            "doc_findings", "ood_findings", "rank_findings", "render_message", "sort_findings", "with_notes"]
