@@ -73,13 +73,15 @@ def corpus_files(folder: Path, reporter: Reporter, *, suffixes: Iterable[str], r
     return sorted(found)
 
 
-def add_document(doc: "Document | None", docs: list, seen: dict[str, str], reporter: Reporter, *, path: Path) -> None:
-    """Append ``doc`` to ``docs`` unless it is None or its id was already read (``E107``, naming where)."""
+def add_document(doc: "Document | None", docs: list, seen: dict[str, str], reporter: Reporter, *, path: Path,
+                 line: int | None = None, what: str = "document id", hint: str = "") -> None:
+    """Append ``doc`` to ``docs`` unless it is None or its id was already read (``E107``, naming where; ``what``
+    names the id the format uses - PMID, task id - and ``hint`` the likely cause)."""
     if doc is None:
         return
     if doc.id in seen:
-        reporter.report("E107", f"document id {doc.id!r} already used in {seen[doc.id]}", path=str(path),
-                        doc_id=doc.id)
+        reporter.report("E107", f"{what} {doc.id!r} already used in {seen[doc.id]}{hint}", path=str(path),
+                        line=line, doc_id=doc.id)
         return
     seen[doc.id] = str(path)
     docs.append(doc)

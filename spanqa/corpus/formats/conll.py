@@ -80,7 +80,7 @@ from spanqa.corpus.bio import SCHEMES, Scheme, spans_to_tags, tags_to_spans, val
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Location, Problem, Reporter, fail
 from spanqa.corpus.formats._text import read_utf8
-from spanqa.corpus.formats._walk import corpus_files
+from spanqa.corpus.formats._walk import add_document, corpus_files
 from spanqa.core.output import write_text
 from spanqa.core.span import Span
 
@@ -303,15 +303,10 @@ def read(path: Path, *, reporter: Reporter, scheme: Scheme = "IOB2", tag_column:
     if doc_break not in ("auto", "docstart", "sentence", "file"):
         raise fail("E113", f"doc_break must be auto, docstart, sentence or file, not {doc_break!r}", path=str(path))
     docs: list[Document] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for file in _files(path, reporter):
         for doc in _read_file(file, reporter, scheme=scheme, tag_column=tag_column, doc_break=doc_break):
-            if doc.id in seen:
-                reporter.report("E107", f"document id {doc.id!r} occurs twice (two files with the same stem?)",
-                                path=str(file), doc_id=doc.id)
-                continue
-            seen.add(doc.id)
-            docs.append(doc)
+            add_document(doc, docs, seen, reporter, path=file, hint=" (two files with the same stem?)")
     if not docs:
         reporter.report("E104", "no token line and no -DOCSTART- line found", path=str(path))
     return Corpus.from_docs(docs, format=NAME, source=str(path))

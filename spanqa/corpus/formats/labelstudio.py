@@ -64,7 +64,7 @@ from typing import Any, Literal
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Location, Problem, Reporter
 from spanqa.corpus.formats._text import JsonError, is_int, loads_json
-from spanqa.corpus.formats._walk import corpus_files
+from spanqa.corpus.formats._walk import add_document, corpus_files
 from spanqa.core.output import write_text
 from spanqa.core.span import Span
 from spanqa.corpus.validate import check_span
@@ -219,19 +219,13 @@ def read(path: Path, *, reporter: Reporter, source: Source = "annotations", inde
         raise ValueError(f"source must be 'annotations' or 'predictions', not {source!r}")
     files = corpus_files(path, reporter, suffixes=(".json",), recursive=False) if path.is_dir() else [path]
     docs: list[Document] = []
-    seen_ids: set[str] = set()
+    seen_ids: dict[str, str] = {}
     seen_kinds: set[str] = set()
     for file in files:
         tasks = _load_tasks(file, reporter)
         for i, (task, line) in enumerate(tasks or ()):
             doc = _task_doc(task, i, line, file, reporter, seen_kinds, source=source, index=index, text_key=text_key)
-            if doc is None:
-                continue
-            if doc.id in seen_ids:
-                reporter.report("E107", f"task id {doc.id} occurs twice", path=str(file), line=line, doc_id=doc.id)
-                continue
-            seen_ids.add(doc.id)
-            docs.append(doc)
+            add_document(doc, docs, seen_ids, reporter, path=file, line=line, what="task id")
     if not docs:
         reporter.report("E104", "no task with data.text found", path=str(path))
     return Corpus.from_docs(docs, format=NAME, source=str(path))

@@ -57,7 +57,7 @@ from typing import Any, Literal
 
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Location, Problem, Reporter, fail
-from spanqa.corpus.formats._walk import corpus_files
+from spanqa.corpus.formats._walk import add_document, corpus_files
 from spanqa.corpus.formats.conll import read_text
 from spanqa.core.output import write_text
 from spanqa.core.span import Span
@@ -188,12 +188,8 @@ def read(path: Path, *, reporter: Reporter) -> Corpus:
     where: dict[str, str] = {}
     for file in _files(path, reporter):
         for doc in _read_file(file, reporter):
-            if doc.id in where:
-                reporter.report("E107", f"PMID {doc.id} is also in {where[doc.id]}; a folder must not mix "
-                                "overlapping splits", path=str(file), doc_id=doc.id)
-                continue
-            where[doc.id] = str(doc.source)
-            docs.append(doc)
+            add_document(doc, docs, where, reporter, path=file, what="PMID",
+                         hint="; a folder must not mix overlapping splits")
     if not docs:
         reporter.report("E104", "no PMID|t|title line found", path=str(path))
     return Corpus.from_docs(docs, format=NAME, source=str(path))
