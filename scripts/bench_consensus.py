@@ -21,11 +21,11 @@ import argparse
 import json
 import time
 
-from spanqa.measure.benchmark.noisebench import read_noisebench
 from spanqa.compare.comparison import compare_corpora
-from spanqa.core.config import load_config
 from spanqa.compare.consensus import METHODS, MODEL_NAME, annotator_table, consensus, sample_disagreement, with_model
 from spanqa.compare.metrics import span_metrics
+from spanqa.core.config import load_config
+from spanqa.measure.benchmark.noisebench import read_noisebench
 
 
 def prf(corpus, truth) -> dict:

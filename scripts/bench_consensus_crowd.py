@@ -25,14 +25,14 @@ import sys
 import time
 from pathlib import Path
 
-from spanqa.corpus.bio import spans_to_tags
 from spanqa.compare.comparison import compare_corpora
 from spanqa.compare.consensus import METHODS, CharMap, annotator_table, consensus, disagreements
+from spanqa.compare.metrics import span_metrics
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Reporter
-from spanqa.corpus.formats import read_corpus
-from spanqa.compare.metrics import span_metrics
 from spanqa.core.span import Span
+from spanqa.corpus.bio import spans_to_tags
+from spanqa.corpus.formats import read_corpus
 
 ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "conll_crowd_mturk"
 PUBLISHED = {  # exact-match entity F1 (P / R / F1, %) on the test half; Simpson & Gurevych (EMNLP 2019) Table 2
@@ -164,8 +164,8 @@ def synthetic_crowd(n_docs: int, n_annotators: int, per_doc: int, seed: int = 0)
 
 def scale(n_docs: int, n_annotators: int, per_doc: int, out: Path) -> dict:
     """The CLI's work (consensus, reliability table, disagreements streamed to a file) on a synthetic crowd."""
-    from spanqa.corpus.formats import write_corpus
     from spanqa.core.output import atomic_open
+    from spanqa.corpus.formats import write_corpus
 
     corpora = synthetic_crowd(n_docs, n_annotators, per_doc)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -53,13 +53,13 @@ from typing import Any
 
 import numpy as np
 
-from spanqa.measure.benchmark import GROUPS, changes_from_comparison, corrected_word_tags, sentence_truth
-from spanqa.measure.benchmark.evaluate import METHODS, Detected, detect, headline, list_lengths, score
-from spanqa.measure.benchmark.sentences import sentence_truth_from_tags
 from spanqa.compare.comparison import Kind, compare_corpora
 from spanqa.core.config import AuditConfig, load_config
 from spanqa.core.document import Corpus
 from spanqa.corpus.formats import read_corpus
+from spanqa.measure.benchmark import GROUPS, changes_from_comparison, corrected_word_tags, sentence_truth
+from spanqa.measure.benchmark.evaluate import METHODS, Detected, detect, headline, list_lengths, score
+from spanqa.measure.benchmark.sentences import sentence_truth_from_tags
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "conll2003"
 

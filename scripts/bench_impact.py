@@ -35,10 +35,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from spanqa.measure.benchmark.noisebench import DEFAULT_CONLL, read_noisebench
 from spanqa.core.config import load_config
 from spanqa.core.document import Corpus
 from spanqa.corpus.formats import read_corpus
+from spanqa.measure.benchmark.noisebench import DEFAULT_CONLL, read_noisebench
 from spanqa.measure.impact import Version, changes_against, measure_impact, versions_from_run
 
 NOISE_SETS = ("clean", "expert", "crowd", "crowdbest", "distant", "weak", "llm")
@@ -75,8 +75,8 @@ def noisebench(args: argparse.Namespace, config: Any, out: Path) -> dict[str, An
 
 
 def fixes(args: argparse.Namespace, config: Any, out: Path) -> dict[str, Any]:
-    from spanqa.run.pipeline import audit
     from spanqa.review.apply import apply_decisions, threshold_decisions
+    from spanqa.run.pipeline import audit
     from spanqa.run.reader import load_run
 
     noisy = subset(read_noisebench(args.fixes_set), args.subset)

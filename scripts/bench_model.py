@@ -29,9 +29,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from spanqa.corpus.bio import spans_to_tags, tags_to_spans
 from spanqa.core.config import load_config
 from spanqa.core.document import Corpus
+from spanqa.corpus.bio import spans_to_tags, tags_to_spans
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -40,8 +40,8 @@ from bench_detection import _uptime, hardware, peak_rss_mib, run_key, share_feat
 
 def load(name: str) -> Corpus:
     if name == "conll":
-        from spanqa.measure.benchmark.noisebench import DEFAULT_CONLL
         from spanqa.corpus.formats import read_corpus
+        from spanqa.measure.benchmark.noisebench import DEFAULT_CONLL
 
         return read_corpus(DEFAULT_CONLL / "original" / "test.txt", format="conll")
     if name == "noisebench":

@@ -107,8 +107,8 @@ def run(carry: Path, only: list[str], smoke: bool = False) -> None:
     from bench_model import model_f1
 
     from spanqa.core.config import load_config
-    from spanqa.run.pipeline import decode_corpus
     from spanqa.model.kfold import run_kfold
+    from spanqa.run.pipeline import decode_corpus
 
     plan = [p for key in only for p in PLAN if f"{p[0]}:{p[1]}" == key] if only else PLAN
     if smoke:

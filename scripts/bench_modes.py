@@ -140,9 +140,9 @@ def demo_quality(oof: Any, corpus: Any, cfg: Any, out: Path) -> dict[str, Any]:
 
     from spanqa.corpus.formats import read_corpus
     from spanqa.measure.demo.evaluate import evaluate_demo
+    from spanqa.model.predictions import decode
     from spanqa.run.pipeline import audit
     from spanqa.score.quality import score_spans, word_range
-    from spanqa.model.predictions import decode
 
     clean = read_corpus(DEMO / "clean", "brat").by_id()
     manifest = [json.loads(x) for x in (DEMO / "manifest.jsonl").read_text().splitlines() if x.strip()]

@@ -26,12 +26,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_estimate import run_key, sets  # noqa: E402
 
-from spanqa.measure.benchmark import changes_from_comparison  # noqa: E402
 from spanqa.compare.comparison import compare_corpora  # noqa: E402
 from spanqa.core.config import load_config  # noqa: E402
-from spanqa.score.ranking.feedback import Feedback  # noqa: E402
+from spanqa.measure.benchmark import changes_from_comparison  # noqa: E402
 from spanqa.review.rerank import finding_keys, signal_matrix  # noqa: E402
 from spanqa.run.reader import load_run  # noqa: E402
+from spanqa.score.ranking.feedback import Feedback  # noqa: E402
 
 STEPS = (0, 50, 100, 200)
 NEXT = 100

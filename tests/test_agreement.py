@@ -11,8 +11,8 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 from typer.testing import CliRunner
 
-from spanqa.compare.agreement import agreement, alpha, kappa, word_tags
 from spanqa.cli import app
+from spanqa.compare.agreement import agreement, alpha, kappa, word_tags
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import SpanqaError
 from spanqa.core.span import Span

@@ -11,8 +11,15 @@ from hypothesis import strategies as st
 
 from spanqa.core.config import ModelConfig
 from spanqa.core.errors import SpanqaError
-from spanqa.model.align import (IGNORE, AlignmentError, assign_words, check_fast, encode_words, plan_windows,
-                                  sentence_word_starts)
+from spanqa.model.align import (
+    IGNORE,
+    AlignmentError,
+    assign_words,
+    check_fast,
+    encode_words,
+    plan_windows,
+    sentence_word_starts,
+)
 
 
 @pytest.fixture(scope="module")

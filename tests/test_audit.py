@@ -11,10 +11,10 @@ import pytest
 
 from spanqa.core.config import load_config
 from spanqa.core.document import Corpus, Document
-from spanqa.run.pipeline import FILES, audit
-from spanqa.score.ranking.error_rate import upper_bound_rate
 from spanqa.core.span import Span
 from spanqa.model.predictions import DocMarginals, OOFPredictions
+from spanqa.run.pipeline import FILES, audit
+from spanqa.score.ranking.error_rate import upper_bound_rate
 
 TEXT = "Pt started aspirin 81mg PO daily"
 WORDS = ((0, 2), (3, 10), (11, 18), (19, 21), (21, 23), (24, 26), (27, 32))

@@ -6,14 +6,37 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score
 
-from spanqa.measure.benchmark import (DROPPED, FALSE_POSITIVE, Correction, Detection, Sentence, at_k, average_precision,
-                              changes_from_comparison, claims, cleanlab_baseline, corpus_sentences, corrected_word_tags,
-                              finding_detections, hits, match, nessie_retag, nessie_uncertainty, r_precision, rank,
-                              sentence_metrics, sentence_min_scores, sentence_truth, sentence_truth_from_tags,
-                              span_metrics, surface_form_detections, trapezoid_auprc)
 from spanqa.compare.comparison import compare_corpora
 from spanqa.core.document import Corpus, Document
 from spanqa.core.span import Span
+from spanqa.measure.benchmark import (
+    DROPPED,
+    FALSE_POSITIVE,
+    Correction,
+    Detection,
+    Sentence,
+    at_k,
+    average_precision,
+    changes_from_comparison,
+    claims,
+    cleanlab_baseline,
+    corpus_sentences,
+    corrected_word_tags,
+    finding_detections,
+    hits,
+    match,
+    nessie_retag,
+    nessie_uncertainty,
+    r_precision,
+    rank,
+    sentence_metrics,
+    sentence_min_scores,
+    sentence_truth,
+    sentence_truth_from_tags,
+    span_metrics,
+    surface_form_detections,
+    trapezoid_auprc,
+)
 from spanqa.model.predictions import DocMarginals, OOFPredictions
 
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spanqa.corpus.bio import SCHEMES, convert_tags, spans_to_tags, tag_inventory, tags_to_spans, to_iob2, validate_tag
 from spanqa.core.span import Span
+from spanqa.corpus.bio import SCHEMES, convert_tags, spans_to_tags, tag_inventory, tags_to_spans, to_iob2, validate_tag
 
 LABELS = ["Drug", "Strength", "B-ish"]
 

@@ -8,8 +8,8 @@ pytest.importorskip("bioc")
 
 from spanqa.core.document import Corpus, Document  # noqa: E402
 from spanqa.core.errors import SpanqaError  # noqa: E402
-from spanqa.corpus.formats import detect_format, read_corpus, write_corpus  # noqa: E402
 from spanqa.core.span import Span  # noqa: E402
+from spanqa.corpus.formats import detect_format, read_corpus, write_corpus  # noqa: E402
 
 #: PubTator's BioC shape: a title and an abstract passage, document offsets, a relation
 PUBTATOR_BIOC = """<?xml version='1.0' encoding='utf-8' standalone='yes'?>

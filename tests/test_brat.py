@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Reporter, SpanqaError
-from spanqa.corpus.formats import brat, read_corpus, write_corpus
 from spanqa.core.span import Span
+from spanqa.corpus.formats import brat, read_corpus, write_corpus
 
 
 def put(folder: Path, stem: str, text: str | bytes, ann: str | bytes | None) -> None:

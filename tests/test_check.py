@@ -8,12 +8,12 @@ import pytest
 from conftest import corpus_path
 from typer.testing import CliRunner
 
-from spanqa.corpus.check import CheckReport, check_corpus
 from spanqa.cli import main
 from spanqa.cli._app import app
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Location, Problem
 from spanqa.core.span import Span
+from spanqa.corpus.check import CheckReport, check_corpus
 
 TEXT = "Pt took aspirin 81mg daily for chest pain."
 

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spanqa.corpus.bio import SCHEMES, spans_to_tags
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Reporter, SpanqaError
-from spanqa.corpus.formats import conll, detect_format, read_corpus
 from spanqa.core.span import Span
+from spanqa.corpus.bio import SCHEMES, spans_to_tags
+from spanqa.corpus.formats import conll, detect_format, read_corpus
 
 DOC = """-DOCSTART- -X- -X- O
 

@@ -11,8 +11,8 @@ import pytest
 from spanqa.cli import main
 from spanqa.compare.consensus import METHODS, annotator_table, consensus, disagreements, majority_vote
 from spanqa.core.document import Corpus, Document
-from spanqa.corpus.formats import write_corpus
 from spanqa.core.span import Span
+from spanqa.corpus.formats import write_corpus
 
 WORDS = ["aspirin", "warfarin", "heparin", "fever", "rash", "cough", "daily", "held", "given", "noted"]
 LABEL = {"aspirin": "Drug", "warfarin": "Drug", "heparin": "Drug", "fever": "Problem", "rash": "Problem",
@@ -179,8 +179,8 @@ def test_sample_disagreement_interval_and_rule_of_thumb():
 
 
 def test_with_model_adds_the_out_of_fold_tagger_as_an_annotator(tmp_path):
-    from spanqa.core.config import load_config
     from spanqa.compare.consensus import MODEL_NAME, with_model
+    from spanqa.core.config import load_config
 
     truth = _truth(24)
     anns = [_noisy(truth, miss=0.2, swap=0.1, seed=s) for s in (1, 2)]
@@ -199,8 +199,8 @@ def test_consensus_cli_with_model_on_the_demo_corpus(tmp_path):
     from typer.testing import CliRunner
 
     from spanqa.cli import app
-    from spanqa.measure.demo import write_demo
     from spanqa.corpus.formats import read_corpus
+    from spanqa.measure.demo import write_demo
 
     write_demo(tmp_path / "a", n_notes=8, seed=3, rate=0.1)
     write_demo(tmp_path / "b", n_notes=8, seed=3, rate=0.3)

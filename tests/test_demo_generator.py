@@ -11,11 +11,19 @@ from pathlib import Path
 import pytest
 
 from spanqa.compare.comparison import compare_spans
-from spanqa.measure.demo import (KINDS, LABELS, apply_manifest_backwards, generate_notes, group_of, inject_errors, parse_markup,
-                         write_demo)
-from spanqa.measure.demo.generator import MAX_WORDS, MIN_WORDS
 from spanqa.corpus.formats import read_corpus
 from spanqa.corpus.tokenize import doc_words
+from spanqa.measure.demo import (
+    KINDS,
+    LABELS,
+    apply_manifest_backwards,
+    generate_notes,
+    group_of,
+    inject_errors,
+    parse_markup,
+    write_demo,
+)
+from spanqa.measure.demo.generator import MAX_WORDS, MIN_WORDS
 
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED = REPO / "corpora" / "demo"

@@ -6,16 +6,24 @@ Tiny random BERT (``model.init = "random_tiny"``), 2 folds, 1 epoch, on CPU.
 from __future__ import annotations
 
 import json
+
 import numpy as np
 import pytest
 
 from spanqa.core.config import load_config
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import SpanqaError
-from spanqa.corpus.formats import write_corpus
 from spanqa.core.span import Span
-from spanqa.model.distributed import (_config, _fold_files, _write_back, encode_shard_job, fold_resources,
-                                        read_job_corpus, run_fold_job)
+from spanqa.corpus.formats import write_corpus
+from spanqa.model.distributed import (
+    _config,
+    _fold_files,
+    _write_back,
+    encode_shard_job,
+    fold_resources,
+    read_job_corpus,
+    run_fold_job,
+)
 from spanqa.model.features import load_features, merge_features
 from spanqa.model.kfold import features_target, run_kfold, run_order, shard_ranges
 
@@ -187,8 +195,8 @@ def test_nested_fine_tuning_folds_as_jobs_land_where_the_audit_finds_them(tmp_pa
     """Fine-tuning a nested corpus: one flat run per layer on the corpus restricted to that layer, in
     run/layers/layerN - each fold a job (the Ray task body, called here without Ray); the audit then resumes them
     all and writes what a plain audit writes."""
-    from spanqa.run.pipeline import audit
     from spanqa.model.distributed import _fold_plan, _layer_fold_files
+    from spanqa.run.pipeline import audit
 
     drugs = ["aspirin", "warfarin", "metoprolol", "lisinopril"]
     docs = []

@@ -6,8 +6,8 @@ import pytest
 
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Reporter, SpanqaError
-from spanqa.corpus.formats import detect_format, docbin, read_corpus, write_corpus
 from spanqa.core.span import Span
+from spanqa.corpus.formats import detect_format, docbin, read_corpus, write_corpus
 
 
 def _core(corpus: Corpus) -> list[tuple]:

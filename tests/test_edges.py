@@ -8,13 +8,13 @@ import numpy as np
 
 from spanqa.compare.comparison import compare_spans
 from spanqa.core.document import Document
-from spanqa.score.quality import WordIndex
-from spanqa.score.ranking.consistency import SurfaceIndex
-from spanqa.score.ranking.signals import coordination_splits, structure_support
 from spanqa.core.span import Span
 from spanqa.model import edges
 from spanqa.model.edges import ATOMIC, joiner_edges_allowed, word_boundaries
 from spanqa.model.predictions import DocMarginals, decode
+from spanqa.score.quality import WordIndex
+from spanqa.score.ranking.consistency import SurfaceIndex
+from spanqa.score.ranking.signals import coordination_splits, structure_support
 
 TAGS = ["O", "B-D", "I-D"]
 

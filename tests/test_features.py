@@ -9,11 +9,18 @@ import numpy as np
 import pytest
 
 from spanqa.core.config import load_config
-from spanqa.model.align import encode_words
-from spanqa.model.features import (_segment_means, build_encoder, cache_path, encode_features, features_key,
-                                     load_features, word_features)
-from spanqa.model.tagger import load_tokenizer, torch_threads
 from spanqa.corpus.tokenize import tokenize
+from spanqa.model.align import encode_words
+from spanqa.model.features import (
+    _segment_means,
+    build_encoder,
+    cache_path,
+    encode_features,
+    features_key,
+    load_features,
+    word_features,
+)
+from spanqa.model.tagger import load_tokenizer, torch_threads
 
 TEXTS = ["Pt started aspirin 81mg PO daily; BP 180/110, HbA1c 8.9%. Stop warfarin if bleeding.",
          "Hx of CHF, on metoprolol 25 mg. " * 6,

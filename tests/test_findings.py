@@ -7,10 +7,18 @@ import json
 import numpy as np
 import pytest
 
-from spanqa.score.findings import FINDING_KINDS, TEMPLATES, Finding, doc_findings, ood_findings, render_message, sort_findings
-from spanqa.score.quality import NoteStats, score_spans
 from spanqa.core.span import Span
 from spanqa.model.predictions import DocMarginals, decode
+from spanqa.score.findings import (
+    FINDING_KINDS,
+    TEMPLATES,
+    Finding,
+    doc_findings,
+    ood_findings,
+    render_message,
+    sort_findings,
+)
+from spanqa.score.quality import NoteStats, score_spans
 
 TEXT = "Pt started aspirin 81mg PO daily"
 WORDS = ((0, 2), (3, 10), (11, 18), (19, 21), (21, 23), (24, 26), (27, 32))  # Pt started aspirin 81 mg PO daily

@@ -8,14 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spanqa.corpus.bio import tag_inventory
 from spanqa.core.config import load_config
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import SpanqaError
+from spanqa.corpus.bio import tag_inventory
+from spanqa.corpus.tokenize import doc_words
 from spanqa.model.heads import HEAD_KINDS, predict_head, segments, split_dev, train_head
 from spanqa.model.kfold import ENSEMBLE_FOLD, fingerprint, run_kfold
 from spanqa.model.tagger import seeded, torch_threads
-from spanqa.corpus.tokenize import doc_words
 
 
 # --------------------------------------------------------------------------- heads alone

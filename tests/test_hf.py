@@ -10,8 +10,8 @@ datasets = pytest.importorskip("datasets")
 
 from spanqa.core.document import Corpus, Document  # noqa: E402
 from spanqa.core.errors import SpanqaError  # noqa: E402
-from spanqa.corpus.formats import detect_format, read_corpus, write_corpus  # noqa: E402
 from spanqa.core.span import Span  # noqa: E402
+from spanqa.corpus.formats import detect_format, read_corpus, write_corpus  # noqa: E402
 
 NAMES = ["O", "B-Drug", "I-Drug", "B-Strength", "I-Strength"]
 

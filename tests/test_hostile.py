@@ -14,8 +14,8 @@ import pytest
 
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import SpanqaError
-from spanqa.corpus.formats import read_corpus, write_corpus
 from spanqa.core.span import Span
+from spanqa.corpus.formats import read_corpus, write_corpus
 
 
 def brat_dir(tmp_path: Path, text: str | bytes, ann: str | bytes | None, stem: str = "d") -> Path:

@@ -25,8 +25,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spanqa.corpus.check import check_corpus
 from spanqa.core.errors import SpanqaError
+from spanqa.corpus.check import check_corpus
 from spanqa.corpus.formats import read_corpus
 
 # --------------------------------------------------------------------------- the intact corpora

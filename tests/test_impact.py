@@ -13,12 +13,12 @@ from spanqa.compare.comparison import compare_corpora
 from spanqa.core.config import load_config
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import SpanqaError
+from spanqa.core.span import Span
 from spanqa.corpus.formats import read_corpus
 from spanqa.measure.impact import Version, changes_against, measure_impact, versions_from_corpora
-from spanqa.review.chart import impact_page, is_curve
 from spanqa.measure.impact.scores import bootstrap_delta, bootstrap_f1, doc_counts
 from spanqa.review.apply import AppliedFix
-from spanqa.core.span import Span
+from spanqa.review.chart import impact_page, is_curve
 
 runner = CliRunner(env={"COLUMNS": "200"})
 #: the tiny random encoder and a head that stops after two epochs: plumbing, not quality

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import SpanqaError
-from spanqa.corpus.formats import detect_format, jsonl, read_corpus, write_corpus
 from spanqa.core.span import Span
+from spanqa.corpus.formats import detect_format, jsonl, read_corpus, write_corpus
 
 
 def put(path: Path, *records) -> Path:

@@ -12,9 +12,9 @@ from spanqa.core.config import load_config
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import SpanqaError
 from spanqa.core.span import Span
+from spanqa.corpus.tokenize import doc_words
 from spanqa.model.kfold import ENSEMBLE_FOLD, assign_folds, doc_groups, run_kfold
 from spanqa.model.predictions import DocMarginals, OOFPredictions, decode, viterbi
-from spanqa.corpus.tokenize import doc_words
 
 SENTS = ["Pt started {d} 81mg PO daily.", "BP 180/110, HbA1c 8.9%.", "Stop {d} if bleeding.",
          "Hx of CHF, on {d} 5 mg."]

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Reporter, SpanqaError
-from spanqa.corpus.formats import detect_format, labelstudio, read_corpus
 from spanqa.core.span import Span
+from spanqa.corpus.formats import detect_format, labelstudio, read_corpus
 
 TEXT = "Pt took aspirin 81 mg daily."
 

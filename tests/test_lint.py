@@ -1,5 +1,5 @@
-"""The code passes ``ruff check`` (``[tool.ruff]`` in pyproject.toml: pyflakes, pycodestyle's error classes and
-bugbear) and ``mypy`` (``[tool.mypy]``: the package, which ships ``py.typed``) - the runs a contributor's editor
+"""The code passes ``ruff check`` (``[tool.ruff]`` in pyproject.toml: pyflakes, pycodestyle's error classes,
+bugbear and import order) and ``mypy`` (``[tool.mypy]``: the package, which ships ``py.typed``) - the runs a contributor's editor
 does, so CI fails when either finds something."""
 
 from __future__ import annotations
@@ -26,3 +26,13 @@ def test_mypy_is_clean(tmp_path):
     run = subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache")], cwd=REPO,
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_the_package_says_it_is_typed():
+    """PEP 561: ``py.typed`` sits in the package (and pyproject's package-data ships it), so a user's mypy reads
+    spanqa's annotations."""
+    import spanqa
+
+    assert (Path(spanqa.__file__).parent / "py.typed").is_file()
+    assert '"py.typed"' in (REPO / "pyproject.toml").read_text(encoding="utf-8")
+

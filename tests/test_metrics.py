@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
 from seqeval.scheme import IOB2
 
-from spanqa.corpus.bio import tags_to_spans, to_iob2
 from spanqa.compare.comparison import Kind, compare_corpora, compare_spans
-from spanqa.core.document import Corpus, Document
 from spanqa.compare.metrics import SCHEMAS, component_outcomes, metrics_report, semeval_table, span_metrics
+from spanqa.core.document import Corpus, Document
 from spanqa.core.span import Span
+from spanqa.corpus.bio import tags_to_spans, to_iob2
 
 LABELS = ("A", "B", "C")
 TAGS = ("O",) + tuple(f"{p}-{lab}" for lab in LABELS for p in "BI")

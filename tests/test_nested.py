@@ -8,11 +8,11 @@ import pytest
 
 from spanqa.core.config import load_config
 from spanqa.core.document import Corpus, Document
-from spanqa.run.nested import pooled_agreement, pooled_rate
-from spanqa.run.pipeline import audit
 from spanqa.core.span import Span
 from spanqa.corpus.layers import conflicts, label_layers, restrict
 from spanqa.corpus.tokenize import doc_words
+from spanqa.run.nested import pooled_agreement, pooled_rate
+from spanqa.run.pipeline import audit
 
 TEXT = "Pt started aspirin 81mg PO daily for 2 weeks. Mother aged 60 had CHF."
 
@@ -117,8 +117,8 @@ def test_apply_on_a_layered_run_keeps_every_layer(tmp_path):
 
 
 def test_a_finding_names_the_span_of_another_layer_it_sits_inside():
-    from spanqa.score.findings import Finding
     from spanqa.run.nested import in_context
+    from spanqa.score.findings import Finding
 
     doc = CORPUS.documents[0]
     layer_of = {lab: i for i, layer in enumerate(label_layers(CORPUS), 1) for lab in layer}

@@ -11,12 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from spanqa.measure.benchmark import noisebench as nb
-from spanqa.measure.benchmark.noisebench import (DEFAULT_CONLL, DEFAULT_ROOT, LABEL_SETS, apply_normal_patch,
-                                         cleanconll_train_blocks, read_noisebench)
 from spanqa.compare.comparison import Kind, compare_corpora
 from spanqa.core.errors import Reporter
 from spanqa.corpus.formats import conll
+from spanqa.measure.benchmark import noisebench as nb
+from spanqa.measure.benchmark.noisebench import (
+    DEFAULT_CONLL,
+    DEFAULT_ROOT,
+    LABEL_SETS,
+    apply_normal_patch,
+    cleanconll_train_blocks,
+    read_noisebench,
+)
 
 # README of shared/corpora/noisebench: sentence blocks with >= 1 span difference vs clean,
 # as a share of all 6,285 blocks of a file (5,885 sentences + 400 -DOCSTART- blocks), in %

@@ -6,11 +6,11 @@ import doctest
 
 import pytest
 
+from spanqa.core.span import Span
 from spanqa.score import competence, patterns
 from spanqa.score.findings import Finding
 from spanqa.score.messages import abbreviation_note, corpus_note, with_notes
 from spanqa.score.patterns import find_patterns
-from spanqa.core.span import Span
 
 
 def test_patterns_and_competence_doctests():
@@ -144,8 +144,8 @@ def test_members_follow_their_pattern_in_the_ranking():
 def test_context_readings_skip_a_parenthetical_and_weigh_against_a_contrary_change():
     import re as _re
 
-    from spanqa.score.competence import weights
     from spanqa.core.document import Corpus, Document
+    from spanqa.score.competence import weights
     from spanqa.score.ranking.consistency import SurfaceIndex
 
     def doc(i, text, spans):

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Reporter, SpanqaError
-from spanqa.corpus.formats import detect_format, pubtator, read_corpus
 from spanqa.core.span import Span
+from spanqa.corpus.formats import detect_format, pubtator, read_corpus
 
 PT = (
     "101|t|Lithium toxicity in a newborn.\n"

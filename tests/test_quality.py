@@ -7,9 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from spanqa.score.quality import TagLattice, note_stats, score_candidates, score_spans
 from spanqa.core.span import Span
 from spanqa.model.predictions import DocMarginals
+from spanqa.score.quality import TagLattice, note_stats, score_candidates, score_spans
 
 TEXT = "Pt started aspirin 81mg PO daily"
 WORDS = ((0, 2), (3, 10), (11, 18), (19, 21), (21, 23), (24, 26), (27, 32))  # Pt started aspirin 81 mg PO daily

@@ -13,17 +13,17 @@ import pytest
 from spanqa.compare.comparison import compare_corpora, compare_spans
 from spanqa.core.config import load_config
 from spanqa.core.document import Corpus, Document
+from spanqa.core.span import Span
 from spanqa.corpus.formats import read_corpus
+from spanqa.corpus.injection import KIND_SHARES, inject_errors
+from spanqa.corpus.tokenize import doc_words
+from spanqa.model.predictions import DocMarginals, OOFPredictions
 from spanqa.run.pipeline import audit
 from spanqa.score.quality import CandidateScore, SpanQuality, TagLattice
 from spanqa.score.ranking.combine import RankingModel
 from spanqa.score.ranking.consistency import SurfaceIndex
 from spanqa.score.ranking.error_rate import confident_error_rate, o_threshold
-from spanqa.corpus.injection import KIND_SHARES, inject_errors
 from spanqa.score.ranking.signals import CANDIDATE_KINDS, SIGNALS, doc_candidates, feature_matrix, feature_names
-from spanqa.core.span import Span
-from spanqa.model.predictions import DocMarginals, OOFPredictions
-from spanqa.corpus.tokenize import doc_words
 
 DEMO = Path(__file__).resolve().parents[1] / "corpora" / "demo"
 TEXT = "Pt started aspirin 81mg PO daily"

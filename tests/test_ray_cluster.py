@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -22,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from spanqa.core.document import Corpus
-from spanqa.corpus.formats import write_corpus
 from spanqa.core.span import Span
+from spanqa.corpus.formats import write_corpus
 
 pytest.importorskip("ray", reason="Ray is in the test extra: pip install -e '.[test]'")
 BIN = Path(sys.executable).parent
@@ -70,11 +71,13 @@ def cluster():
         for p in reversed(procs):
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGTERM)
-        for p in reversed(procs):
+        for p in reversed(procs):  # Ray's own graceful stop takes ~30 s; nothing of this throwaway cluster is kept
             try:
-                p.wait(timeout=60)
+                p.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
+                p.wait(timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _nested(doc):

@@ -67,8 +67,8 @@ def test_a_rejected_finding_is_suppressed_unless_its_evidence_changed(tmp_path, 
 def test_auditing_the_new_version_leaves_the_rejected_finding_out(demo_run, tmp_path, capsys):  # noqa: F811
     from spanqa.core.config import load_config
     from spanqa.corpus.formats import read_corpus
-    from spanqa.run.pipeline import audit
     from spanqa.model.predictions import OOFPredictions
+    from spanqa.run.pipeline import audit
 
     out, _ = demo_run
     first = _lines(out / "run" / "findings.jsonl")

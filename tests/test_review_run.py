@@ -14,9 +14,9 @@ import pytest
 
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import SpanqaError
+from spanqa.core.span import Span
 from spanqa.corpus.formats import write_corpus
 from spanqa.run.reader import Finding, corpus_location, load_run
-from spanqa.core.span import Span
 
 TEXTS = {
     "n1": "Pt started aspirin 81mg PO daily for CAD. Continue metoprolol 25 mg bid.",

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from test_review_run import make_run
 
 from spanqa.corpus.formats import read_corpus
-from spanqa.run.reader import load_run
 from spanqa.review.sample import SAMPLE_COLUMNS, allocate, sample_items, write_sample
+from spanqa.run.reader import load_run
 
 
 @settings(max_examples=200, deadline=None)

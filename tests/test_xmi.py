@@ -8,13 +8,13 @@ cassis = pytest.importorskip("cassis")
 
 from spanqa.core.document import Corpus, Document  # noqa: E402
 from spanqa.core.errors import SpanqaError  # noqa: E402
+from spanqa.core.span import Span  # noqa: E402
 from spanqa.corpus.formats import (  # noqa: E402
     detect_format,
     read_corpus,
     write_corpus,
     xmi,  # noqa: E402
 )
-from spanqa.core.span import Span  # noqa: E402
 
 
 def _core(corpus):

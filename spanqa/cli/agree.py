@@ -14,9 +14,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from spanqa.compare.agreement import Agreement, agreement
 from spanqa.cli._app import app
 from spanqa.cli.compare import problem_lines, read_side, reader_options, write_jsonl
+from spanqa.compare.agreement import Agreement, agreement
 
 
 def display_names(paths: List[Path]) -> list[str]:

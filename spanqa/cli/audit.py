@@ -15,12 +15,12 @@ import typer
 from rich.console import Console
 
 from spanqa.cli._app import app, resumable
+from spanqa.cli.summary import render_summary
 from spanqa.core.config import AuditConfig, load_config
 from spanqa.corpus.formats import read_corpus
-from spanqa.run.pipeline import audit as run_audit
-from spanqa.cli.summary import render_summary
-from spanqa.review.report import write_run_report
 from spanqa.model.predictions import load_user_predictions
+from spanqa.review.report import write_run_report
+from spanqa.run.pipeline import audit as run_audit
 
 DEFAULT_OUT = Path("spanqa-audit")
 

@@ -16,10 +16,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from spanqa.corpus.check import CheckReport, LengthStats, check_corpus, problems_by_code
 from spanqa.cli._app import app
 from spanqa.core.document import Corpus
 from spanqa.core.errors import CATALOGUE
+from spanqa.corpus.check import CheckReport, LengthStats, check_corpus, problems_by_code
 from spanqa.corpus.formats import detect_format, format_module, read_corpus
 
 DEFAULT_SHOWN = 5

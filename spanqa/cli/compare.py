@@ -20,11 +20,11 @@ from rich.table import Table
 
 from spanqa.cli._app import app
 from spanqa.compare.comparison import KINDS, Comparison, compare_corpora
+from spanqa.compare.metrics import SpanMetrics, metrics_report, span_metrics
 from spanqa.core.document import Corpus
 from spanqa.core.errors import Problem
-from spanqa.corpus.formats import detect_format, format_module, read_corpus
-from spanqa.compare.metrics import SpanMetrics, metrics_report, span_metrics
 from spanqa.core.output import atomic_open
+from spanqa.corpus.formats import detect_format, format_module, read_corpus
 
 
 def reader_options(**given: Any) -> dict[str, Any]:

@@ -19,8 +19,8 @@ from spanqa.cli.agree import display_names
 from spanqa.cli.compare import problem_lines, read_side
 from spanqa.compare.consensus import DEFAULT, LEARN, METHODS, annotator_table, disagreements
 from spanqa.compare.consensus import consensus as run_consensus
-from spanqa.corpus.formats import write_corpus
 from spanqa.core.output import atomic_open, write_text
+from spanqa.corpus.formats import write_corpus
 
 
 def annotator_names(paths: List[Path]) -> list[str]:
@@ -59,8 +59,8 @@ def consensus(
     if model:
         if method == "vote":
             raise typer.BadParameter("--model joins a fitted consensus; use a method other than vote", param_hint="--model")
-        from spanqa.core.config import load_config
         from spanqa.compare.consensus import MODEL_NAME, with_model
+        from spanqa.core.config import load_config
 
         result, predicted = with_model(corpora, load_config(config, set_), names=names, method=method,
                                        learn=learn)

@@ -19,12 +19,12 @@ from rich.console import Console
 from rich.table import Table
 
 from spanqa.cli._app import app, resumable
+from spanqa.cli.summary import render_summary
 from spanqa.core.config import load_config
 from spanqa.corpus.formats import read_corpus
 from spanqa.measure.demo.evaluate import evaluate_demo
-from spanqa.cli.summary import render_summary
-from spanqa.run.pipeline import AuditResult, audit
 from spanqa.review.report import write_run_report
+from spanqa.run.pipeline import AuditResult, audit
 
 DEFAULT_OUT = Path("spanqa-demo")
 #: the demo's patients are the id prefix (p012_n2 -> p012), so folds keep a patient's notes together

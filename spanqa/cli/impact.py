@@ -25,9 +25,9 @@ from rich.table import Table
 from spanqa.cli._app import app
 from spanqa.cli.agree import display_names
 from spanqa.cli.compare import problem_lines, read_side
+from spanqa.core.output import write_text
 from spanqa.measure.impact import measure_impact, summary_rows, versions_from_corpora, versions_from_run
 from spanqa.review.chart import impact_page
-from spanqa.core.output import write_text
 
 
 def _batches(text: Optional[str]) -> list[int] | None:

@@ -16,8 +16,8 @@ from rich.console import Console
 
 from spanqa.cli._app import app
 from spanqa.cli.export import ReviewFormat, counts_line
-from spanqa.run.reader import load_run, warn_if_changed
 from spanqa.review.sample import SampleFormat, write_sample
+from spanqa.run.reader import load_run, warn_if_changed
 
 
 class DesignChoice(str, Enum):

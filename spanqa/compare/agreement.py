@@ -50,12 +50,12 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from spanqa.corpus.bio import spans_to_tags
 from spanqa.compare.comparison import Comparison, DocPair, Kind, Match, align_documents, compare_spans, match_documents
+from spanqa.compare.metrics import PRF, span_metrics
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Location, Problem, fail
-from spanqa.compare.metrics import PRF, span_metrics
 from spanqa.core.span import Span
+from spanqa.corpus.bio import spans_to_tags
 
 
 def _doc_words(doc: Document) -> tuple[tuple[int, int], ...]:

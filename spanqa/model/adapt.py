@@ -86,8 +86,16 @@ def train_mlm(texts: Sequence[str], model: Any, out_dir: Path, *, epochs: int, s
     import torch
     from transformers import AutoModelForMaskedLM, BertConfig, BertForMaskedLM, get_linear_schedule_with_warmup
 
-    from spanqa.model.tagger import (TINY, _pad, _quiet_transformers, autocast, load_tokenizer, resolve_model_path,
-                                       seeded, to_device)
+    from spanqa.model.tagger import (
+        TINY,
+        _pad,
+        _quiet_transformers,
+        autocast,
+        load_tokenizer,
+        resolve_model_path,
+        seeded,
+        to_device,
+    )
 
     _quiet_transformers()
     t0 = time.perf_counter()

@@ -82,14 +82,31 @@ from spanqa.core.config import AuditConfig
 from spanqa.core.document import Corpus
 from spanqa.core.errors import fail
 from spanqa.model.adapt import adapt_stats
-from spanqa.model.fingerprint import (LATER_FAST_KEYS, LATER_MODEL_KEYS, RESOLVED_TRAIN_KEYS, RUNTIME_KEYS,
-                                        fast_settings, fingerprint)
+from spanqa.model.fingerprint import (
+    LATER_FAST_KEYS,
+    LATER_MODEL_KEYS,
+    RESOLVED_TRAIN_KEYS,
+    RUNTIME_KEYS,
+    fast_settings,
+    fingerprint,
+)
 from spanqa.model.fold import finetune_and_predict, heads_and_predict
-from spanqa.model.foldstore import (FOLD_FORMAT, check_run_dir, dynamics_path, fold_paths, load_fold, make_run_dir,
-                                      save_fold)
+from spanqa.model.foldstore import (
+    FOLD_FORMAT,
+    check_run_dir,
+    dynamics_path,
+    fold_paths,
+    load_fold,
+    make_run_dir,
+    save_fold,
+)
 from spanqa.model.predictions import DocMarginals, OOFPredictions
-from spanqa.model.prepare import PreparedDoc, prepare, run_order
-from spanqa.model.prepare import _words  # noqa: F401  (importable from here, as before the split)
+from spanqa.model.prepare import (
+    PreparedDoc,
+    _words,  # noqa: F401  (importable from here, as before the split)
+    prepare,
+    run_order,
+)
 from spanqa.model.probes import probe_fold, probe_labels, uses_probes
 from spanqa.model.progress import log_lines, progress_bars
 from spanqa.model.runsetup import Run, resolved, setup_run

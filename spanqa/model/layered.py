@@ -24,10 +24,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from spanqa.corpus.bio import spans_to_tags, tag_inventory
 from spanqa.core.config import AuditConfig
 from spanqa.core.document import Corpus
 from spanqa.core.errors import Location, Problem
+from spanqa.corpus.bio import spans_to_tags, tag_inventory
 from spanqa.model.predictions import DocMarginals, OOFPredictions
 
 _FORMAT = "spanqa.tagging.layered.v1"

@@ -36,9 +36,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from spanqa.corpus.bio import split_tag, tags_to_spans
 from spanqa.core.output import atomic_open
 from spanqa.core.span import Span
+from spanqa.corpus.bio import split_tag, tags_to_spans
 
 if TYPE_CHECKING:
     from spanqa.core.document import Corpus
@@ -230,8 +230,8 @@ def marginals_from_spans(corpus: "Corpus", predicted: "Corpus", *, floor: float 
     model's uncertainty: span qualities and alternatives computed from it are only as graded as the scores,
     which ``summary.json`` says.  Predicted spans of documents the corpus lacks are an error (``E412``).
     """
-    from spanqa.corpus.bio import tag_inventory
     from spanqa.core.errors import fail
+    from spanqa.corpus.bio import tag_inventory
     from spanqa.corpus.tokenize import doc_words
 
     docs = corpus.by_id()

@@ -12,11 +12,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from spanqa.corpus.bio import spans_to_tags
 from spanqa.core.config import AuditConfig
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Location, Problem
 from spanqa.core.span import Span
+from spanqa.corpus.bio import spans_to_tags
 from spanqa.model.align import DocEncoding, encode_words, sentence_word_starts, special_tokens
 
 __all__ = ["PreparedDoc", "prepare", "run_order"]

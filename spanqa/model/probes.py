@@ -11,9 +11,9 @@ from typing import Sequence
 
 import numpy as np
 
-from spanqa.corpus.bio import spans_to_tags
 from spanqa.core.config import AuditConfig
 from spanqa.core.document import Corpus
+from spanqa.corpus.bio import spans_to_tags
 from spanqa.model.prepare import PreparedDoc
 
 __all__ = ["probe_fold", "probe_labels", "uses_probes"]

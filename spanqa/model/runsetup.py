@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from spanqa.corpus.bio import tag_inventory
 from spanqa.core.config import AuditConfig
 from spanqa.core.document import Corpus
 from spanqa.core.errors import Problem, fail
+from spanqa.corpus.bio import tag_inventory
 from spanqa.model.fingerprint import fingerprint
 from spanqa.model.foldstore import check_run_dir
 from spanqa.model.prepare import PreparedDoc, prepare, run_order

@@ -13,10 +13,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from spanqa.corpus.bio import tag_inventory
 from spanqa.core.config import AuditConfig
 from spanqa.core.document import Corpus
 from spanqa.core.errors import Problem
+from spanqa.corpus.bio import tag_inventory
 from spanqa.model.prepare import PreparedDoc, prepare, run_order
 from spanqa.model.runsetup import resolved, setup_run
 from spanqa.model.tagger import load_tokenizer, resolve_device, threads_for, torch_threads

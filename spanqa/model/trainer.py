@@ -34,11 +34,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from spanqa.corpus.bio import spans_to_tags
 from spanqa.core.config import AuditConfig
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Location, Problem
 from spanqa.core.span import Span
+from spanqa.corpus.bio import spans_to_tags
 from spanqa.model.fold import finetune_and_predict, heads_and_predict
 from spanqa.model.predictions import DocMarginals, decode
 from spanqa.model.prepare import PreparedDoc, prepare

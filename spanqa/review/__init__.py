@@ -11,12 +11,12 @@ Offsets are half-open document character offsets throughout.
 """
 
 from spanqa._moved import renamed
-from spanqa.review.apply import ApplyResult, AppliedFix, apply_decisions, apply_run, corpus_hash, write_version
+from spanqa.review.apply import AppliedFix, ApplyResult, apply_decisions, apply_run, corpus_hash, write_version
 from spanqa.review.decisions import Decision, read_decisions
 from spanqa.review.exports import export_run, labelstudio_tasks, write_brat, write_csv, write_labelstudio
 from spanqa.review.report import build_report, guideline_hints, write_report
-from spanqa.run.reader import Finding, Run, load_run
 from spanqa.review.sample import sample_items, write_sample
+from spanqa.run.reader import Finding, Run, load_run
 
 __all__ = ["ApplyResult", "AppliedFix", "Decision", "Finding", "Run", "apply_decisions", "apply_run", "build_report",
            "corpus_hash", "export_run", "guideline_hints", "labelstudio_tasks", "load_run", "read_decisions",

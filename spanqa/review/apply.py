@@ -51,11 +51,11 @@ from typing import Any, Iterable, Mapping, Sequence
 from spanqa._moved import renamed
 from spanqa.core.document import Corpus, Document, corpus_hash
 from spanqa.core.errors import Location, Problem, SpanqaError, fail
-from spanqa.corpus.formats._text import json_lines
 from spanqa.core.output import contained, inside, write_text
+from spanqa.core.span import Span, sort_spans
+from spanqa.corpus.formats._text import json_lines
 from spanqa.review.decisions import Decision, resolve
 from spanqa.run.reader import Finding, Run, span_key
-from spanqa.core.span import Span, sort_spans
 
 _T_NUM = re.compile(r"^T(\d+)$")
 REJECTIONS = "rejections.jsonl"

@@ -42,10 +42,10 @@ from typing import Any, Iterable, Iterator, Literal, Mapping, Sequence
 
 from spanqa.core.document import Corpus, Document
 from spanqa.core.output import atomic_open, write_text
+from spanqa.core.span import Span, sort_spans
 from spanqa.review.cells import safe_row
 from spanqa.review.decisions import ARGILLA_QUESTION, Decision
 from spanqa.run.reader import Finding, Run, span_key
-from spanqa.core.span import Span, sort_spans
 
 ExportFormat = Literal["labelstudio", "brat", "csv", "argilla"]
 EXPORT_FORMATS: tuple[str, ...] = ("labelstudio", "brat", "csv", "argilla")

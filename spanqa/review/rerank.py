@@ -24,8 +24,8 @@ import numpy as np
 
 from spanqa.core.document import Corpus
 from spanqa.core.output import atomic_open
-from spanqa.score.ranking.feedback import SIGMA, Feedback, group_keys
 from spanqa.run.reader import Finding, Run
+from spanqa.score.ranking.feedback import SIGMA, Feedback, group_keys
 
 KIND_WORDS = {"missing": "a missing {label}", "spurious": "{label} that may be no entity",
               "type": "{label} that may be another type", "boundary": "{label} whose edges may differ",

@@ -35,10 +35,10 @@ from typing import Literal, Sequence
 
 from spanqa.core.document import Corpus
 from spanqa.core.output import atomic_open
+from spanqa.core.span import Span
 from spanqa.review.cells import safe_row
 from spanqa.review.exports import context_string, write_brat, write_labelstudio
 from spanqa.run.reader import Finding, Run
-from spanqa.core.span import Span
 
 Allocation = Literal["proportional", "equal"]
 SampleFormat = Literal["labelstudio", "csv", "brat"]

@@ -91,8 +91,8 @@ def audit(labels: Corpus | str | Path, predictions: "OOFPredictions | str | Path
     import json
 
     from spanqa.corpus.formats import read_corpus
-    from spanqa.run.pipeline import audit as run_audit
     from spanqa.model.predictions import OOFPredictions, load_user_predictions
+    from spanqa.run.pipeline import audit as run_audit
 
     corpus = labels if isinstance(labels, Corpus) else read_corpus(labels)
     cfg = config if isinstance(config, AuditConfig) else load_config(config, overrides=list(overrides))

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from spanqa.score.findings import Finding
 from spanqa.core.output import atomic_open, write_text
-from spanqa.score.quality import CandidateScore, SpanQuality
 from spanqa.core.span import Span
 from spanqa.model.predictions import OOFPredictions
+from spanqa.score.findings import Finding
+from spanqa.score.quality import CandidateScore, SpanQuality
 
 FILES = {"spans": "spans.jsonl", "findings": "findings.jsonl", "predictions": "predictions.jsonl",
          "marginals": "marginals.npz", "summary": "summary.json", "problems": "problems.jsonl"}

@@ -111,11 +111,11 @@ def audit_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Sequence[
     results into ``out`` (module docstring), the summary made by ``summarize``; returns the merged
     :class:`spanqa.run.files.AuditResult` (its ``oof`` is the first layer's)."""
     from spanqa.corpus.bio import tag_inventory
-    from spanqa.score.findings import sort_findings
+    from spanqa.corpus.layers import layer_corpora
     from spanqa.model.fingerprint import fingerprint
     from spanqa.model.foldstore import check_run_dir
-    from spanqa.corpus.layers import layer_corpora
     from spanqa.model.plan import resolve
+    from spanqa.score.findings import sort_findings
 
     say = notify(progress)
     t0 = time.perf_counter()

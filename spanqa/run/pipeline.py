@@ -50,21 +50,21 @@ import numpy as np
 from spanqa._moved import relocated
 from spanqa._version import __version__
 from spanqa.compare.comparison import compare_spans
-from spanqa.score.competence import qualify, withhold_unsupported
 from spanqa.core.config import AuditConfig
 from spanqa.core.document import Corpus, Document, corpus_hash
 from spanqa.core.errors import Location, Problem, fail
-from spanqa.score.findings import FINDING_KINDS, Finding, doc_findings, ood_findings, rank_findings, sort_findings
-from spanqa.run.nested import audit_layers
 from spanqa.core.output import inside
+from spanqa.core.span import Span
+from spanqa.model.predictions import OOFPredictions, decode
+from spanqa.run.files import FILES, NESTED, AuditResult, write_run
+from spanqa.run.files import notify as _notify
+from spanqa.run.nested import audit_layers
+from spanqa.score.competence import qualify, withhold_unsupported
+from spanqa.score.findings import FINDING_KINDS, Finding, doc_findings, ood_findings, rank_findings, sort_findings
 from spanqa.score.patterns import find_patterns
 from spanqa.score.quality import CandidateScore, SpanQuality, TagLattice, note_stats, score_spans
 from spanqa.score.ranking.error_rate import confident_error_rate, o_threshold, upper_bound_rate
 from spanqa.score.ranking.ranker import rank_corpus
-from spanqa.run.files import FILES, NESTED, AuditResult, write_run
-from spanqa.run.files import notify as _notify
-from spanqa.core.span import Span
-from spanqa.model.predictions import OOFPredictions, decode
 
 
 def words_marginals(marginals: Mapping[str, Any], lattices: Mapping[str, TagLattice]) -> dict[str, Any]:

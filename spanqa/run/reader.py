@@ -28,8 +28,8 @@ from typing import Any, Iterator, Mapping
 
 from spanqa.core.document import Corpus
 from spanqa.core.errors import Location, Problem, fail
-from spanqa.corpus.formats._text import JsonError, json_lines, loads_json
 from spanqa.core.span import Span
+from spanqa.corpus.formats._text import JsonError, json_lines, loads_json
 from spanqa.score.findings import SUGGESTION_PROB_KEYS, Finding, span_from_record
 
 #: every finding kind the audit writes (``low_quality`` and unknown kinds are accepted too)

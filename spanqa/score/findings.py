@@ -32,6 +32,10 @@ errors is :mod:`spanqa.measure.demo.evaluate`.
 Every finding has a stable ``id``: the first 12 hex digits of the SHA-1 of
 ``doc_id|kind|labels keys|suggestion keys``, so the same finding keeps its id across runs.
 
+Why ~490 lines: :class:`Finding` is the one record of a finding - built here, written (``to_dict``) into
+``findings.jsonl`` and read back (``from_dict``) by every review command - and the code that builds findings
+sits beside the record it fills, so a field and its producers are read together.
+
 >>> from spanqa.core.span import Span, sort_spans
 >>> f = Finding("d", "type", "relabel", 0.03, (Span("d", 19, 23, "Drug"),), (Span("d", 19, 23, "Strength"),),
 ...             {"p_suggestion": 0.94}, "")
@@ -49,15 +53,15 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from spanqa._moved import relocated
+from spanqa.compare.comparison import Component, Kind, compare_spans
 from spanqa.core.config import FindingsConfig
 from spanqa.core.errors import fail
+from spanqa.core.span import Span, sort_spans
 from spanqa.corpus.bio import spans_to_tags
-from spanqa.compare.comparison import Component, Kind, compare_spans
 from spanqa.score.messages import QUOTE_CHARS, TEMPLATES, abbreviation_note, corpus_note, render_message, with_notes
 from spanqa.score.messages import pct as _pct  # noqa: F401 - the old private names, still imported elsewhere
 from spanqa.score.messages import quote as _quote  # noqa: F401
 from spanqa.score.quality import CandidateScore, NoteStats, SpanQuality, TagLattice, WordIndex
-from spanqa.core.span import Span, sort_spans
 
 #: finding kinds beyond the comparator's: the score flags, the corpus's inconsistencies, odd notes
 FLAG_KINDS: tuple[str, ...] = ("ambiguous", "low_confidence", "inconsistent", "out_of_distribution")

@@ -27,9 +27,9 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from spanqa.core.span import Span
 from spanqa.corpus.bio import spans_to_tags
 from spanqa.score.lattice import BOUNDARY_WINDOW, PROB_FLOOR, TagLattice
-from spanqa.core.span import Span
 
 Range = tuple[int, int]
 

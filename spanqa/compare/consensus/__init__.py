@@ -29,8 +29,18 @@ Methods (``method=``):
 
 from __future__ import annotations
 
-from spanqa.compare.consensus.aggregate import (DEFAULT, DIAG, LEARN, METHODS, PRIOR, TITLES, Consensus, consensus, dawid_skene,
-                                        majority_vote)
+from spanqa.compare.consensus.aggregate import (
+                                        DEFAULT,
+                                        DIAG,
+                                        LEARN,
+                                        METHODS,
+                                        PRIOR,
+                                        TITLES,
+                                        Consensus,
+                                        consensus,
+                                        dawid_skene,
+                                        majority_vote,
+)
 from spanqa.compare.consensus.crowd import CharMap, Crowd, default_names, gather
 from spanqa.compare.consensus.model import MODEL_NAME, model_annotation, with_model
 from spanqa.compare.consensus.reliability import annotator_table, disagreements, sample_disagreement, wilson

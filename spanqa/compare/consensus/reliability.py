@@ -22,8 +22,8 @@ import numpy as np
 
 from spanqa.compare.comparison import compare_spans
 from spanqa.compare.consensus.crowd import Crowd
-from spanqa.core.document import Corpus
 from spanqa.compare.metrics import span_metrics
+from spanqa.core.document import Corpus
 
 O = "O"  # noqa: E741 - the outside tag's own name
 

@@ -38,10 +38,10 @@ from typing import Any, cast
 
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Problem, Reporter, require
-from spanqa.corpus.formats._text import read_utf8
-from spanqa.corpus.formats._walk import add_document, corpus_files
 from spanqa.core.output import write_text
 from spanqa.core.span import Span, sort_spans
+from spanqa.corpus.formats._text import read_utf8
+from spanqa.corpus.formats._walk import add_document, corpus_files
 from spanqa.corpus.validate import check_span
 
 NAME = "bioc"

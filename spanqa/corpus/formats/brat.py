@@ -62,10 +62,10 @@ from typing import Any, Literal, Sequence
 
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Reporter, fail
-from spanqa.corpus.formats._text import BOM, one_line, read_utf8
-from spanqa.corpus.formats._walk import corpus_files
 from spanqa.core.output import write_text
 from spanqa.core.span import Span
+from spanqa.corpus.formats._text import BOM, one_line, read_utf8
+from spanqa.corpus.formats._walk import corpus_files
 from spanqa.corpus.validate import check_span
 
 NAME = "brat"

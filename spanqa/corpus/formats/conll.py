@@ -76,13 +76,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from spanqa.corpus.bio import SCHEMES, Scheme, spans_to_tags, tags_to_spans, validate_tag
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Location, Problem, Reporter, fail
-from spanqa.corpus.formats._text import read_utf8
-from spanqa.corpus.formats._walk import add_document, corpus_files
 from spanqa.core.output import write_text
 from spanqa.core.span import Span
+from spanqa.corpus.bio import SCHEMES, Scheme, spans_to_tags, tags_to_spans, validate_tag
+from spanqa.corpus.formats._text import read_utf8
+from spanqa.corpus.formats._walk import add_document, corpus_files
 
 NAME = "conll"
 

@@ -41,9 +41,9 @@ from typing import Any
 
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Location, Problem, Reporter, fail
-from spanqa.corpus.formats._walk import add_document, corpus_files
 from spanqa.core.output import atomic_open
 from spanqa.core.span import Span, sort_spans
+from spanqa.corpus.formats._walk import add_document, corpus_files
 
 NAME = "spacy"
 GROUP = "spanqa"  # the span group spanqa writes when spans overlap

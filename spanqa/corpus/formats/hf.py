@@ -38,9 +38,9 @@ import shutil
 from pathlib import Path
 from typing import Any, Sequence
 
-from spanqa.corpus.bio import Scheme, spans_to_tags, tags_to_spans, validate_tag
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Location, Problem, Reporter, fail, require
+from spanqa.corpus.bio import Scheme, spans_to_tags, tags_to_spans, validate_tag
 from spanqa.corpus.formats._walk import add_document
 from spanqa.corpus.formats.conll import parse_scheme
 

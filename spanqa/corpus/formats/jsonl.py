@@ -44,10 +44,10 @@ from typing import Any, Literal
 
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Reporter, SpanqaError, fail
-from spanqa.corpus.formats._text import is_int, loads_json, read_utf8
-from spanqa.corpus.formats._walk import corpus_files
 from spanqa.core.output import atomic_open
 from spanqa.core.span import Span
+from spanqa.corpus.formats._text import is_int, loads_json, read_utf8
+from spanqa.corpus.formats._walk import corpus_files
 from spanqa.corpus.validate import check_span
 
 NAME = "jsonl"

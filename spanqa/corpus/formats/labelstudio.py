@@ -63,10 +63,10 @@ from typing import Any, Literal
 
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Location, Problem, Reporter
-from spanqa.corpus.formats._text import JsonError, is_int, loads_json
-from spanqa.corpus.formats._walk import add_document, corpus_files
 from spanqa.core.output import write_text
 from spanqa.core.span import Span
+from spanqa.corpus.formats._text import JsonError, is_int, loads_json
+from spanqa.corpus.formats._walk import add_document, corpus_files
 from spanqa.corpus.validate import check_span
 
 NAME = "labelstudio"

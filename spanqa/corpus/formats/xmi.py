@@ -42,10 +42,10 @@ from typing import Any
 
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Location, Problem, Reporter, fail, require
-from spanqa.corpus.formats._text import read_utf8
-from spanqa.corpus.formats._walk import add_document, corpus_files
 from spanqa.core.output import write_text
 from spanqa.core.span import Span, sort_spans
+from spanqa.corpus.formats._text import read_utf8
+from spanqa.corpus.formats._walk import add_document, corpus_files
 
 NAME = "xmi"
 NAMED_ENTITY = "de.tudarmstadt.ukp.dkpro.core.api.ner.type.NamedEntity"

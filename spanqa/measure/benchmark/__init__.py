@@ -19,15 +19,51 @@ All offsets are half-open character offsets of the audited (original) document.
 """
 
 from spanqa._moved import renamed
-from spanqa.measure.benchmark.adapters import (ACTION_GROUP, ALTERNATIVE_GROUP, CANDIDATE_GROUP, FINDING_GROUP,
-                                       SIGNAL_DIRECTION, candidate_detections, finding_detections, gold_path_scores,
-                                       quality_detections, sentence_noisy_or)
-from spanqa.measure.benchmark.baselines import (CleanlabOutput, cleanlab_baseline, cleanlab_inputs, nessie_retag,
-                                        nessie_uncertainty, surface_form_detections)
-from spanqa.measure.benchmark.scoring import (DEFAULT_KS, DROPPED, FALSE_POSITIVE, Detection, at_k, average_precision, claims,
-                                      cut_weights, hits, match, r_precision, rank, span_metrics)
-from spanqa.measure.benchmark.sentences import (Sentence, corpus_sentences, merge_tag, sentence_metrics, sentence_min_scores,
-                                        sentence_truth, sentence_truth_from_tags, trapezoid_auprc)
+from spanqa.measure.benchmark.adapters import (
+                                       ACTION_GROUP,
+                                       ALTERNATIVE_GROUP,
+                                       CANDIDATE_GROUP,
+                                       FINDING_GROUP,
+                                       SIGNAL_DIRECTION,
+                                       candidate_detections,
+                                       finding_detections,
+                                       gold_path_scores,
+                                       quality_detections,
+                                       sentence_noisy_or,
+)
+from spanqa.measure.benchmark.baselines import (
+                                       CleanlabOutput,
+                                       cleanlab_baseline,
+                                       cleanlab_inputs,
+                                       nessie_retag,
+                                       nessie_uncertainty,
+                                       surface_form_detections,
+)
+from spanqa.measure.benchmark.scoring import (
+                                       DEFAULT_KS,
+                                       DROPPED,
+                                       FALSE_POSITIVE,
+                                       Detection,
+                                       at_k,
+                                       average_precision,
+                                       claims,
+                                       cut_weights,
+                                       hits,
+                                       match,
+                                       r_precision,
+                                       rank,
+                                       span_metrics,
+)
+from spanqa.measure.benchmark.sentences import (
+                                       Sentence,
+                                       corpus_sentences,
+                                       merge_tag,
+                                       sentence_metrics,
+                                       sentence_min_scores,
+                                       sentence_truth,
+                                       sentence_truth_from_tags,
+                                       trapezoid_auprc,
+)
 from spanqa.measure.benchmark.truth import GROUPS, KIND_GROUP, Correction, changes_from_comparison, corrected_word_tags
 
 __all__ = ["ACTION_GROUP", "ALTERNATIVE_GROUP", "CANDIDATE_GROUP", "Correction", "CleanlabOutput", "DEFAULT_KS",

@@ -18,11 +18,11 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from spanqa.core.document import Corpus
+from spanqa.corpus.bio import spans_to_tags
 from spanqa.measure.benchmark.scoring import Detection
 from spanqa.measure.benchmark.sentences import Sentence
 from spanqa.measure.benchmark.truth import KIND_GROUP
-from spanqa.corpus.bio import spans_to_tags
-from spanqa.core.document import Corpus
 
 #: spanqa finding kind -> kind group (``low_confidence`` goes by its best alternative, below)
 FINDING_GROUP: dict[str, str] = dict(KIND_GROUP, ambiguous="type", pattern="type")

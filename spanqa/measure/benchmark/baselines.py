@@ -26,13 +26,13 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from spanqa.measure.benchmark.scoring import Detection
-from spanqa.measure.benchmark.sentences import Sentence, merge_tag
-from spanqa.measure.benchmark.truth import KIND_GROUP
-from spanqa.corpus.bio import spans_to_tags
 from spanqa.compare.comparison import Kind, compare_spans
 from spanqa.core.document import Corpus, Document
 from spanqa.core.span import Span
+from spanqa.corpus.bio import spans_to_tags
+from spanqa.measure.benchmark.scoring import Detection
+from spanqa.measure.benchmark.sentences import Sentence, merge_tag
+from spanqa.measure.benchmark.truth import KIND_GROUP
 
 Range = tuple[int, int]
 
@@ -175,8 +175,8 @@ def surface_form_detections(corpus: Corpus, words: Mapping[str, Sequence[Range]]
 
     ``words``: per document, the word ranges (default: :func:`spanqa.corpus.tokenize.doc_words`).
     """
-    from spanqa.score.ranking.consistency import SurfaceIndex
     from spanqa.corpus.tokenize import doc_words
+    from spanqa.score.ranking.consistency import SurfaceIndex
 
     docs = [d for d in corpus.documents if d.spans is not None]
     wmap = {d.id: (list(words[d.id]) if words is not None and d.id in words else list(doc_words(d).ranges))

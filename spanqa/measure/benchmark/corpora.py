@@ -26,10 +26,10 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from spanqa.measure.benchmark.noisebench import corpora_root
 from spanqa.core.document import Corpus, Document
-from spanqa.corpus.formats import read_corpus
 from spanqa.core.span import Span, sort_spans
+from spanqa.corpus.formats import read_corpus
+from spanqa.measure.benchmark.noisebench import corpora_root
 
 NAMES: tuple[str, ...] = ("ncbi", "bc5cdr", "phee", "ade", "maccrobat")
 

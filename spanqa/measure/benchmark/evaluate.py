@@ -20,13 +20,23 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from spanqa.measure.benchmark.adapters import (SIGNAL_DIRECTION, candidate_detections, finding_detections, gold_path_scores,
-                                       sentence_noisy_or)
-from spanqa.measure.benchmark.baselines import cleanlab_baseline, nessie_retag, nessie_uncertainty, surface_form_detections
+from spanqa.core.document import Corpus
+from spanqa.measure.benchmark.adapters import (
+    SIGNAL_DIRECTION,
+    candidate_detections,
+    finding_detections,
+    gold_path_scores,
+    sentence_noisy_or,
+)
+from spanqa.measure.benchmark.baselines import (
+    cleanlab_baseline,
+    nessie_retag,
+    nessie_uncertainty,
+    surface_form_detections,
+)
 from spanqa.measure.benchmark.scoring import DEFAULT_KS, Detection, span_metrics
 from spanqa.measure.benchmark.sentences import Sentence, corpus_sentences, sentence_metrics, sentence_min_scores
 from spanqa.measure.benchmark.truth import Correction
-from spanqa.core.document import Corpus
 
 
 @dataclass(frozen=True)

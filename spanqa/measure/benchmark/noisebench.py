@@ -39,10 +39,10 @@ import re
 from pathlib import Path
 from typing import Any, Sequence
 
-from spanqa.corpus.bio import tags_to_spans, validate_tag
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Problem, Reporter
 from spanqa.core.span import Span
+from spanqa.corpus.bio import tags_to_spans, validate_tag
 
 Range = tuple[int, int]
 

@@ -24,9 +24,9 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from spanqa.core.document import Corpus
 from spanqa.measure.benchmark.scoring import Detection, _overlap
 from spanqa.measure.benchmark.truth import Correction
-from spanqa.core.document import Corpus
 
 Range = tuple[int, int]
 

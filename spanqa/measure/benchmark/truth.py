@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from spanqa._moved import renamed
-from spanqa.corpus.bio import spans_to_tags
 from spanqa.compare.comparison import Comparison, Kind
+from spanqa.corpus.bio import spans_to_tags
 
 #: the kind groups, in table order
 GROUPS: tuple[str, ...] = ("type", "boundary", "split_merge", "missing", "spurious")

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from spanqa.measure.demo.generator import LABELS, generate_notes
-from spanqa.measure.demo.noise import KINDS, inject_errors
 from spanqa.core.document import Corpus, Document
-from spanqa.corpus.formats import write_corpus
 from spanqa.core.output import atomic_open, write_text
 from spanqa.core.span import Span, sort_spans
+from spanqa.corpus.formats import write_corpus
+from spanqa.measure.demo.generator import LABELS, generate_notes
+from spanqa.measure.demo.noise import KINDS, inject_errors
 
 
 @dataclass(frozen=True)

@@ -45,9 +45,9 @@ from dataclasses import dataclass, field
 from random import Random
 from typing import Literal, Sequence
 
-from spanqa.measure.demo import vocab as V
 from spanqa.core.document import Document
 from spanqa.core.span import Span, sort_spans
+from spanqa.measure.demo import vocab as V
 
 NoteType = Literal["admission note", "progress note", "discharge summary"]
 

@@ -45,10 +45,10 @@ from dataclasses import dataclass, field
 from random import Random
 from typing import Any, Literal, Sequence
 
-from spanqa.measure.demo import vocab as V
 from spanqa.core.document import Document
 from spanqa.core.span import Span, sort_spans
 from spanqa.corpus.tokenize import tokenize
+from spanqa.measure.demo import vocab as V
 
 Kind = Literal["split", "merge", "boundary", "type", "missing", "spurious"]
 KINDS: tuple[Kind, ...] = ("split", "merge", "boundary", "type", "missing", "spurious")

@@ -8,8 +8,16 @@
 The command is ``spanqa impact`` (:mod:`spanqa.cli.impact`).
 """
 
-from spanqa.measure.impact.measure import (FORMAT, Version, changes_against, fix_batches, measure_impact, summary_rows,
-                                   versions_from_corpora, versions_from_run)
+from spanqa.measure.impact.measure import (
+                                   FORMAT,
+                                   Version,
+                                   changes_against,
+                                   fix_batches,
+                                   measure_impact,
+                                   summary_rows,
+                                   versions_from_corpora,
+                                   versions_from_run,
+)
 
 __all__ = ["FORMAT", "Version", "changes_against", "fix_batches", "measure_impact", "summary_rows",
            "versions_from_corpora", "versions_from_run"]

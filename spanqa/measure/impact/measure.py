@@ -33,9 +33,9 @@ import numpy as np
 from spanqa.core.config import AuditConfig
 from spanqa.core.document import Corpus, Document
 from spanqa.core.errors import Location, Problem, fail
+from spanqa.core.span import Span, sort_spans
 from spanqa.measure.impact.scores import RESAMPLES, bootstrap_delta, bootstrap_f1, doc_counts
 from spanqa.run.reader import span_key
-from spanqa.core.span import Span, sort_spans
 
 FORMAT = "spanqa.impact.v1"
 #: fix counts of the learning curve's points when none are given: 50, 100, 200, ... below the total

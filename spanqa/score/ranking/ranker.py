@@ -24,17 +24,23 @@ from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
 
-from spanqa.core.config import RankingConfig
 from spanqa.compare.comparison import compare_spans
-from spanqa.score.competence import weights
+from spanqa.core.config import RankingConfig
 from spanqa.core.document import Corpus
+from spanqa.core.span import Span
+from spanqa.corpus.injection import inject_errors
+from spanqa.score.competence import weights
 from spanqa.score.quality import TagLattice
 from spanqa.score.ranking.combine import RankingModel
 from spanqa.score.ranking.consistency import SurfaceIndex
-from spanqa.corpus.injection import inject_errors
-from spanqa.score.ranking.signals import (Candidate, candidate_key, coordination_splits, doc_candidates, feature_matrix,
-                                    feature_names)
-from spanqa.core.span import Span
+from spanqa.score.ranking.signals import (
+    Candidate,
+    candidate_key,
+    coordination_splits,
+    doc_candidates,
+    feature_matrix,
+    feature_names,
+)
 
 Method = Literal["injected", "model"]
 #: features left out when no training dynamics of the injected copy were recorded: they cannot be fitted on

@@ -48,11 +48,11 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from spanqa.corpus.bio import spans_to_tags
 from spanqa.compare.comparison import Component, Kind
+from spanqa.core.span import Span
+from spanqa.corpus.bio import spans_to_tags
 from spanqa.score.quality import TagLattice, WordIndex
 from spanqa.score.ranking.consistency import SurfaceIndex
-from spanqa.core.span import Span
 
 SIGNALS: tuple[str, ...] = ("log_p_labels", "log_p_labels_per_word", "log_p_suggestion", "label_marginal",
                             "min_label_marginal", "surface_agree", "surface_support", "margin", "structure",
