@@ -21,7 +21,7 @@ __all__ = ["LATER_FAST_KEYS", "LATER_MODEL_KEYS", "RESOLVED_TRAIN_KEYS", "RUNTIM
            "fingerprint", "model_settings"]
 
 #: ``[model]`` keys that choose where the models run, not what they compute: left out of the fingerprint
-RUNTIME_KEYS = ("device", "compile", "threads")
+RUNTIME_KEYS = ("device", "compile", "threads", "mmap_threshold_mib")
 
 #: ``[train]`` keys that only choose the mode (``auto`` is resolved before anything is fingerprinted)
 RESOLVED_TRAIN_KEYS = ("budget_minutes",)

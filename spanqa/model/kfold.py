@@ -81,6 +81,7 @@ from spanqa._version import __version__
 from spanqa.core.config import AuditConfig
 from spanqa.core.document import Corpus
 from spanqa.core.errors import fail
+from spanqa.model import heap
 from spanqa.model.adapt import adapt_stats
 from spanqa.model.fingerprint import (
     LATER_FAST_KEYS,
@@ -245,6 +246,7 @@ def run_kfold(corpus: Corpus, config: AuditConfig, *, run_dir: Path | None = Non
             else:
                 results[k], stats[k], dynamics[k] = _train_fold(k, r, config, run_dir, bar)
                 trained += 1
+                heap.trim()  # the fold's batches were freed: give their heap back (spanqa.model.heap)
             if bar:
                 bar.update(task, advance=1)
             if log:

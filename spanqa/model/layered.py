@@ -28,6 +28,7 @@ from spanqa.core.config import AuditConfig
 from spanqa.core.document import Corpus
 from spanqa.core.errors import Location, Problem
 from spanqa.corpus.bio import spans_to_tags, tag_inventory
+from spanqa.model import heap
 from spanqa.model.predictions import DocMarginals, OOFPredictions
 
 _FORMAT = "spanqa.tagging.layered.v1"
@@ -160,6 +161,7 @@ def run_kfold_layers(corpus: Corpus, config: AuditConfig, layers: Sequence[Seque
                 resumed.append(k)
             else:
                 results[k], stats[k] = _train_layered_fold(k, lz, bar)
+                heap.trim()  # the fold's batches were freed: give their heap back (spanqa.model.heap)
             if log:
                 log(f"fold {k + 1}/{t.folds} (one head, {len(layers)} layers) "
                     f"{'resumed' if loaded is not None else 'trained'} in {time.perf_counter() - t_fold:.0f} s")

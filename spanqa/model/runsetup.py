@@ -14,6 +14,7 @@ from spanqa.core.config import AuditConfig
 from spanqa.core.document import Corpus
 from spanqa.core.errors import Problem, fail
 from spanqa.corpus.bio import tag_inventory
+from spanqa.model import heap
 from spanqa.model.fingerprint import fingerprint
 from spanqa.model.foldstore import check_run_dir
 from spanqa.model.prepare import PreparedDoc, prepare, run_order
@@ -77,6 +78,7 @@ def setup_run(corpus: Corpus, config: AuditConfig, run_dir: Path | None) -> Run:
     t = config.train
     if t.mode == "auto":
         raise ValueError("resolve train.mode = 'auto' first (spanqa.model.plan.resolve)")
+    heap.limit(config.model.mmap_threshold_mib)
     ordered = run_order(corpus)
     annotated = [d for d in ordered if d.spans is not None]
     if not annotated:

@@ -17,6 +17,7 @@ from spanqa.core.config import AuditConfig
 from spanqa.core.document import Corpus
 from spanqa.core.errors import Problem
 from spanqa.corpus.bio import tag_inventory
+from spanqa.model import heap
 from spanqa.model.prepare import PreparedDoc, prepare, run_order
 from spanqa.model.runsetup import resolved, setup_run
 from spanqa.model.tagger import load_tokenizer, resolve_device, threads_for, torch_threads
@@ -39,6 +40,7 @@ def run_features(prepared: Sequence[PreparedDoc], tokenizer: Any, config: AuditC
                        device=device, problems=problems)
     if bar:
         bar.remove_task(task)
+    heap.trim()  # the encoder's batches were freed (spanqa.model.heap)
     return wf.by_id(), dict(wf.stats, key=wf.key[:24])
 
 
