@@ -24,6 +24,7 @@ from spanqa.model.distributed import (
     read_job_corpus,
     run_fold_job,
 )
+from spanqa.model.featurefile import cache_files
 from spanqa.model.features import load_features, merge_features
 from spanqa.model.kfold import features_target, run_kfold, run_order, shard_ranges
 
@@ -166,7 +167,7 @@ def test_distributed_fold_job_without_run_dir_uses_the_features_it_is_sent(corpu
     monkeypatch.setattr(spanqa.model.features, "compute_features", no_encoding)
     for k in range(CFG.train.folds):
         files = _fold_files(str(corpus_file), "jsonl", CFG.to_dict(), k, str(tmp_path / "absent" / "run"),
-                            (path.name, path.read_bytes()))
+                            [(p.name, p.read_bytes()) for p in cache_files(path)])
         _write_back(tmp_path / "run", files)
     _same(plain, run_kfold(corpus, CFG, run_dir=tmp_path / "run", progress=False))
     with pytest.raises(AssertionError, match="encoded the corpus again"):  # without them it would encode

@@ -99,7 +99,7 @@ def test_features_cache_is_reused_and_keyed_by_content(encs, tok, tmp_path):
         assert list(again.by_id()) == ["d0", "d1", "d2", "d3"]
         other = word_features(encs, CFG.model, run_dir=tmp_path, **dict(kw, pooling="mean"))
         assert other.key != first.key and other.stats["cached"] is False
-    assert len(list((tmp_path / "features").glob("words_*.npz"))) == 2
+    assert len(list((tmp_path / "features").glob("words_*.npy"))) == 2
     # another text, another seed of the random model, or another window plan -> another key
     digest = "m"
     base = features_key(encs, model=digest, layers=4, pooling="first", dtype="float16")

@@ -126,7 +126,7 @@ def test_heads_fast_kfold_gives_oof_for_every_doc_with_fold_and_seed(corpus, fas
     feats = oof.meta["features"]
     assert feats["cached"] is False and feats["layers_used"] == 2 and feats["words"] == sum(
         len(m.words) for m in oof.docs.values())
-    assert len(list((run_dir / "features").glob("words_*.npz"))) == 1
+    assert len(list((run_dir / "features").glob("words_*.npy"))) == 1 and len(list((run_dir / "features").glob("words_*.json"))) == 1
     for s in oof.meta["fold_stats"]:
         assert s["head"] == "cnn" and 1 <= s["epochs_run"] <= 4 and s["train_docs"] > 0
         assert len(s["epoch_loss"]) == s["epochs_run"]

@@ -60,7 +60,7 @@ def _cut(path: Path, keep: int) -> None:
 
 
 def _features(run: Path) -> Path:
-    return next((run / "features").glob("*.npz"))
+    return next((run / "features").glob("*.npy"))
 
 
 DAMAGE = {

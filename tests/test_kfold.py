@@ -211,3 +211,23 @@ def test_kfold_progress_is_plain_lines_when_stderr_is_not_a_terminal(corpus, tmp
     assert "trained in" in lines[0] and "to go" in lines[0] and ".py:" not in err
     run_kfold(corpus, CFG, run_dir=tmp_path / "run", progress=True)           # resumed: said so
     assert all("resumed in" in x for x in capsys.readouterr().err.splitlines() if " fold " in x)
+
+
+def test_kfold_log_says_every_heartbeat_what_is_running(corpus, tmp_path, capsys, monkeypatch):
+    """Between the fold lines a log is never silent: every HEARTBEAT_S a line per running step, with its time."""
+    import spanqa.model.progress as progress
+
+    monkeypatch.setattr(progress, "HEARTBEAT_S", 0.02)
+    run_kfold(corpus, CFG, run_dir=tmp_path / "run", progress=True)
+    beats = [x for x in capsys.readouterr().err.splitlines() if " so far" in x and "trained in" not in x]
+    assert any(" head: " in x for x in beats) and any(x.split(" ", 1)[1].startswith("folds: ") for x in beats)
+    assert all(x[:8].count(":") == 2 and ".py:" not in x for x in beats)                # timestamped, no sources
+    assert any("/3 (" in x and "to go" in x for x in beats if " folds: " in x)          # folds: k/3 (..%), ETA
+
+
+def test_progress_doctests():
+    import doctest
+
+    import spanqa.model.progress as module
+
+    assert doctest.testmod(module).failed == 0

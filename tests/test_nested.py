@@ -76,7 +76,7 @@ def test_nested_audit_judges_every_span_and_merges_the_run(tmp_path):
     assert all(f["evidence"]["layer"] in range(1, len(layers) + 1) for f in findings if f["labels"] or f["suggestion"])
     # one k-fold run for all layers: one feature cache, one head per fold with one output per layer
     kfold = tmp_path / "nested" / "layers" / "kfold"
-    assert len(list((kfold / "features").iterdir())) == 1 and len(list((kfold / "folds").glob("*.done"))) == 2
+    assert len(list((kfold / "features").glob("*.npy"))) == 1 and len(list((kfold / "folds").glob("*.done"))) == 2
     assert not any((tmp_path / "nested" / x["run"] / "folds").exists() for x in layers)
     assert nested.summary["plan"]["shared_head"] is True and nested.summary["plan"]["layers"] == len(layers)
     assert nested.summary["model_agreement"]["n_labels"] == n

@@ -130,13 +130,21 @@ def abbreviation_links(text: str, words: Sequence[Range]) -> dict[Range, Range]:
 
 def share_long_form_features(features: np.ndarray, links: dict[Range, Range]) -> np.ndarray:
     """Word features where each word of a linked short form reads the mean of its own row and its long form's mean
-    row (a copy; ``features`` itself when there is no link).
+    row (a copy; ``features`` itself when there is no link; for rows of the feature file,
+    :class:`spanqa.model.featurefile.Rows`, the same rows with the linked ones replaced, nothing else read).
 
     >>> share_long_form_features(np.array([[1.0, 1.0], [3.0, 5.0], [0.0, 0.0]]), {(2, 3): (0, 2)}).tolist()
     [[1.0, 1.0], [3.0, 5.0], [1.0, 1.5]]
     """
     if not links:
         return features
+    if not isinstance(features, np.ndarray):  # rows read from the feature file: only the linked rows are kept
+        idx, rows = [], []
+        for (a, b), (lo, hi) in links.items():
+            lf = np.asarray(features[lo:hi]).astype(np.float32).mean(axis=0)
+            idx.append(np.arange(a, b))
+            rows.append((0.5 * (np.asarray(features[a:b]).astype(np.float32) + lf)).astype(features.dtype))
+        return features.replaced(np.concatenate(idx), np.concatenate(rows))
     out = np.array(features, copy=True)
     for (a, b), (lo, hi) in links.items():
         lf = features[lo:hi].astype(np.float32).mean(axis=0)

@@ -19,7 +19,7 @@ filesystem shared with the workers; the corpus path must be readable on every wo
 :func:`run_kfold_ray` first encodes the corpus as ``shards`` independent tasks
 (:func:`encode_shard_job`: consecutive slices of the documents, each labelled with the
 whole corpus's cache key), merges them into the one cache file
-``run_dir/features/words_<key>.npz`` that a single-process run would write, and only
+``run_dir/features/words_<key>.npy`` (+ its ``.json`` index) that a single-process run would write, and only
 then starts the fold tasks, which find the features instead of encoding the corpus
 again.  Workers that cannot see ``run_dir`` get the file through Ray's object store
 (put once; for corpora whose features do not fit in memory, share ``run_dir`` or use
@@ -81,13 +81,13 @@ def encode_shard_job(corpus_path: str | Path, format: str | None, config: AuditC
 
 
 def _fold_files(corpus_path: str, format: str | None, config: dict, k: int, run_dir: str,
-                features: tuple[str, bytes] | None = None, layers: list[list[str]] | None = None) -> dict[str, bytes]:
+                features: list[tuple[str, bytes]] | None = None, layers: list[list[str]] | None = None) -> dict[str, bytes]:
     """The Ray task body: run the fold job and return its files' bytes by name (``fold_k.npz``, ``fold_k.done``,
     ``fold_k.dynamics.npz``).
 
     When ``run_dir``'s parent does not exist on this worker (no shared filesystem),
     the job runs in a temporary folder that is removed afterwards; ``features``
-    (``(file name, bytes)`` of the fast mode's feature cache) is put there first, so
+    (``(file name, bytes)`` of the fast mode's feature cache files: rows and index) is put there first, so
     the fold does not encode the corpus again.
     """
     def read(npz: Path) -> dict[str, bytes]:  # fold_k.npz, fold_k.done and fold_k.dynamics.npz when recorded
@@ -99,7 +99,8 @@ def _fold_files(corpus_path: str, format: str | None, config: dict, k: int, run_
         local = Path(tmp) / "run"
         if features is not None:
             (local / "features").mkdir(parents=True)
-            (local / "features" / features[0]).write_bytes(features[1])
+            for name, data in features:
+                (local / "features" / name).write_bytes(data)
         return read(run_fold_job(corpus_path, format, config, k, local, layers))
 
 
@@ -203,7 +204,7 @@ def _restricted(corpus: Corpus, labels: Sequence[str] | None) -> Corpus:
 
 
 def _layer_fold_files(corpus_path: str, format: str | None, config: dict, k: int, run_dir: str,
-                      features: tuple[str, bytes] | None, layers: list[list[str]] | None,
+                      features: list[tuple[str, bytes]] | None, layers: list[list[str]] | None,
                       labels: list[str] | None) -> dict[str, bytes]:
     """:func:`_fold_files` for one layer's flat run (fine-tuning a nested corpus): the corpus restricted to
     ``labels`` is written beside the job and read from there."""
@@ -235,6 +236,7 @@ def run_kfold_ray(corpus_path: str | Path, config: AuditConfig | Mapping[str, An
     import ray
 
     from spanqa.model.adapt import adapted
+    from spanqa.model.featurefile import cache_files
     from spanqa.model.kfold import run_kfold
     from spanqa.model.layered import run_kfold_layers
     from spanqa.model.plan import resolve
@@ -265,7 +267,7 @@ def run_kfold_ray(corpus_path: str | Path, config: AuditConfig | Mapping[str, An
         if job_cfg.train.mode == "fast":
             path, info["encoding"] = encode_corpus_ray(corpus_path, corpus, job_cfg, fmt, fold_dir,
                                                        shards or job_cfg.train.folds, layered=bool(layers))
-            features = ray.put((path.name, path.read_bytes()))
+            features = ray.put([(p.name, p.read_bytes()) for p in cache_files(path)])
         for k in range(job_cfg.train.folds):
             ref = task.remote(str(Path(corpus_path).resolve()), fmt, job_cfg.to_dict(), k, str(fold_dir), features,
                               layers, labels)

@@ -18,7 +18,9 @@ every word gets exactly one row.  ``pooling = "first"`` takes the word's first s
 
 Cache
 -----
-:func:`word_features` stores the rows in ``run_dir/features/words_<key>.npz``, where
+:func:`word_features` writes the rows, as the encoder makes them, into ``run_dir/features/words_<key>.npy``
+(:mod:`spanqa.model.featurefile`: an index beside it, each document then read from the file a batch at a time, so
+the features are never all in memory), where
 ``<key>`` is a SHA-256 over the encoder (weights and config files, or the tiny random
 model's seed), the settings (layers, pooling, dtype) and every document's id, word
 ranges and window input ids (so a change of text, tokenisation, ``train.max_length`` or
@@ -35,7 +37,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -43,36 +44,21 @@ import numpy as np
 
 from spanqa.core.config import FastConfig, FeatureDtype, Pooling, TrainConfig
 from spanqa.core.errors import Problem
-from spanqa.core.output import atomic_open, set_aside
 from spanqa.model.align import DocEncoding
+from spanqa.model.featurefile import (
+    FORMAT,
+    FeatureWriter,
+    WordFeatures,
+    cache_path,
+    load_features,
+    save_features,
+    write_index,
+)
 
-_FORMAT = "spanqa.tagging.features.v1"
 #: windows per inference batch (padded to the longest window of the batch; batches are length-sorted)
 ENCODE_BATCH = 32
 #: windows per inference batch on a GPU (bf16 autocast)
 ENCODE_BATCH_CUDA = 256
-
-
-@dataclass
-class WordFeatures:
-    """Per-word encoder features of a corpus.
-
-    Attributes:
-        doc_ids: document ids, in the order given.
-        features: per document, ``(n_words, dim)`` arrays of ``dtype``.
-        dim: feature width (``layers * hidden_size``).
-        key: the cache key (hex SHA-256) the features were computed for.
-        stats: ``{"encode_s", "windows", "words", "subtokens", "cached", ...}``.
-    """
-
-    doc_ids: list[str]
-    features: list[np.ndarray]
-    dim: int
-    key: str
-    stats: dict[str, Any]
-
-    def by_id(self) -> dict[str, np.ndarray]:
-        return dict(zip(self.doc_ids, self.features))
 
 
 # --------------------------------------------------------------------------- pooling
@@ -96,28 +82,18 @@ def _word_rows(enc: DocEncoding, w: int, hidden: np.ndarray, pooling: Pooling) -
 
 
 # --------------------------------------------------------------------------- encoding
-def encode_features(encodings: Sequence[DocEncoding], net: Any, *, layers: int,
-                    pooling: Pooling = FastConfig.pooling, pad_id: int = 0, dtype: FeatureDtype = "float16",
-                    batch_size: int | None = None,
-                    on_batch: Callable[[int], None] | None = None, device: str = "cpu") -> list[np.ndarray]:
-    """Run the frozen encoder ``net`` once over every window and pool one row per word.
-
-    ``net`` is a Hugging Face model called with ``output_hidden_states=True``;
-    its last ``layers`` hidden states are concatenated.  Returns, per encoding,
-    ``(n_words, layers * hidden)`` arrays of ``dtype`` (``(0, dim)`` for a document
-    without words).  Raises ``ValueError`` when ``layers`` exceeds the encoder's layers.
-    ``net`` must be on ``device``; on cuda it runs under bf16 autocast and ``batch_size``
-    defaults to ``ENCODE_BATCH_CUDA`` instead of ``ENCODE_BATCH``.
-    """
+def _encode(encodings: Sequence[DocEncoding], net: Any, put: Callable[[int, np.ndarray, np.ndarray], None], *,
+            layers: int, pooling: Pooling, pad_id: int, batch_size: int | None,
+            on_batch: Callable[[int], None] | None, device: str) -> int:
+    """Run the frozen encoder over every window (length-sorted batches) and hand each window's owned words' pooled
+    rows to ``put(doc index, word indices, rows)``; returns the feature width."""
     import torch
 
     from spanqa.model.tagger import autocast
 
     if batch_size is None:
         batch_size = ENCODE_BATCH_CUDA if device == "cuda" else ENCODE_BATCH
-
     flat = [(d, w) for d, enc in enumerate(encodings) for w in range(len(enc.windows))]
-    out: list[np.ndarray | None] = [None] * len(encodings)
     lengths = np.asarray([len(encodings[d].windows[w]) for d, w in flat], dtype=np.int64)
     order = np.argsort(lengths, kind="stable")
     dim = None
@@ -141,31 +117,57 @@ def encode_features(encodings: Sequence[DocEncoding], net: Any, *, layers: int,
             if layers > len(hs) - 1:
                 raise ValueError(f"the encoder has {len(hs) - 1} layers; fast.layers is {layers}")
             hidden = torch.cat([hs[-1 - i] for i in range(layers)], dim=-1).float().cpu().numpy()
-            if dim is None:
-                dim = hidden.shape[-1]
+            dim = hidden.shape[-1]
             for row, j in enumerate(batch):
                 d, w = flat[j]
-                enc = encodings[d]
-                if out[d] is None:
-                    out[d] = np.zeros((enc.n_words, dim), dtype=dtype)
-                idx, rows = _word_rows(enc, w, hidden[row, :lengths[j]], pooling)
-                out[d][idx] = rows
+                idx, rows = _word_rows(encodings[d], w, hidden[row, :lengths[j]], pooling)
+                put(d, idx, rows)
                 filled[d][idx] = True
             if on_batch is not None:
                 on_batch(len(batch))
-    if dim is None:  # no window at all: ask the model for its width
-        cfg = getattr(net, "config", None)
-        dim = layers * int(getattr(cfg, "hidden_size", 0))
-    result = []
     for d, enc in enumerate(encodings):
-        if out[d] is None:
-            out[d] = np.zeros((enc.n_words, dim), dtype=dtype)
         if not filled[d].all():  # pragma: no cover - align guarantees one owner per word
             from spanqa.model.align import AlignmentError
 
             raise AlignmentError(f"doc {enc.doc_id}: words {np.nonzero(~filled[d])[0][:10].tolist()} got no feature")
-        result.append(out[d])
-    return result
+    if dim is None:  # no window at all: ask the model for its width
+        cfg = getattr(net, "config", None)
+        dim = layers * int(getattr(cfg, "hidden_size", 0))
+    return int(dim)
+
+
+def encode_features(encodings: Sequence[DocEncoding], net: Any, *, layers: int,
+                    pooling: Pooling = FastConfig.pooling, pad_id: int = 0, dtype: FeatureDtype = "float16",
+                    batch_size: int | None = None,
+                    on_batch: Callable[[int], None] | None = None, device: str = "cpu",
+                    into: FeatureWriter | None = None) -> list[np.ndarray]:
+    """Run the frozen encoder ``net`` once over every window and pool one row per word.
+
+    ``net`` is a Hugging Face model called with ``output_hidden_states=True``;
+    its last ``layers`` hidden states are concatenated.  Returns, per encoding,
+    ``(n_words, layers * hidden)`` arrays of ``dtype`` (``(0, dim)`` for a document
+    without words).  Raises ``ValueError`` when ``layers`` exceeds the encoder's layers.
+    ``net`` must be on ``device``; on cuda it runs under bf16 autocast and ``batch_size``
+    defaults to ``ENCODE_BATCH_CUDA`` instead of ``ENCODE_BATCH``.
+
+    ``into``: write the rows into this open feature file (:class:`spanqa.model.featurefile.FeatureWriter`, made
+    for these encodings' word counts and ``dtype``) instead of memory, finish it and return ``[]``.
+    """
+    opts: dict[str, Any] = dict(layers=layers, pooling=pooling, pad_id=pad_id, batch_size=batch_size, on_batch=on_batch,
+                device=device)
+    if into is not None:
+        into.finish(_encode(encodings, net, into.put, **opts))
+        return []
+    out: list[np.ndarray | None] = [None] * len(encodings)
+
+    def put(d: int, idx: np.ndarray, rows: np.ndarray) -> None:
+        arr = out[d]
+        if arr is None:
+            arr = out[d] = np.zeros((encodings[d].n_words, rows.shape[1]), dtype=dtype)
+        arr[idx] = rows
+
+    dim = _encode(encodings, net, put, **opts)
+    return [o if o is not None else np.zeros((enc.n_words, dim), dtype=dtype) for o, enc in zip(out, encodings)]
 
 
 # --------------------------------------------------------------------------- cache key
@@ -194,7 +196,7 @@ def model_digest(model_dir: Path, *, init: str, seed: int) -> str:
 def features_key(encodings: Sequence[DocEncoding], *, model: str, layers: int, pooling: Pooling,
                  dtype: FeatureDtype) -> str:
     """SHA-256 hex over the encoder digest ``model``, the settings and every document's words and windows."""
-    h = hashlib.sha256(json.dumps({"format": _FORMAT, "model": model, "layers": layers, "pooling": pooling,
+    h = hashlib.sha256(json.dumps({"format": FORMAT, "model": model, "layers": layers, "pooling": pooling,
                                    "dtype": dtype}, sort_keys=True).encode())
     for enc in encodings:
         h.update(json.dumps([enc.doc_id, len(enc.words)]).encode())
@@ -204,60 +206,6 @@ def features_key(encodings: Sequence[DocEncoding], *, model: str, layers: int, p
             h.update(np.asarray([win.first_word, win.end_word, len(win)], dtype=np.int64).tobytes())
             h.update(win.input_ids.astype(np.int64).tobytes())
     return h.hexdigest()
-
-
-# --------------------------------------------------------------------------- cache files
-def cache_path(run_dir: Path, key: str) -> Path:
-    return Path(run_dir) / "features" / f"words_{key[:24]}.npz"
-
-
-def save_features(path: Path, feats: WordFeatures) -> None:
-    """Atomic write of one ``.npz`` (no pickles), streamed: the rows go into the archive document by document, so
-    the corpus's features are never copied into one array (at 300k words that copy was 0.9 GB of peak memory)."""
-    import zipfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    offsets = np.cumsum([0] + [len(f) for f in feats.features]).astype(np.int64)
-    dtype = np.dtype(feats.features[0].dtype if feats.features else np.float16)
-    small = {"format": np.asarray(_FORMAT), "key": np.asarray(feats.key),
-             "doc_ids": np.asarray(feats.doc_ids, dtype=str), "offsets": offsets,
-             "stats": np.asarray(json.dumps(feats.stats, sort_keys=True))}
-    with atomic_open(path, "wb") as fh:  # a unique temporary name: fold jobs may write the same cache at once
-        with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-            for name, arr in small.items():
-                with zf.open(f"{name}.npy", "w", force_zip64=True) as out:
-                    np.lib.format.write_array(out, arr, allow_pickle=False)
-            with zf.open("features.npy", "w", force_zip64=True) as out:
-                header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False,
-                          "shape": (int(offsets[-1]), int(feats.dim))}
-                np.lib.format.write_array_header_2_0(out, header)
-                for rows in feats.features:
-                    out.write(np.ascontiguousarray(rows, dtype=dtype).tobytes())
-
-
-def load_features(path: Path, key: str, problems: list[Problem] | None = None) -> WordFeatures | None:
-    """The cached features at ``path`` if it exists and was made for ``key``, else None.
-
-    A file that cannot be read (cut short, overwritten) is set aside as ``*.damaged``
-    with ``W406`` in ``problems``, and the features are computed again.
-    """
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if str(z["format"]) != _FORMAT or str(z["key"]) != key:
-                return None
-            off, rows = z["offsets"], z["features"]
-            ids = [str(d) for d in z["doc_ids"]]
-            stats = json.loads(str(z["stats"]))
-        if len(off) != len(ids) + 1 or int(off[-1]) != len(rows):
-            raise ValueError(f"index of {len(off)} offsets does not fit {len(ids)} documents and {len(rows)} rows")
-    except Exception as err:  # a truncated or damaged file: recompute
-        set_aside(path, f"feature cache cannot be read ({type(err).__name__}: {err}); the corpus is encoded again",
-                  problems)
-        return None
-    feats = [rows[off[i]:off[i + 1]] for i in range(len(ids))]
-    return WordFeatures(ids, feats, int(rows.shape[1]), key, dict(stats, cached=True))
 
 
 # --------------------------------------------------------------------------- the entry point
@@ -284,12 +232,14 @@ def encoder_features_key(encodings: Sequence[DocEncoding], model: Any, *, layers
 def compute_features(encodings: Sequence[DocEncoding], model: Any, *, tokenizer: Any, layers: int, key: str,
                      pooling: Pooling = FastConfig.pooling, dtype: FeatureDtype = "float16", seed: int = 0,
                      max_length: int = TrainConfig.max_length, on_batch: Callable[[int], None] | None = None,
-                     device: str = "cpu") -> WordFeatures:
+                     device: str = "cpu", into: Path | None = None) -> WordFeatures:
     """Encode ``encodings`` now (no cache) and label the result with ``key``.
 
     ``key`` is normally :func:`encoder_features_key` of these encodings; a corpus shard
     (:mod:`spanqa.model.distributed`) passes the key of the WHOLE corpus, so that
     :func:`merge_features` of the shards is exactly what :func:`word_features` caches.
+    With ``into`` (a :func:`cache_path`) the rows go straight into that cache file, never all in memory, and the
+    result reads them from it (:class:`spanqa.model.featurefile.Rows`).
     """
     from spanqa.model.tagger import to_device
 
@@ -299,15 +249,27 @@ def compute_features(encodings: Sequence[DocEncoding], model: Any, *, tokenizer:
     net = to_device(net, device, compile=bool(getattr(model, "compile", False)))
     used = min(layers, n_layers)  # an encoder with fewer layers gives all of them (recorded as layers_used)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    feats = encode_features(encodings, net, layers=used, pooling=pooling, pad_id=pad, dtype=dtype,
-                            on_batch=on_batch, device=device)
-    dim = feats[0].shape[1] if feats else used * int(net.config.hidden_size)
+    opts: dict[str, Any] = dict(layers=used, pooling=pooling, pad_id=pad, dtype=dtype, on_batch=on_batch, device=device)
+    if into is not None:
+        with FeatureWriter(into, [e.n_words for e in encodings], dtype) as writer:
+            encode_features(encodings, net, into=writer, **opts)
+        feats, dim = [], writer.dim
+    else:
+        feats = encode_features(encodings, net, **opts)
+        dim = feats[0].shape[1] if feats else used * int(net.config.hidden_size)
     stats = {"encode_s": round(time.perf_counter() - t0, 3), "encode_cpu_s": round(time.process_time() - c0, 3),
              "windows": int(sum(len(e.windows) for e in encodings)), "words": int(sum(e.n_words for e in encodings)),
              "subtokens": int(sum(len(w) for e in encodings for w in e.windows)), "dim": int(dim),
              "layers": layers, "layers_used": used, "pooling": pooling, "dtype": dtype, "cached": False,
              "device": device}
-    return WordFeatures([e.doc_id for e in encodings], feats, int(dim), key, stats)
+    ids = [e.doc_id for e in encodings]
+    if into is None:
+        return WordFeatures(ids, feats, int(dim), key, stats)
+    write_index(into, key=key, doc_ids=ids, offsets=writer.offsets, stats=stats)
+    stored = load_features(into, key)
+    if stored is None:  # pragma: no cover - just written
+        raise OSError(f"{into}: the feature cache just written cannot be read back")
+    return WordFeatures(ids, stored.features, int(dim), key, stats)
 
 
 #: stats of corpus shards that add up when the shards are merged
@@ -342,7 +304,8 @@ def word_features(encodings: Sequence[DocEncoding], model: Any, *, tokenizer: An
 
     ``model`` is a :class:`spanqa.core.config.ModelConfig`; ``seed`` only matters for the tiny
     random model; ``max_length`` is checked against the encoder's positions.  With
-    ``run_dir`` the features are read from / written to :func:`cache_path`.  ``device``
+    ``run_dir`` the features are read from / written to :func:`cache_path` and the documents' rows are read from
+    that file when used (:class:`spanqa.model.featurefile.Rows`); without it they are in memory.  ``device``
     (``"cpu"``/``"cuda"``) runs the encoder there (``model.compile`` applies on cuda);
     the cache key does not include it.
     """
@@ -352,11 +315,9 @@ def word_features(encodings: Sequence[DocEncoding], model: Any, *, tokenizer: An
         cached = load_features(path, key, problems)
         if cached is not None and cached.doc_ids == [e.doc_id for e in encodings]:
             return cached
-    out = compute_features(encodings, model, tokenizer=tokenizer, layers=layers, key=key, pooling=pooling,
-                           dtype=dtype, seed=seed, max_length=max_length, on_batch=on_batch, device=device)
-    if path is not None:
-        save_features(path, out)
-    return out
+    return compute_features(encodings, model, tokenizer=tokenizer, layers=layers, key=key, pooling=pooling,
+                            dtype=dtype, seed=seed, max_length=max_length, on_batch=on_batch, device=device,
+                            into=path)
 
 
 # --------------------------------------------------------------------------- reduction
@@ -387,9 +348,10 @@ def reduce_features(feats: dict[str, np.ndarray], dims: int, *, seed: int = 0,
     pick = np.sort(rng.choice(total, size=min(total, REDUCE_SAMPLE), replace=False))
     offsets = np.concatenate([[0], np.cumsum(sizes)])
     doc_of = np.searchsorted(offsets, pick, side="right") - 1
-    sample = np.stack([feats[ids[d]][i - offsets[d]] for d, i in zip(doc_of, pick)]).astype(np.float32)
+    sample = np.concatenate([np.asarray(feats[ids[d]])[pick[doc_of == d] - offsets[d]]  # one read per document
+                             for d in np.unique(doc_of)]).astype(np.float32)
     pca = PCA(n_components=min(dims, len(sample)), svd_solver="randomized", random_state=seed).fit(sample)
-    out = {d: (pca.transform(feats[d].astype(np.float32)).astype(dtype) if len(feats[d]) else
+    out = {d: (pca.transform(np.asarray(feats[d], dtype=np.float32)).astype(dtype) if len(feats[d]) else
                np.zeros((0, pca.n_components_), dtype=dtype)) for d in ids}
     return out, {"dims": int(pca.n_components_), "explained_variance": round(float(pca.explained_variance_ratio_.sum()), 4),
                  "seconds": round(time.perf_counter() - t0, 3), "sample": int(len(sample))}

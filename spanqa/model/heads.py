@@ -71,8 +71,9 @@ class Sequences:
     """Training or prediction inputs: feature rows cut into segments.
 
     Attributes:
-        x: per segment, ``(len, dim)`` features (views of the caller's arrays, float16 or float32;
-            batches are cast to float32, so the corpus is never copied at twice its size).
+        x: per segment, ``(len, dim)`` features (views of the caller's arrays, float16 or float32, or row ranges
+            of the feature file, :class:`spanqa.model.featurefile.Rows`, read when their batch is built; batches are
+            cast to float32, so the corpus is never copied at twice its size).
         y: per segment, ``(len,)`` int64 tag ids (``None`` for prediction).
         origin: per segment, ``(doc index, first word)``.
         ids: per segment, ``(len, n_ids)`` int64 hashed orthographic ids (:mod:`spanqa.model.orthography`),
@@ -372,6 +373,7 @@ def train_head(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], gro
     acc2 = np.zeros(dim, np.float64)
     n_words = 0
     for x in train.x:
+        x = np.asarray(x)  # a segment of rows read from the feature file (spanqa.model.featurefile.Rows) or in memory
         acc += x.sum(axis=0, dtype=np.float64)
         acc2 += np.square(x, dtype=np.float64).sum(axis=0)
         n_words += len(x)
