@@ -36,8 +36,24 @@ COSTS = {"fast": (0.0021, 30.0), "finetune": (0.014, 60.0)}
 #: disease dev+test (48k words): fast 119 s -> 32 s, finetune ~800 s -> 45 s on one H200 with 16 cores
 #: (scripts/bench_model.py; docs/model.md).  The fast mode's small heads gain little from a GPU.
 GPU_SPEEDUP = {"fast": 3.8, "finetune": 18.0}
-#: peak memory of the fast mode: a fixed part and bytes per word (issue 28's measurement: ~1.1 GB + 9.5 KB/word)
-MEMORY = (1.1e9, 9.5e3)
+#: peak memory of the fast mode, measured: (words, peak bytes) of whole CoNLL-2003 audits at 0.25x, 1x and 4x with the
+#: features read from disk (docs/speed.md, 2 cores); :func:`peak_bytes` draws straight lines between them (and on
+#: from the first and last two).  Memory grows less per word as the corpus grows (4.2 KB/word up to 300k words,
+#: 1.4 KB/word above), so one line through all three would understate the middle.
+MEMORY = ((70_379, 1.306e9), (301_418, 2.275e9), (1_205_672, 3.568e9))
+
+
+def peak_bytes(words: int) -> float:
+    """Expected peak memory of a fast-mode audit of ``words`` words (:data:`MEMORY`, piecewise linear).
+
+    >>> round(peak_bytes(301_418) / 1e9, 2), round(peak_bytes(2_411_344) / 1e9, 2)
+    (2.27, 5.29)
+    """
+    xs, ys = [w for w, _ in MEMORY], [b for _, b in MEMORY]
+    i = 0 if words < xs[1] else len(xs) - 2 if words >= xs[-2] else next(k for k in range(len(xs) - 1)
+                                                                         if xs[k] <= words < xs[k + 1])
+    slope = (ys[i + 1] - ys[i]) / (xs[i + 1] - xs[i])
+    return max(0.0, ys[i] + slope * (words - xs[i]))
 
 
 @dataclass(frozen=True)
@@ -78,7 +94,7 @@ def plan(words: int, *, device: str, threads: int, budget_minutes: float, reques
     """The training mode for ``words`` words on ``device`` (module docstring); ``requested`` other than ``auto`` is
     kept as it is."""
     seconds = {m: expected_seconds(words, m, device=device, threads=threads) for m in COSTS}
-    peak = MEMORY[0] + MEMORY[1] * words
+    peak = peak_bytes(words)
     if requested != "auto":
         return Plan(requested, f"train.mode = {requested} was asked for", words, seconds, peak)
     if device == "cuda":
@@ -134,4 +150,5 @@ def resolve(config: AuditConfig, corpus: Corpus | None = None) -> tuple[AuditCon
     return (config.replace(**{"train.mode": p.mode}) if t.mode == "auto" else config), p
 
 
-__all__ = ["COSTS", "GPU_SPEEDUP", "MEMORY", "Plan", "busy_note", "corpus_words", "expected_seconds", "plan", "resolve"]
+__all__ = ["COSTS", "GPU_SPEEDUP", "MEMORY", "Plan", "busy_note", "corpus_words", "expected_seconds", "peak_bytes", "plan",
+           "resolve"]
