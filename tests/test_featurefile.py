@@ -126,3 +126,20 @@ def test_featurefile_doctests():
     import spanqa.model.featurefile as module
 
     assert doctest.testmod(module).failed == 0
+
+
+def test_a_full_disk_is_E409_naming_the_bytes_and_leaves_no_partial_file(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from spanqa.core.errors import SpanqaError
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "pwrite", full)
+    with pytest.raises(SpanqaError) as err:
+        with FeatureWriter(tmp_path / "f" / "w.npy", [4, 6], np.float16) as w:
+            w.put(0, np.arange(4), np.zeros((4, 3), np.float16))
+    assert err.value.code == "E409" and "w.npy" in str(err.value) and "60 bytes" in str(err.value)
+    assert not list((tmp_path / "f").iterdir())

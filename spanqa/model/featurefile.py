@@ -34,7 +34,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from spanqa.core.errors import Problem
-from spanqa.core.output import atomic_open, set_aside
+from spanqa.core.output import atomic_open, os_error, set_aside
 
 __all__ = ["FORMAT", "FeatureFile", "FeatureWriter", "Rows", "WordFeatures", "cache_files", "cache_path",
            "load_features", "save_features", "write_index"]
@@ -215,6 +215,8 @@ class FeatureWriter:
             self.tmp.unlink(missing_ok=True)
 
     def _create(self, dim: int) -> None:
+        """The file with its header, its whole size reserved on the disk at once (a full disk is ``E409`` before the
+        encoding, naming the bytes needed, not minutes into it)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.dim = int(dim)
         self.fh = open(self.tmp, "wb")
@@ -223,31 +225,44 @@ class FeatureWriter:
         np.lib.format.write_array_header_2_0(self.fh, header)
         self.fh.flush()
         self.data_at = self.fh.tell()
-        self.fh.truncate(self.data_at + int(self.offsets[-1]) * self.dim * self.dtype.itemsize)
+        size = self.data_at + int(self.offsets[-1]) * self.dim * self.dtype.itemsize
+        if hasattr(os, "posix_fallocate") and size > self.data_at:
+            os.posix_fallocate(self.fh.fileno(), self.data_at, size - self.data_at)
+        self.fh.truncate(size)
+
+    def _coded(self, err: OSError) -> Exception:
+        """``err`` as the coded error of writing this file (E409 disk full with the bytes needed, else E411)."""
+        return os_error(err, self.path, int(self.offsets[-1]) * max(self.dim, 1) * self.dtype.itemsize)
 
     def put(self, doc: int, idx: np.ndarray, rows: np.ndarray) -> None:
         """Rows ``idx`` (ascending word indices) of document ``doc``."""
-        if self.fh is None:
-            self._create(rows.shape[1])
         rows = np.ascontiguousarray(rows, dtype=self.dtype)
         idx = np.asarray(idx, dtype=np.int64)
-        if not len(idx):
-            return
-        cuts = np.nonzero(np.diff(idx) != 1)[0] + 1  # runs of consecutive words: one write each
-        row_bytes = self.dim * self.dtype.itemsize
-        for a, b in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [len(idx)]])):
-            at = self.data_at + (int(self.offsets[doc]) + int(idx[a])) * row_bytes
-            os.pwrite(self.fh.fileno(), rows[a:b].tobytes(), at)
+        try:
+            if self.fh is None:
+                self._create(rows.shape[1])
+            if not len(idx):
+                return
+            cuts = np.nonzero(np.diff(idx) != 1)[0] + 1  # runs of consecutive words: one write each
+            row_bytes = self.dim * self.dtype.itemsize
+            for a, b in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [len(idx)]])):
+                at = self.data_at + (int(self.offsets[doc]) + int(idx[a])) * row_bytes
+                os.pwrite(self.fh.fileno(), rows[a:b].tobytes(), at)
+        except OSError as err:
+            raise self._coded(err) from None
 
     def finish(self, dim: int) -> None:
         """Close and rename the file into place (``dim``: the width when no row was ever put)."""
-        if self.fh is None:
-            self._create(dim)
-        self.fh.flush()
-        os.fsync(self.fh.fileno())
-        self.fh.close()
-        self.fh = None
-        os.replace(self.tmp, self.path)
+        try:
+            if self.fh is None:
+                self._create(dim)
+            self.fh.flush()
+            os.fsync(self.fh.fileno())
+            self.fh.close()
+            self.fh = None
+            os.replace(self.tmp, self.path)
+        except OSError as err:
+            raise self._coded(err) from None
 
 
 # --------------------------------------------------------------------------- the cache files
